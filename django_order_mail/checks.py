@@ -1,0 +1,134 @@
+"""System checks for ``ORDER_MAIL`` and the surrounding settings.
+
+Mistakes here would otherwise show up as emails that never arrive, so they
+are reported at start-up (``manage.py check``) with a hint to fix them.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+
+from .conf import DEFAULTS, user_settings
+from .events import ALL_EVENTS, DEFAULT_CHANNELS
+
+_INT_KEYS = (
+    "FEEDBACK_DELAY_DAYS",
+    "MAX_ATTEMPTS",
+    "RETRY_BACKOFF_BASE",
+    "RETRY_BACKOFF_MAX",
+    "REQUEUE_AFTER",
+    "SENDING_TIMEOUT",
+    "SWEEP_BATCH_SIZE",
+    "LINK_MAX_AGE_DAYS",
+)
+
+
+def _err(msg, hint, n):
+    return Error(msg, hint=hint, id=f"django_order_mail.E{n:03d}")
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs=None, **kwargs):
+    errors = []
+    raw = user_settings()
+    if not isinstance(raw, dict):
+        return [_err("ORDER_MAIL must be a dict.", "See docs/settings.rst.", 1)]
+    for key in raw:
+        if key not in DEFAULTS:
+            errors.append(
+                _err(
+                    f"Unknown ORDER_MAIL setting {key!r}.",
+                    f"Known settings: {', '.join(sorted(DEFAULTS))}.",
+                    2,
+                )
+            )
+    for key in _INT_KEYS:
+        value = raw.get(key, DEFAULTS[key])
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            errors.append(_err(f"ORDER_MAIL[{key!r}] must be a non-negative integer.", None, 3))
+    if raw.get("MAX_ATTEMPTS", 1) == 0:
+        errors.append(_err("ORDER_MAIL['MAX_ATTEMPTS'] must be at least 1.", None, 3))
+    if raw.get("RETRY_BACKOFF_MAX", 0) > 3300:
+        errors.append(
+            Warning(
+                "ORDER_MAIL['RETRY_BACKOFF_MAX'] is close to or above Redis' default "
+                "visibility timeout (3600 s).",
+                hint="Delayed messages may be redelivered early; keep it under 3300 s.",
+                id="django_order_mail.W001",
+            )
+        )
+    for event in raw.get("DISABLED_EVENTS", []):
+        if event not in ALL_EVENTS:
+            errors.append(_err(f"ORDER_MAIL['DISABLED_EVENTS'] names unknown event {event!r}.", None, 4))
+    channels = raw.get("CHANNELS", {})
+    if not isinstance(channels, dict):
+        errors.append(_err("ORDER_MAIL['CHANNELS'] must be a dict of channel -> rules.", None, 5))
+        channels = {}
+    for name, rules in channels.items():
+        for event in (rules or {}).get("events", []) or []:
+            if event not in ALL_EVENTS:
+                errors.append(
+                    _err(f"ORDER_MAIL['CHANNELS'][{name!r}] names unknown event {event!r}.", None, 4)
+                )
+    default_channel = raw.get("DEFAULT_CHANNEL", DEFAULTS["DEFAULT_CHANNEL"])
+    if default_channel not in {**DEFAULT_CHANNELS, **channels}:
+        errors.append(
+            Warning(
+                f"ORDER_MAIL['DEFAULT_CHANNEL'] {default_channel!r} has no rules; every event is sent.",
+                id="django_order_mail.W002",
+            )
+        )
+    for name, carrier in (raw.get("CARRIERS") or {}).items():
+        if "{tracking_number}" not in str((carrier or {}).get("url", "")):
+            errors.append(
+                _err(
+                    f"ORDER_MAIL['CARRIERS'][{name!r}]['url'] has no {{tracking_number}} placeholder.",
+                    "Example: 'https://carrier.example/track/{tracking_number}'.",
+                    6,
+                )
+            )
+    site = raw.get("SITE_URL", DEFAULTS["SITE_URL"])
+    if not str(site).startswith(("http://", "https://")):
+        errors.append(_err("ORDER_MAIL['SITE_URL'] must be an absolute http(s) URL.", None, 7))
+    if not raw.get("FROM_EMAIL") and settings.DEFAULT_FROM_EMAIL == "webmaster@localhost":
+        errors.append(
+            Warning(
+                "Order emails would be sent from webmaster@localhost.",
+                hint="Set ORDER_MAIL['FROM_EMAIL'] or DEFAULT_FROM_EMAIL.",
+                id="django_order_mail.W003",
+            )
+        )
+    return errors
+
+
+@register(Tags.templates)
+def check_templates(app_configs=None, **kwargs):
+    """Every enabled event needs a template (packaged or the project's own)."""
+    from .events import MailEvent
+
+    errors = []
+    disabled = set(user_settings().get("DISABLED_EVENTS", []))
+    # Abandoned-cart mail is written by the cart feature; it has its own check.
+    for event in set(MailEvent.values) - disabled - {MailEvent.ABANDONED_CART}:
+        try:
+            get_template(f"django_order_mail/email/{event}.email")
+        except TemplateDoesNotExist:
+            errors.append(
+                _err(
+                    f"No template for the {event!r} email.",
+                    f"Add django_order_mail/email/{event}.email or disable the event.",
+                    8,
+                )
+            )
+    return errors
+
+
+@register()
+def check_installed(app_configs=None, **kwargs):
+    if not apps.is_installed("django.contrib.contenttypes"):
+        return [_err("django_order_mail needs django.contrib.contenttypes in INSTALLED_APPS.", None, 9)]
+    return []

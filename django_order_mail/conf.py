@@ -1,0 +1,112 @@
+"""The one place that reads ``settings.ORDER_MAIL``.
+
+Every other module asks :func:`get_setting` (or the :data:`order_mail_settings`
+proxy) so that defaults live in one documented table, tests can use
+``override_settings(ORDER_MAIL=...)`` and the system checks in
+:mod:`django_order_mail.checks` validate one dict.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+#: Defaults for every key of ``settings.ORDER_MAIL``. ``docs/settings.rst``
+#: documents each one; keep the two in step.
+DEFAULTS: dict[str, Any] = {
+    # Master switch. When False, transitions still work but no outbox rows
+    # are written (useful for data migrations and imports).
+    "ENABLED": True,
+    # Mail events that are switched off for every channel.
+    "DISABLED_EVENTS": [],
+    # Sales channel used when the order does not say which one it came from.
+    "DEFAULT_CHANNEL": "web",
+    # Per-channel rules, merged over django_order_mail.events.DEFAULT_CHANNELS.
+    # {"amazon_fba": {"events": ["feedback_request"], "feedback_delay_days": 7}}
+    "CHANNELS": {},
+    # Days after delivery before the feedback/review request is sent.
+    "FEEDBACK_DELAY_DAYS": 7,
+    # From address; falls back to settings.DEFAULT_FROM_EMAIL.
+    "FROM_EMAIL": None,
+    # Languages the packaged templates are rendered in; anything else falls
+    # back to settings.LANGUAGE_CODE.
+    "LANGUAGES": None,
+    # Shop branding used by every email (see docs/settings.rst).
+    "BRANDING": {},
+    # Absolute base URL for links in emails, e.g. "https://shop.example".
+    "SITE_URL": "http://localhost:8000",
+    # Carrier tracking-URL templates, merged over the packaged registry.
+    "CARRIERS": {},
+    # Delivery: retries of transient ESP errors (connection, 5xx, 429).
+    "MAX_ATTEMPTS": 8,
+    "RETRY_BACKOFF_BASE": 15,  # seconds; doubled each attempt, full jitter
+    "RETRY_BACKOFF_MAX": 1800,  # seconds; kept below Redis' visibility timeout
+    # Sweep: a queued row older than this is re-published to the broker.
+    "REQUEUE_AFTER": 120,  # seconds
+    # Sweep: a row left in "sending" longer than this is released for retry.
+    "SENDING_TIMEOUT": 600,  # seconds
+    # How many rows one sweep/dispatch pass handles.
+    "SWEEP_BATCH_SIZE": 500,
+    # Celery queue the send tasks go to (None: the default queue).
+    "CELERY_QUEUE": None,
+    # Broker publish retry when telling Celery after commit. Kept short so a
+    # broker outage does not stall the request: the sweep re-publishes later.
+    "PUBLISH_RETRY_POLICY": {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    },
+    # Inline CSS into style="" attributes at render time (css-inline).
+    "INLINE_CSS": True,
+    # Tags added to every Anymail message, besides the event name.
+    "TAGS": ["order-mail"],
+    # Signed customer links (feedback, order status) expire after this.
+    "LINK_MAX_AGE_DAYS": 60,
+    # Dotted path of a callable(order) -> absolute URL of the order status page.
+    "ORDER_URL": None,
+    # Dotted path of a callable(order) -> URL where a failed payment is retried.
+    "RETRY_PAYMENT_URL": None,
+}
+
+#: Keys whose dict values are merged with the defaults rather than replaced.
+_MERGED_DICTS = ("PUBLISH_RETRY_POLICY",)
+
+_cache: dict[str, Any] | None = None
+
+
+def _load() -> dict[str, Any]:
+    user = getattr(settings, "ORDER_MAIL", {}) or {}
+    merged = copy.deepcopy(DEFAULTS)
+    for key, value in user.items():
+        if key in _MERGED_DICTS and isinstance(value, dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def get_setting(name: str) -> Any:
+    """Return ``ORDER_MAIL[name]`` or its documented default."""
+    global _cache
+    if _cache is None:
+        _cache = _load()
+    if name not in _cache:
+        raise KeyError(f"Unknown ORDER_MAIL setting {name!r}")
+    return _cache[name]
+
+
+def user_settings() -> dict[str, Any]:
+    """The raw ``ORDER_MAIL`` dict as the project wrote it (for checks)."""
+    return getattr(settings, "ORDER_MAIL", {}) or {}
+
+
+@receiver(setting_changed)
+def _reset_cache(*, setting, **kwargs):
+    global _cache
+    if setting in ("ORDER_MAIL", "DEFAULT_FROM_EMAIL", "LANGUAGE_CODE", "LANGUAGES"):
+        _cache = None

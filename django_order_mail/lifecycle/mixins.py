@@ -1,0 +1,285 @@
+"""Model mixins a shop's Order model inherits.
+
+* :class:`OrderMailContextMixin` - the methods that supply email content, the
+  save hook that writes pending emails in the save's transaction, and the
+  non-transition notifications (shipping update, order edited). A shop with
+  its own django-fsm state machine inherits only this one and declares
+  ``mail_transitions``.
+* :class:`OrderMailMixin` - all of the above plus the default lifecycle of
+  PRODUCT.md §1 on a protected ``FSMField``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from ..conf import get_setting
+from ..events import MailEvent
+from ..outbox.enqueue import PendingMail, enqueue
+from .shipments import Shipment
+from .states import EDITABLE_STATES, OrderState
+
+S = OrderState
+E = MailEvent
+
+
+class OrderMailContextMixin(models.Model):
+    """What the emails need to know about an order; override to fit your model.
+
+    Every ``get_mail_*`` method has a default that reads a same-named field if
+    your model has one, so a simple shop overrides only what differs.
+    """
+
+    #: transition method name -> mail events it fires. See docs/lifecycle.rst.
+    mail_transitions: dict[str, tuple[str, ...]] = {}
+    #: Reaching one of these states cancels scheduled emails (feedback request).
+    mail_cancel_scheduled_states: frozenset[str] = frozenset(
+        {"cancelled", "refunded", "in_dispute", "frozen"}
+    )
+
+    class Meta:
+        abstract = True
+
+    # -- content hooks --------------------------------------------------------
+    def get_mail_recipient(self) -> str:
+        return getattr(self, "email", "") or ""
+
+    def get_mail_customer_name(self) -> str:
+        return getattr(self, "customer_name", "") or ""
+
+    def get_mail_language(self) -> str:
+        return getattr(self, "language", "") or settings.LANGUAGE_CODE
+
+    def get_mail_channel(self) -> str:
+        return getattr(self, "sales_channel", "") or get_setting("DEFAULT_CHANNEL")
+
+    def get_mail_order_number(self) -> str:
+        return str(getattr(self, "number", "") or self.pk)
+
+    def get_mail_currency(self) -> str:
+        return getattr(self, "currency", "") or "USD"
+
+    def get_mail_line_items(self) -> list[dict]:
+        """Items as dicts: name, quantity, unit_price, total; optional sku,
+        variant, image_url, url."""
+        return []
+
+    def get_mail_totals(self) -> dict:
+        """subtotal, discount, shipping, tax, total (Decimals or numbers)."""
+        return {"total": getattr(self, "total", None)}
+
+    def get_mail_addresses(self) -> dict:
+        """{"billing": [lines], "shipping": [lines]} - each a list of lines."""
+        return {}
+
+    def get_mail_payment(self) -> dict:
+        """{"brand": "Visa", "last4": "4242"}. Never return more than 4 digits:
+        the context builder truncates whatever it gets to the last four."""
+        return {}
+
+    def get_mail_shipping_method(self) -> str:
+        return getattr(self, "shipping_method", "") or ""
+
+    def get_mail_expected_dates(self) -> dict:
+        """{"ship_by": date, "deliver_from": date, "deliver_to": date}."""
+        return {}
+
+    def get_mail_order_url(self) -> str:
+        """Absolute URL of the customer's order status page."""
+        return ""
+
+    def get_mail_retry_payment_url(self) -> str:
+        """Absolute URL where the customer retries a failed payment."""
+        return ""
+
+    def get_mail_extra_context(self, event: str) -> dict:
+        """Anything else your templates need for ``event``."""
+        return {}
+
+    # -- shipments and emails -------------------------------------------------
+    @property
+    def shipments(self):
+        return Shipment.for_order(self)
+
+    def add_shipment(self, carrier: str, tracking_number: str = "", **fields) -> Shipment:
+        """Create a shipment of this order (save the order first)."""
+        return Shipment.objects.create(
+            order=self, carrier=carrier, tracking_number=tracking_number, **fields
+        )
+
+    @property
+    def mail_log(self):
+        """This order's emails, newest first."""
+        from ..outbox.models import OutboxEmail
+
+        return OutboxEmail.for_order(self)
+
+    def queue_mail(self, mail: PendingMail) -> None:
+        """Queue an email to be written when this order is next saved."""
+        self.__dict__.setdefault("_order_mail_pending", []).append(mail)
+
+    def notify_shipping_update(self, shipment: Shipment, *, notify: bool = True):
+        """Email the customer that a parcel's carrier or tracking number changed.
+
+        Call after saving the shipment; sent once per (shipment, carrier,
+        tracking number).
+        """
+        with transaction.atomic():
+            return enqueue(
+                self,
+                [
+                    PendingMail(
+                        E.SHIPPING_UPDATE,
+                        shipment=shipment,
+                        discriminator=f"{shipment.carrier}:{shipment.tracking_number}",
+                        notify=notify,
+                    )
+                ],
+            )
+
+    def notify_order_edited(self, changes: list[str], *, notify: bool = True):
+        """Email the customer what changed in an order that has not shipped.
+
+        ``changes`` are human-readable lines ("Size M → L").
+        """
+        state = getattr(self, "state", None)
+        if state is not None and state not in EDITABLE_STATES:
+            raise ValueError(f"order {self.pk} has shipped; edits are no longer confirmed")
+        lines = [str(c) for c in changes]
+        with transaction.atomic():
+            return enqueue(
+                self,
+                [
+                    PendingMail(
+                        E.ORDER_EDITED,
+                        extra={"changes": lines},
+                        discriminator="\n".join(lines),
+                        notify=notify,
+                    )
+                ],
+            )
+
+    def save(self, *args, **kwargs):
+        # The pending emails are written by a post_save receiver
+        # (lifecycle.signals); one atomic block makes them commit or roll
+        # back together with the state change.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+
+
+class OrderMailMixin(OrderMailContextMixin, ConcurrentTransitionMixin):
+    """The default order lifecycle (PRODUCT.md §1) with its emails.
+
+    Every transition takes ``notify=False`` to move the order without emailing
+    the customer (the skip is still logged). Call transitions, then ``save()``.
+    """
+
+    state = FSMField(
+        _("state"),
+        default=S.PENDING_PAYMENT,
+        choices=S.choices,
+        protected=True,
+        db_index=True,
+    )
+
+    mail_transitions = {
+        "confirm_payment": (E.ORDER_CONFIRMATION,),
+        "fail_payment": (E.PAYMENT_FAILED,),
+        "ship_partially": (E.SHIPPING_CONFIRMATION,),
+        "ship": (E.SHIPPING_CONFIRMATION,),
+        "mark_out_for_delivery": (E.OUT_FOR_DELIVERY,),
+        "mark_delivered": (E.DELIVERED, E.FEEDBACK_REQUEST),
+        "cancel": (E.CANCELLATION,),
+        "freeze": (E.ORDER_ON_HOLD,),
+        "refund": (E.REFUND,),
+    }
+
+    class Meta:
+        abstract = True
+
+    @transition(field=state, source=S.PENDING_PAYMENT, target=S.PAYMENT_REVIEW)
+    def hold_for_payment_review(self, *, notify=True):
+        """Payment received but under verification / risk check."""
+
+    @transition(field=state, source=[S.PENDING_PAYMENT, S.PAYMENT_REVIEW], target=S.AWAITING_SHIPMENT)
+    def confirm_payment(self, *, notify=True):
+        """Payment confirmed: sends the order confirmation."""
+
+    @transition(field=state, source=[S.PENDING_PAYMENT, S.PAYMENT_REVIEW], target=S.PENDING_PAYMENT)
+    def fail_payment(self, reason: str = "", *, notify=True):
+        """The payment was declined: asks the customer to retry."""
+
+    @transition(
+        field=state, source=[S.AWAITING_SHIPMENT, S.PARTIALLY_SHIPPED], target=S.PARTIALLY_SHIPPED
+    )
+    def ship_partially(self, shipment: Shipment, *, notify=True):
+        """One parcel left; more will follow."""
+
+    @transition(field=state, source=[S.AWAITING_SHIPMENT, S.PARTIALLY_SHIPPED], target=S.SHIPPED)
+    def ship(self, shipment: Shipment, *, notify=True):
+        """The last (or only) parcel left."""
+
+    @transition(field=state, source=S.SHIPPED, target=S.OUT_FOR_DELIVERY)
+    def mark_out_for_delivery(self, shipment: Shipment | None = None, *, notify=True):
+        """The carrier says the parcel arrives today or tomorrow."""
+
+    @transition(field=state, source=[S.SHIPPED, S.OUT_FOR_DELIVERY], target=S.DELIVERED)
+    def mark_delivered(self, *, notify=True):
+        """Delivered: sends the post-purchase email, schedules the feedback request."""
+
+    @transition(field=state, source=S.DELIVERED, target=S.COMPLETED)
+    def complete(self, *, notify=True):
+        """Closed normally; funds released."""
+
+    @transition(
+        field=state,
+        source=[S.PENDING_PAYMENT, S.PAYMENT_REVIEW, S.AWAITING_SHIPMENT, S.FROZEN],
+        target=S.CANCELLED,
+    )
+    def cancel(self, reason: str = "", *, notify=True):
+        """Cancelled by the customer, the shop or a timeout."""
+
+    @transition(
+        field=state,
+        source=[S.PENDING_PAYMENT, S.PAYMENT_REVIEW, S.AWAITING_SHIPMENT],
+        target=S.FROZEN,
+    )
+    def freeze(self, reason: str = "", *, notify=True):
+        """Held by a fraud/suspicion check."""
+
+    @transition(field=state, source=S.FROZEN, target=S.AWAITING_SHIPMENT)
+    def release_hold(self, *, notify=True):
+        """The hold was lifted; the order can ship."""
+
+    @transition(
+        field=state,
+        source=[S.SHIPPED, S.OUT_FOR_DELIVERY, S.DELIVERED, S.COMPLETED],
+        target=S.IN_DISPUTE,
+    )
+    def open_dispute(self, *, notify=True):
+        """The customer opened a dispute (cancels a pending feedback request)."""
+
+    @transition(field=state, source=S.IN_DISPUTE, target=S.COMPLETED)
+    def close_dispute(self, *, notify=True):
+        """The dispute ended without a refund."""
+
+    @transition(
+        field=state,
+        source=[
+            S.AWAITING_SHIPMENT,
+            S.PARTIALLY_SHIPPED,
+            S.SHIPPED,
+            S.OUT_FOR_DELIVERY,
+            S.DELIVERED,
+            S.COMPLETED,
+            S.CANCELLED,
+            S.FROZEN,
+            S.IN_DISPUTE,
+        ],
+        target=S.REFUNDED,
+    )
+    def refund(self, amount=None, reason: str = "", *, notify=True):
+        """Money returned to the customer (``amount`` None means in full)."""

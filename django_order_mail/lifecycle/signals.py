@@ -1,0 +1,105 @@
+"""From django-fsm transitions to pending emails, and from save to the outbox.
+
+django-fsm-2 sends ``post_transition`` *before* the order is saved, so the
+receiver only notes what to send on the instance. The ``post_save`` receiver
+writes those notes to the outbox; :class:`OrderMailContextMixin.save` wraps
+the save in ``transaction.atomic`` so both commit together. Nothing here
+talks to the broker.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils import timezone
+from django_fsm.signals import post_transition
+
+from ..events import SHIPMENT_EVENTS, MailEvent, feedback_delay_days
+from ..outbox.enqueue import PendingMail, cancel_scheduled, enqueue
+from ..outbox.models import OutboxEmail
+
+logger = logging.getLogger("django_order_mail.lifecycle")
+
+#: Transition arguments that steer the mail rather than go into its context.
+_CONTROL_ARGS = {"self", "shipment", "notify"}
+
+
+def _json_safe(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    return str(value)
+
+
+def _bound_arguments(sender, name, instance, args, kwargs) -> dict:
+    """The transition's arguments by name, whether passed by position or not."""
+    method = getattr(sender, name, None)
+    try:
+        bound = inspect.signature(method).bind(instance, *args, **kwargs)
+    except (TypeError, ValueError):
+        return dict(kwargs)
+    bound.apply_defaults()
+    return {k: v for k, v in bound.arguments.items() if k != "self"}
+
+
+def pending_for_transition(instance, name: str, arguments: dict) -> list[PendingMail]:
+    """The emails transition ``name`` fires, per the model's ``mail_transitions``."""
+    events = instance.mail_transitions.get(name, ())
+    notify = arguments.get("notify", True) is not False
+    shipment = arguments.get("shipment")
+    extra = {
+        k: _json_safe(v)
+        for k, v in arguments.items()
+        if k not in _CONTROL_ARGS and not k.startswith("_") and v not in (None, "")
+    }
+    pending = []
+    for event in events:
+        mail = PendingMail(str(event), notify=notify, extra=extra)
+        if event in SHIPMENT_EVENTS:
+            mail.shipment = shipment
+            if shipment is None and event == MailEvent.SHIPPING_CONFIRMATION:
+                mail.skip_reason = "no shipment was given to the shipping transition"
+        if event == MailEvent.FEEDBACK_REQUEST:
+            days = feedback_delay_days(instance.get_mail_channel())
+            mail.send_after = timezone.now() + timedelta(days=days)
+        if event == MailEvent.PAYMENT_FAILED:
+            # Each failed attempt is its own email; concurrent duplicates of
+            # the same attempt still collapse onto one key.
+            previous = OutboxEmail.for_order(instance).filter(event=event).count()
+            mail.discriminator = f"attempt-{previous + 1}"
+        pending.append(mail)
+    return pending
+
+
+@receiver(post_transition, dispatch_uid="django_order_mail.post_transition")
+def on_post_transition(sender, instance, name, source, target, **kwargs):
+    mapping = getattr(sender, "mail_transitions", None)
+    if mapping is None or kwargs.get("exception") is not None:
+        return
+    arguments = _bound_arguments(
+        sender, name, instance, kwargs.get("method_args", ()), kwargs.get("method_kwargs", {})
+    )
+    for mail in pending_for_transition(instance, name, arguments):
+        instance.queue_mail(mail)
+    if target in instance.mail_cancel_scheduled_states:
+        instance.__dict__["_order_mail_cancel"] = f"order moved to {target}"
+
+
+@receiver(post_save, dispatch_uid="django_order_mail.post_save")
+def on_post_save(sender, instance, **kwargs):
+    pending = instance.__dict__.pop("_order_mail_pending", None)
+    cancel_reason = instance.__dict__.pop("_order_mail_cancel", None)
+    if cancel_reason:
+        cancel_scheduled(instance, cancel_reason)
+    if pending:
+        enqueue(instance, pending)

@@ -1,0 +1,27 @@
+"""Order states (PRODUCT.md §1), named after what marketplaces report."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrderState(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
+    PAYMENT_REVIEW = "payment_review", _("Payment being verified")
+    AWAITING_SHIPMENT = "awaiting_shipment", _("Awaiting shipment")
+    PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
+    SHIPPED = "shipped", _("Shipped")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    FROZEN = "frozen", _("On hold")
+    IN_DISPUTE = "in_dispute", _("In dispute")
+    REFUNDED = "refunded", _("Refunded")
+
+
+S = OrderState
+
+#: States in which the order's content may still be edited and re-confirmed.
+EDITABLE_STATES = (S.PENDING_PAYMENT, S.PAYMENT_REVIEW, S.AWAITING_SHIPMENT)
+#: States in which at least one parcel is with the carrier.
+IN_TRANSIT_STATES = (S.PARTIALLY_SHIPPED, S.SHIPPED, S.OUT_FOR_DELIVERY)

@@ -1,0 +1,178 @@
+"""The outbox: one row per customer email, written in the order's transaction.
+
+The row is the source of truth for delivery (the broker message only says
+"look at row N now") and it is also the send log staff read in the admin.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..events import MailEvent
+
+
+class Status(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    SUPPRESSED = "suppressed", _("Suppressed")
+    SKIPPED = "skipped", _("Skipped")
+
+
+#: Statuses a row can still leave on its own (the sweep looks only at these).
+ACTIVE_STATUSES = (Status.SCHEDULED, Status.QUEUED, Status.SENDING)
+#: Statuses that are final.
+FINAL_STATUSES = (
+    Status.SENT,
+    Status.FAILED,
+    Status.CANCELLED,
+    Status.SUPPRESSED,
+    Status.SKIPPED,
+)
+
+
+class OutboxEmail(models.Model):
+    """One email to one customer about one order (or cart) event."""
+
+    idempotency_key = models.CharField(
+        _("idempotency key"),
+        max_length=255,
+        unique=True,
+        help_text=_("(order, event, shipment): the same key is never sent twice."),
+    )
+    event = models.CharField(_("event"), max_length=40, choices=MailEvent.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED
+    )
+
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, verbose_name=_("object type")
+    )
+    object_id = models.CharField(_("object id"), max_length=64)
+    order = GenericForeignKey("content_type", "object_id")
+    reference = models.CharField(
+        _("order number"), max_length=64, blank=True, db_index=True
+    )
+    shipment = models.ForeignKey(
+        "django_order_mail.Shipment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="emails",
+        verbose_name=_("shipment"),
+    )
+    channel = models.CharField(_("sales channel"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=15, blank=True)
+    recipient = models.EmailField(_("recipient"), max_length=254, blank=True, db_index=True)
+
+    extra = models.JSONField(
+        _("event data"),
+        default=dict,
+        blank=True,
+        help_text=_("Data the event adds to the email context (what changed, refund amount...)."),
+    )
+
+    send_after = models.DateTimeField(_("send after"), null=True, blank=True)
+    enqueued_at = models.DateTimeField(_("last handed to the broker"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    esp_message_id = models.CharField(
+        _("ESP message id"), max_length=255, blank=True, db_index=True
+    )
+
+    subject = models.CharField(_("subject"), max_length=998, blank=True)
+    body_text = models.TextField(_("plain text as sent"), blank=True)
+    body_html = models.TextField(_("HTML as sent"), blank=True)
+
+    resend_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resends",
+        verbose_name=_("resend of"),
+    )
+    is_test = models.BooleanField(_("test email"), default=False)
+
+    class Meta:
+        verbose_name = _("email")
+        verbose_name_plural = _("send log")
+        ordering = ("-created_at", "-id")
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="order_mail_order_idx"),
+            # The sweep and the dispatcher read only active rows; partial
+            # indexes keep them tiny however large the send log grows.
+            models.Index(
+                fields=["send_after"],
+                condition=Q(status="scheduled"),
+                name="order_mail_scheduled_idx",
+            ),
+            models.Index(
+                fields=["enqueued_at"],
+                condition=Q(status="queued"),
+                name="order_mail_queued_idx",
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(status="sending"),
+                name="order_mail_sending_idx",
+            ),
+            models.Index(fields=["status", "-created_at"], name="order_mail_status_idx"),
+            models.Index(fields=["event", "-created_at"], name="order_mail_event_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_event_display()} · {self.reference or self.object_id} · {self.get_status_display()}"
+
+    @classmethod
+    def for_order(cls, order) -> models.QuerySet[OutboxEmail]:
+        """Every email of ``order``, newest first."""
+        ct = ContentType.objects.get_for_model(order)
+        return cls.objects.filter(content_type=ct, object_id=str(order.pk))
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def log(self, status: str, message: str = "") -> EmailLog:
+        """Append a line to this row's status timeline."""
+        return EmailLog.objects.create(email=self, status=status, message=message[:2000])
+
+
+class EmailLog(models.Model):
+    """One step of an email's status timeline (queued, retry, sent, ...)."""
+
+    email = models.ForeignKey(
+        OutboxEmail, on_delete=models.CASCADE, related_name="logs", verbose_name=_("email")
+    )
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=20)
+    message = models.TextField(_("detail"), blank=True)
+
+    class Meta:
+        verbose_name = _("email log entry")
+        verbose_name_plural = _("email log entries")
+        ordering = ("created_at", "id")
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.status}"
+
+
+def new_claim_token() -> uuid.UUID:
+    return uuid.uuid4()

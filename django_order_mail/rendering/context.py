@@ -1,0 +1,83 @@
+"""Build the template context of one email from the order's hooks.
+
+The context is plain data (dicts, lists, strings, Decimals), so templates
+never run shop code and the same context feeds previews and tests.
+``docs/templates.rst`` lists every variable.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..lifecycle.shipments import Shipment
+from .branding import get_branding
+from .links import feedback_url
+
+
+def _call(order, name, *args, default=None):
+    method = getattr(order, name, None)
+    if method is None:
+        return default
+    value = method(*args)
+    return default if value is None else value
+
+
+def safe_payment(payment: dict | None) -> dict:
+    """Brand and the last four digits only, whatever the shop handed us."""
+    payment = dict(payment or {})
+    digits = re.sub(r"\D", "", str(payment.get("last4", "") or ""))
+    return {"brand": str(payment.get("brand", "") or ""), "last4": digits[-4:]}
+
+
+def shipment_context(shipment: Shipment | None) -> dict | None:
+    if shipment is None:
+        return None
+    return {
+        "id": shipment.pk,
+        "carrier": shipment.carrier,
+        "carrier_name": shipment.carrier_name,
+        "tracking_number": shipment.tracking_number,
+        "tracking_url": shipment.get_tracking_url(),
+        "shipping_method": shipment.shipping_method,
+        "items": shipment.items or [],
+        "shipped_at": shipment.shipped_at,
+        "estimated_delivery_from": shipment.estimated_delivery_from,
+        "estimated_delivery_to": shipment.estimated_delivery_to,
+        "delivered_at": shipment.delivered_at,
+        "delivery_instructions": shipment.delivery_instructions,
+    }
+
+
+def build_context(order, event: str, *, shipment=None, extra=None, email_id=None) -> dict:
+    items = list(_call(order, "get_mail_line_items", default=[]))
+    shipments = [shipment_context(s) for s in Shipment.for_order(order)] if order.pk else []
+    context = {
+        "event": event,
+        "order": order,
+        "order_number": _call(order, "get_mail_order_number", default=str(order.pk)),
+        "customer_name": _call(order, "get_mail_customer_name", default=""),
+        "recipient": _call(order, "get_mail_recipient", default=""),
+        "channel": _call(order, "get_mail_channel", default=""),
+        "currency": _call(order, "get_mail_currency", default=""),
+        "items": items,
+        "totals": _call(order, "get_mail_totals", default={}),
+        "addresses": _call(order, "get_mail_addresses", default={}),
+        "payment": safe_payment(_call(order, "get_mail_payment", default={})),
+        "shipping_method": _call(order, "get_mail_shipping_method", default=""),
+        "expected": _call(order, "get_mail_expected_dates", default={}),
+        "order_url": _call(order, "get_mail_order_url", default=""),
+        "retry_payment_url": _call(order, "get_mail_retry_payment_url", default=""),
+        "shipment": shipment_context(shipment),
+        "shipments": shipments,
+        "shop": get_branding(),
+        "extra": dict(extra or {}),
+        "feedback_url": "",
+        "feedback_ratings": [],
+    }
+    if email_id is not None and event == "feedback_request":
+        context["feedback_url"] = feedback_url(email_id)
+        context["feedback_ratings"] = [
+            {"score": s, "url": feedback_url(email_id, s)} for s in range(1, 6)
+        ]
+    context.update(_call(order, "get_mail_extra_context", event, default={}))
+    return context

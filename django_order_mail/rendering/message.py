@@ -1,0 +1,37 @@
+"""Turn a rendered email into the message Anymail (or any Django backend) sends."""
+
+from __future__ import annotations
+
+from django.core.mail import EmailMultiAlternatives
+
+from ..conf import get_setting
+from .branding import from_email, get_branding
+from .render import RenderedEmail
+
+
+def build_message(row, rendered: RenderedEmail, *, connection=None) -> EmailMultiAlternatives:
+    """One message to the order's *current* address (a fixed typo is honoured
+    by a retry or a resend), tagged with the event and the outbox row."""
+    order = row.order
+    recipient = (order.get_mail_recipient() if order is not None else "") or row.recipient
+    support = get_branding().get("support_email")
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=from_email(),
+        to=[recipient],
+        reply_to=[support] if support else None,
+        connection=connection,
+        headers={"X-Order-Mail-Id": str(row.pk)},
+    )
+    if rendered.html:
+        message.attach_alternative(rendered.html, "text/html")
+    # Anymail reads these attributes; other backends ignore them.
+    message.tags = [*get_setting("TAGS"), row.event]
+    message.metadata = {
+        "order": row.reference or row.object_id,
+        "event": row.event,
+        "outbox_id": str(row.pk),
+        "channel": row.channel,
+    }
+    return message

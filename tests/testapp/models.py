@@ -1,0 +1,75 @@
+"""A minimal shop used by the tests: an Order on the app's lifecycle mixin."""
+
+from decimal import Decimal
+
+from django.db import models
+from django_fsm import FSMField, transition
+
+from django_order_mail.lifecycle.mixins import OrderMailContextMixin, OrderMailMixin
+
+
+class Order(OrderMailMixin, models.Model):
+    number = models.CharField(max_length=20, unique=True)
+    email = models.EmailField(blank=True)
+    customer_name = models.CharField(max_length=100, blank=True)
+    language = models.CharField(max_length=10, default="en")
+    sales_channel = models.CharField(max_length=20, default="web")
+    currency = models.CharField(max_length=3, default="USD")
+    card_brand = models.CharField(max_length=20, default="Visa")
+    card_number = models.CharField(max_length=20, default="4242424242424242")
+
+    def get_mail_line_items(self):
+        return [
+            {
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "total": line.unit_price * line.quantity,
+            }
+            for line in self.lines.all()
+        ]
+
+    def get_mail_totals(self):
+        subtotal = sum((i["total"] for i in self.get_mail_line_items()), Decimal("0"))
+        shipping = Decimal("4.90")
+        tax = (subtotal * Decimal("0.10")).quantize(Decimal("0.01"))
+        return {"subtotal": subtotal, "shipping": shipping, "tax": tax, "total": subtotal + shipping + tax}
+
+    def get_mail_payment(self):
+        # Deliberately hands over the full number: the app must keep only 4 digits.
+        return {"brand": self.card_brand, "last4": self.card_number}
+
+    def get_mail_addresses(self):
+        lines = [self.customer_name, "1 Test Street", "0150 Oslo", "Norway"]
+        return {"shipping": lines, "billing": lines}
+
+    def get_mail_order_url(self):
+        return f"https://shop.example/orders/{self.number}/"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
+    name = models.CharField(max_length=100)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+
+
+class LegacyOrder(OrderMailContextMixin, models.Model):
+    """A shop with its own django-fsm state machine, mapped to mail events."""
+
+    status = FSMField(default="new")
+    ref = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
+
+    mail_transitions = {"pay": ("order_confirmation",), "dispatch": ("shipping_confirmation",)}
+
+    def get_mail_order_number(self):
+        return self.ref
+
+    @transition(field=status, source="new", target="paid")
+    def pay(self):
+        pass
+
+    @transition(field=status, source="paid", target="sent")
+    def dispatch(self, shipment):
+        pass
