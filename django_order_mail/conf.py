@@ -63,8 +63,9 @@ DEFAULTS: dict[str, Any] = {
     },
     # Inline CSS into style="" attributes at render time (css-inline).
     "INLINE_CSS": True,
-    # Tags added to every Anymail message, besides the event name.
-    "TAGS": ["order-mail"],
+    # Tags added to every Anymail message after the event name. Some ESPs
+    # (Postmark) accept only one tag: leave empty for them.
+    "TAGS": [],
     # Signed customer links (feedback, order status) expire after this.
     "LINK_MAX_AGE_DAYS": 60,
     # Dotted path of a callable(order) -> absolute URL of the order status page.

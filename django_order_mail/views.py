@@ -20,7 +20,9 @@ from .rendering.links import read_token
 def link_problem(request, *, expired: bool, status: int = 400):
     if expired:
         title = _("This link has expired")
-        message = _("Links in our emails stay valid for a limited time. Please contact us if you still need help.")
+        message = _(
+            "Links in our emails stay valid for a limited time. Please contact us if you still need help."
+        )
     else:
         title = _("This link is not valid")
         message = _("The link may have been cut off or changed. Please open it again from the email.")

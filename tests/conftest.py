@@ -17,3 +17,49 @@ def no_broker(monkeypatch):
         lambda ids, countdown=None: published.extend(ids) or len(ids),
     )
     return published
+
+
+# --- fixtures of the core unit suite -----------------------------------------
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    """Record every publish (from enqueue, the sender's retries and the sweep)
+    as ``(ids, countdown)`` instead of talking to a broker."""
+    calls = []
+
+    def fake_publish(ids, countdown=None):
+        calls.append((list(ids), countdown))
+        return len(ids)
+
+    for target in (
+        "django_order_mail.outbox.enqueue.publish",
+        "django_order_mail.delivery.sender.publish",
+        "django_order_mail.delivery.sweep.publish",
+    ):
+        monkeypatch.setattr(target, fake_publish)
+    return calls
+
+
+@pytest.fixture
+def esp(settings):
+    """A controllable email backend (tests.backends.ControlledBackend)."""
+    from django_order_mail.delivery.sender import reset_connection
+    from tests.backends import ControlledBackend
+
+    ControlledBackend.reset()
+    settings.EMAIL_BACKEND = "tests.backends.ControlledBackend"
+    reset_connection()
+    yield ControlledBackend
+    reset_connection()
+    ControlledBackend.reset()
+
+
+@pytest.fixture
+def mail_settings(settings):
+    """``mail_settings(MAX_ATTEMPTS=2)``: merge keys into ORDER_MAIL for one test."""
+
+    def update(**values):
+        settings.ORDER_MAIL = {**settings.ORDER_MAIL, **values}
+
+    return update

@@ -147,6 +147,13 @@ def deliver(email_id: int) -> str:
 
     status = getattr(message, "anymail_status", None)
     message_id = (getattr(status, "message_id", None) or "") if status else ""
+    refused = set(getattr(status, "status", None) or ()) & {"rejected", "invalid"}
+    if refused and refused == set(status.status):
+        # Only reached with ANYMAIL IGNORE_RECIPIENT_STATUS: the ESP refused
+        # the recipient without raising. Not sent; retrying will not help.
+        reason = f"recipient {', '.join(sorted(refused))} at the ESP"
+        _finish(row, Status.FAILED, reason, last_error=reason, subject=rendered.subject[:998])
+        return Status.FAILED
     _finish(
         row,
         Status.SENT,

@@ -94,8 +94,7 @@ CARRIERS: dict[str, dict[str, str]] = {
     },
     "japan_post": {
         "name": "Japan Post",
-        "url": "https://trackings.post.japanpost.jp/services/srv/search/direct"
-        "?reqCodeNo1={tracking_number}",
+        "url": "https://trackings.post.japanpost.jp/services/srv/search/direct?reqCodeNo1={tracking_number}",
     },
     "amazon_logistics": {
         "name": "Amazon Logistics",

@@ -43,6 +43,13 @@ class OrderMailContextMixin(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        # The pending emails are written by a post_save receiver
+        # (lifecycle.signals); one atomic block makes them commit or roll
+        # back together with the state change.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+
     # -- content hooks --------------------------------------------------------
     def get_mail_recipient(self) -> str:
         return getattr(self, "email", "") or ""
@@ -106,9 +113,7 @@ class OrderMailContextMixin(models.Model):
 
     def add_shipment(self, carrier: str, tracking_number: str = "", **fields) -> Shipment:
         """Create a shipment of this order (save the order first)."""
-        return Shipment.objects.create(
-            order=self, carrier=carrier, tracking_number=tracking_number, **fields
-        )
+        return Shipment.objects.create(order=self, carrier=carrier, tracking_number=tracking_number, **fields)
 
     @property
     def mail_log(self):
@@ -162,13 +167,6 @@ class OrderMailContextMixin(models.Model):
                 ],
             )
 
-    def save(self, *args, **kwargs):
-        # The pending emails are written by a post_save receiver
-        # (lifecycle.signals); one atomic block makes them commit or roll
-        # back together with the state change.
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-
 
 class OrderMailMixin(OrderMailContextMixin, ConcurrentTransitionMixin):
     """The default order lifecycle (PRODUCT.md §1) with its emails.
@@ -212,9 +210,7 @@ class OrderMailMixin(OrderMailContextMixin, ConcurrentTransitionMixin):
     def fail_payment(self, reason: str = "", *, notify=True):
         """The payment was declined: asks the customer to retry."""
 
-    @transition(
-        field=state, source=[S.AWAITING_SHIPMENT, S.PARTIALLY_SHIPPED], target=S.PARTIALLY_SHIPPED
-    )
+    @transition(field=state, source=[S.AWAITING_SHIPMENT, S.PARTIALLY_SHIPPED], target=S.PARTIALLY_SHIPPED)
     def ship_partially(self, shipment: Shipment, *, notify=True):
         """One parcel left; more will follow."""
 

@@ -52,7 +52,9 @@ def _bound_arguments(sender, name, instance, args, kwargs) -> dict:
     return {k: v for k, v in bound.arguments.items() if k != "self"}
 
 
-def pending_for_transition(instance, name: str, arguments: dict) -> list[PendingMail]:
+def pending_for_transition(
+    instance, name: str, arguments: dict, target: str = ""
+) -> list[PendingMail]:
     """The emails transition ``name`` fires, per the model's ``mail_transitions``."""
     events = instance.mail_transitions.get(name, ())
     notify = arguments.get("notify", True) is not False
@@ -62,6 +64,9 @@ def pending_for_transition(instance, name: str, arguments: dict) -> list[Pending
         for k, v in arguments.items()
         if k not in _CONTROL_ARGS and not k.startswith("_") and v not in (None, "")
     }
+    if target == "partially_shipped":
+        # Rendered later, when the order may be fully shipped: keep the fact.
+        extra["partial_shipment"] = True
     pending = []
     for event in events:
         mail = PendingMail(str(event), notify=notify, extra=extra)
@@ -89,7 +94,7 @@ def on_post_transition(sender, instance, name, source, target, **kwargs):
     arguments = _bound_arguments(
         sender, name, instance, kwargs.get("method_args", ()), kwargs.get("method_kwargs", {})
     )
-    for mail in pending_for_transition(instance, name, arguments):
+    for mail in pending_for_transition(instance, name, arguments, target):
         instance.queue_mail(mail)
     if target in instance.mail_cancel_scheduled_states:
         instance.__dict__["_order_mail_cancel"] = f"order moved to {target}"

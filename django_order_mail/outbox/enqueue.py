@@ -185,9 +185,7 @@ def publish(ids: list[int], countdown: float | None = None) -> int:
             send_email.apply_async(args=[pk], **options)
             accepted += 1
         except Exception as exc:  # noqa: BLE001 - any broker error: the sweep retries
-            logger.warning(
-                "Could not hand email %s to the broker (%s); the sweep will retry.", pk, exc
-            )
+            logger.warning("Could not hand email %s to the broker (%s); the sweep will retry.", pk, exc)
             break  # the broker is down: do not wait out the retry policy for every row
     return accepted
 
@@ -195,9 +193,7 @@ def publish(ids: list[int], countdown: float | None = None) -> int:
 def cancel_scheduled(order, reason: str, events: list[str] | None = None) -> int:
     """Cancel scheduled (not yet due) emails of ``order`` that no longer apply."""
     ct = ContentType.objects.get_for_model(order)
-    qs = OutboxEmail.objects.filter(
-        content_type=ct, object_id=str(order.pk), status=Status.SCHEDULED
-    )
+    qs = OutboxEmail.objects.filter(content_type=ct, object_id=str(order.pk), status=Status.SCHEDULED)
     if events is not None:
         qs = qs.filter(event__in=events)
     ids = list(qs.values_list("pk", flat=True))

@@ -51,18 +51,12 @@ class OutboxEmail(models.Model):
         help_text=_("(order, event, shipment): the same key is never sent twice."),
     )
     event = models.CharField(_("event"), max_length=40, choices=MailEvent.choices)
-    status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED
-    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
 
-    content_type = models.ForeignKey(
-        ContentType, on_delete=models.PROTECT, verbose_name=_("object type")
-    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("object type"))
     object_id = models.CharField(_("object id"), max_length=64)
     order = GenericForeignKey("content_type", "object_id")
-    reference = models.CharField(
-        _("order number"), max_length=64, blank=True, db_index=True
-    )
+    reference = models.CharField(_("order number"), max_length=64, blank=True, db_index=True)
     shipment = models.ForeignKey(
         "django_order_mail.Shipment",
         null=True,
@@ -92,9 +86,7 @@ class OutboxEmail(models.Model):
 
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
-    esp_message_id = models.CharField(
-        _("ESP message id"), max_length=255, blank=True, db_index=True
-    )
+    esp_message_id = models.CharField(_("ESP message id"), max_length=255, blank=True, db_index=True)
 
     subject = models.CharField(_("subject"), max_length=998, blank=True)
     body_text = models.TextField(_("plain text as sent"), blank=True)
@@ -114,6 +106,7 @@ class OutboxEmail(models.Model):
         verbose_name = _("email")
         verbose_name_plural = _("send log")
         ordering = ("-created_at", "-id")
+        permissions = [("resend_outboxemail", _("Can resend, retry and cancel emails"))]
         indexes = [
             models.Index(fields=["content_type", "object_id"], name="order_mail_order_idx"),
             # The sweep and the dispatcher read only active rows; partial
@@ -138,7 +131,8 @@ class OutboxEmail(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_event_display()} · {self.reference or self.object_id} · {self.get_status_display()}"
+        reference = self.reference or self.object_id
+        return f"{self.get_event_display()} · {reference} · {self.get_status_display()}"
 
     @classmethod
     def for_order(cls, order) -> models.QuerySet[OutboxEmail]:

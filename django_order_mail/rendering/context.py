@@ -76,8 +76,6 @@ def build_context(order, event: str, *, shipment=None, extra=None, email_id=None
     }
     if email_id is not None and event == "feedback_request":
         context["feedback_url"] = feedback_url(email_id)
-        context["feedback_ratings"] = [
-            {"score": s, "url": feedback_url(email_id, s)} for s in range(1, 6)
-        ]
+        context["feedback_ratings"] = [{"score": s, "url": feedback_url(email_id, s)} for s in range(1, 6)]
     context.update(_call(order, "get_mail_extra_context", event, default={}))
     return context

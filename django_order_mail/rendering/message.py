@@ -27,7 +27,7 @@ def build_message(row, rendered: RenderedEmail, *, connection=None) -> EmailMult
     if rendered.html:
         message.attach_alternative(rendered.html, "text/html")
     # Anymail reads these attributes; other backends ignore them.
-    message.tags = [*get_setting("TAGS"), row.event]
+    message.tags = [row.event, *get_setting("TAGS")]
     message.metadata = {
         "order": row.reference or row.object_id,
         "event": row.event,

@@ -23,9 +23,7 @@ from .context import build_context
 
 TEMPLATE_DIR = "django_order_mail/email/"
 
-_inliner = css_inline.CSSInliner(
-    keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False
-)
+_inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False)
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ class RenderedEmail:
 
 def template_names(event: str, channel: str = "") -> list[str]:
     names = [f"{channel}/{event}"] if channel else []
-    return names + [event]
+    return [*names, event]
 
 
 def resolve_language(language: str | None) -> str:
@@ -87,7 +85,5 @@ def render_event(event: str, context: dict, *, language: str = "", channel: str 
 
 def render_outbox_email(row, order) -> RenderedEmail:
     """Render outbox ``row`` against the current state of ``order``."""
-    context = build_context(
-        order, row.event, shipment=row.shipment, extra=row.extra, email_id=row.pk
-    )
+    context = build_context(order, row.event, shipment=row.shipment, extra=row.extra, email_id=row.pk)
     return render_event(row.event, context, language=row.language, channel=row.channel)

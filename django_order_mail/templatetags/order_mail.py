@@ -10,9 +10,22 @@ from django.utils.formats import number_format
 register = template.Library()
 
 _SYMBOLS = {
-    "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "RUB": "₽",
-    "NOK": "kr", "SEK": "kr", "DKK": "kr", "CHF": "CHF", "HKD": "HK$", "TWD": "NT$",
-    "AUD": "A$", "CAD": "C$", "INR": "₹", "KRW": "₩",
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "CNY": "¥",
+    "RUB": "₽",
+    "NOK": "kr",
+    "SEK": "kr",
+    "DKK": "kr",
+    "CHF": "CHF",
+    "HKD": "HK$",
+    "TWD": "NT$",
+    "AUD": "A$",
+    "CAD": "C$",
+    "INR": "₹",
+    "KRW": "₩",
 }
 _ZERO_DECIMALS = {"JPY", "KRW", "TWD"}
 _SUFFIX = {"NOK", "SEK", "DKK", "RUB"}

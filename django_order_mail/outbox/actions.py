@@ -1,0 +1,73 @@
+"""Staff actions on send-log rows: resend, retry a failure, cancel.
+
+Each writes its change in a transaction and tells Celery after commit, the
+same path as an order transition, so an action taken during a broker outage
+is delivered by the sweep later.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from .enqueue import publish_on_commit
+from .models import EmailLog, OutboxEmail, Status
+
+
+def resend(row: OutboxEmail, *, by: str = "") -> OutboxEmail:
+    """Queue a fresh copy of ``row`` (a customer who "never got it", a fixed
+    address). The copy links to the original and has its own key."""
+    now = timezone.now()
+    suffix = uuid.uuid4().hex[:12]
+    key = f"{row.idempotency_key[:230]}:resend:{suffix}"
+    with transaction.atomic():
+        copy = OutboxEmail.objects.create(
+            idempotency_key=key,
+            event=row.event,
+            status=Status.QUEUED,
+            content_type_id=row.content_type_id,
+            object_id=row.object_id,
+            reference=row.reference,
+            shipment_id=row.shipment_id,
+            channel=row.channel,
+            language=row.language,
+            recipient=row.recipient,
+            extra=row.extra,
+            enqueued_at=now,
+            resend_of=row,
+            is_test=row.is_test,
+        )
+        EmailLog.objects.create(
+            email=copy, status=Status.QUEUED, message=f"resend of #{row.pk}" + (f" by {by}" if by else "")
+        )
+        publish_on_commit([copy.pk])
+    return copy
+
+
+def retry(row: OutboxEmail, *, by: str = "") -> bool:
+    """Give a failed row a fresh set of attempts (after fixing the cause)."""
+    now = timezone.now()
+    with transaction.atomic():
+        updated = OutboxEmail.objects.filter(pk=row.pk, status=Status.FAILED).update(
+            status=Status.QUEUED, attempts=0, send_after=None, enqueued_at=now, updated_at=now
+        )
+        if updated:
+            EmailLog.objects.create(
+                email_id=row.pk, status=Status.QUEUED, message="retry" + (f" by {by}" if by else "")
+            )
+            publish_on_commit([row.pk])
+    return bool(updated)
+
+
+def cancel(row: OutboxEmail, *, by: str = "") -> bool:
+    """Cancel a row that has not been sent yet (scheduled or queued)."""
+    reason = "cancelled by staff" + (f" ({by})" if by else "")
+    with transaction.atomic():
+        updated = OutboxEmail.objects.filter(pk=row.pk, status__in=(Status.SCHEDULED, Status.QUEUED)).update(
+            status=Status.CANCELLED, last_error=reason, updated_at=timezone.now()
+        )
+        if updated:
+            EmailLog.objects.create(email_id=row.pk, status=Status.CANCELLED, message=reason)
+    return bool(updated)

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Nordlys Goods - demo shop admin"
+admin.site.site_title = "Nordlys Goods admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # Customer landing pages of django-order-mail (feedback links in emails).
+    path("mail/", include("django_order_mail.urls")),
+    path("", include("shop.urls")),
+]

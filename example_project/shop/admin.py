@@ -1,0 +1,260 @@
+"""Admin of the demo shop: orders with their shipments and emails, and
+actions that move orders through the lifecycle (each sends its emails)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from django_order_mail.lifecycle.carriers import carrier_choices
+from django_order_mail.models import EmailLog, OutboxEmail, Shipment
+
+from .models import Order, OrderLine, Product
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("thumbnail", "name", "sku", "price")
+    search_fields = ("name", "sku")
+
+    @admin.display(description="")
+    def thumbnail(self, obj):
+        if not obj.image_url:
+            return ""
+        return format_html(
+            '<img src="{}" alt="" width="40" height="40" style="border-radius:6px">', obj.image_url
+        )
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    autocomplete_fields = ("product",)
+    fields = ("product", "name", "sku", "variant", "quantity", "unit_price")
+
+
+class ShipmentForm(forms.ModelForm):
+    carrier = forms.ChoiceField(choices=carrier_choices)
+
+    class Meta:
+        model = Shipment
+        fields = (
+            "carrier",
+            "tracking_number",
+            "shipping_method",
+            "shipped_at",
+            "estimated_delivery_from",
+            "estimated_delivery_to",
+            "delivery_instructions",
+        )
+
+
+class ShipmentInline(GenericTabularInline):
+    """Add a parcel here, save, then run "Ship" or "Ship partially"."""
+
+    model = Shipment
+    form = ShipmentForm
+    extra = 0
+    ct_field = "content_type"
+    ct_fk_field = "object_id"
+
+
+class EmailInline(GenericTabularInline):
+    model = OutboxEmail
+    ct_field = "content_type"
+    ct_fk_field = "object_id"
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ("created_at", "event", "status", "recipient", "sent_at", "details")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    verbose_name_plural = "emails (send log)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="")
+    def details(self, obj):
+        label = "view email" if obj.body_html else (obj.last_error[:80] or "details")
+        return format_html('<a href="{}">{}</a>', reverse("shop:sent_detail", args=[obj.pk]), label)
+
+
+def _unshipped_shipment(order) -> Shipment | None:
+    """The newest parcel of ``order`` no shipping email was written for yet."""
+    return (
+        order.shipments.exclude(emails__event="shipping_confirmation").order_by("-shipped_at", "-id").first()
+    )
+
+
+def transition_action(method: str, description: str, *, needs_shipment=False, **kwargs):
+    """An admin action calling ``order.<method>()`` + save in one transaction per order."""
+
+    def action(modeladmin, request, queryset):
+        moved, problems = [], []
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                with transaction.atomic():
+                    order = Order.objects.select_for_update().get(pk=pk)
+                    args = []
+                    if needs_shipment:
+                        shipment = _unshipped_shipment(order)
+                        if shipment is None:
+                            problems.append(
+                                f"{order.number}: add a shipment (carrier + tracking number) first"
+                            )
+                            continue
+                        args.append(shipment)
+                    getattr(order, method)(*args, **kwargs)
+                    order.save()
+                moved.append(order.number)
+            except TransitionNotAllowed:
+                problems.append(f"{order.number}: not possible while it is “{order.get_state_display()}”")
+            except ConcurrentTransition:
+                problems.append(f"{order.number}: changed by someone else meanwhile, try again")
+        if moved:
+            modeladmin.message_user(request, f"{description}: {', '.join(moved)}.", messages.SUCCESS)
+        if problems:
+            modeladmin.message_user(request, "Not moved – " + "; ".join(problems), messages.WARNING)
+
+    action.__name__ = f"action_{method}"
+    return admin.action(description=description)(action)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "customer_name",
+        "email",
+        "sales_channel",
+        "language",
+        "state_badge",
+        "total_display",
+        "created_at",
+    )
+    list_filter = ("state", "sales_channel", "language", "currency")
+    search_fields = ("number", "email", "customer_name")
+    date_hierarchy = "created_at"
+    readonly_fields = ("state", "totals_summary", "customer_page")
+    inlines = (OrderLineInline, ShipmentInline, EmailInline)
+    fieldsets = (
+        (None, {"fields": ("number", "state", "customer_page", "created_at")}),
+        ("Customer", {"fields": ("customer_name", "email", "language", "sales_channel")}),
+        (
+            "Payment",
+            {
+                "fields": (
+                    "currency",
+                    "card_brand",
+                    "card_last4",
+                    "totals_summary",
+                    "shipping_cost",
+                    "discount",
+                    "tax_rate",
+                )
+            },
+        ),
+        (
+            "Delivery",
+            {
+                "fields": (
+                    "shipping_method",
+                    "handling_days",
+                    "transit_days_min",
+                    "transit_days_max",
+                    "shipping_address",
+                    "billing_address",
+                )
+            },
+        ),
+    )
+    actions = [
+        transition_action("confirm_payment", "Confirm payment (sends order confirmation)"),
+        transition_action("fail_payment", "Payment failed (asks to retry)"),
+        transition_action("ship_partially", "Ship partially (newest unshipped parcel)", needs_shipment=True),
+        transition_action("ship", "Ship (newest unshipped parcel is the last one)", needs_shipment=True),
+        transition_action("mark_out_for_delivery", "Out for delivery"),
+        transition_action("mark_delivered", "Delivered (schedules the feedback request)"),
+        transition_action("complete", "Complete"),
+        transition_action("freeze", "Put on hold"),
+        transition_action("release_hold", "Release hold"),
+        transition_action("cancel", "Cancel"),
+        transition_action("refund", "Refund in full"),
+    ]
+
+    @admin.display(description="state", ordering="state")
+    def state_badge(self, obj):
+        return obj.get_state_display()
+
+    @admin.display(description="total")
+    def total_display(self, obj):
+        return f"{obj.total} {obj.currency}"
+
+    @admin.display(description="totals")
+    def totals_summary(self, obj):
+        if not obj.pk:
+            return "—"
+        return (
+            f"subtotal {obj.subtotal} − discount {obj.discount} + shipping {obj.shipping_cost} "
+            f"+ tax {obj.tax} = {obj.total} {obj.currency}"
+        )
+
+    @admin.display(description="customer page")
+    def customer_page(self, obj):
+        if not obj.pk:
+            return "—"
+        url = reverse("shop:order_status", kwargs={"token": obj.link_token()})
+        return format_html('<a href="{}" target="_blank">what the customer sees</a>', url)
+
+
+class EmailLogInline(admin.TabularInline):
+    model = EmailLog
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("created_at", "status", "message")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OutboxEmailAdmin(admin.ModelAdmin):
+    """Read-only send log (used only if django_order_mail does not register its own)."""
+
+    list_display = (
+        "created_at",
+        "event",
+        "reference",
+        "recipient",
+        "channel",
+        "language",
+        "status",
+        "attempts",
+        "sent_at",
+    )
+    list_filter = ("status", "event", "channel", "language")
+    search_fields = ("reference", "recipient", "esp_message_id", "subject")
+    date_hierarchy = "created_at"
+    inlines = (EmailLogInline,)
+    exclude = ("claim_token",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+if not admin.site.is_registered(OutboxEmail):
+    admin.site.register(OutboxEmail, OutboxEmailAdmin)

@@ -1,0 +1,198 @@
+"""A fake ESP speaking Postmark's ``/email`` API on 127.0.0.1.
+
+Anymail's real Postmark backend talks to it over HTTP (``POSTMARK_API_URL``),
+so the integration tests exercise the real request building and response
+parsing. Tests script its answers (500, 429, 422, hang) and read what it
+*accepted*: a message counts as delivered only once the fake ESP has answered
+200 for it, exactly as a real ESP would have taken responsibility for it.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import threading
+import uuid
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Accepted:
+    message_id: str
+    to: str
+    subject: str
+    metadata: dict
+    tags: list
+    html: str
+    text: str
+    headers: dict = field(default_factory=dict)
+
+
+def _client_gone(handler) -> bool:
+    """True once the client closed its end (a killed worker)."""
+    sock = handler.connection
+    readable, _, _ = select.select([sock], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+class FakeESP:
+    """Start with :meth:`start`; ``url`` is the API base for POSTMARK_API_URL."""
+
+    def __init__(self, token: str = "fake-server-token"):
+        self.token = token
+        self.accepted: list[Accepted] = []
+        self.requests = 0
+        self.refused = Counter()  # status code -> count
+        self.hanging = 0
+        self._script: deque = deque()
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- control -------------------------------------------------------------
+    def script(self, *outcomes) -> None:
+        """Queue answers for the next requests: an int HTTP status, ``"hang"``
+        (hold the request open until :meth:`release_hanging` or the client
+        goes away) or ``"ok"``. Once the script is used up, every answer is 200."""
+        with self._lock:
+            self._script.extend(outcomes)
+
+    def release_hanging(self) -> None:
+        self._release.set()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.accepted.clear()
+            self.refused.clear()
+            self._script.clear()
+            self.requests = 0
+            self.hanging = 0
+        self._release.set()
+        self._release = threading.Event()
+
+    def accepted_by_outbox_id(self) -> Counter:
+        return Counter(int(a.metadata["outbox_id"]) for a in self.accepted)
+
+    def accepted_by_key(self, keys_by_id: dict[int, str]) -> Counter:
+        return Counter(keys_by_id[int(a.metadata["outbox_id"])] for a in self.accepted)
+
+    # -- server --------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def start(self, port: int = 0) -> FakeESP:
+        esp = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                esp._handle(self, body)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._release.set()
+            self._server.shutdown()
+            self._server.server_close()
+
+    def _next_outcome(self):
+        with self._lock:
+            self.requests += 1
+            return self._script.popleft() if self._script else "ok"
+
+    def _reply(self, handler, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _handle(self, handler, body: bytes) -> None:
+        if handler.path.rstrip("/") != "/email":
+            return self._reply(handler, 404, {"ErrorCode": 404, "Message": "unknown endpoint"})
+        if handler.headers.get("X-Postmark-Server-Token") != self.token:
+            return self._reply(handler, 401, {"ErrorCode": 10, "Message": "Bad or missing Server API token."})
+        outcome = self._next_outcome()
+        if outcome == "hang":
+            with self._lock:
+                self.hanging += 1
+            # Hold the request; if the client dies meanwhile, the reply fails
+            # and nothing is accepted - the ESP never took the message.
+            while not self._release.wait(timeout=0.05):
+                if _client_gone(handler):
+                    return None
+            outcome = "ok"
+        if outcome != "ok":
+            with self._lock:
+                self.refused[outcome] += 1
+            if outcome == 422:
+                to = json.loads(body).get("To", "")
+                return self._reply(
+                    handler, 422, {"ErrorCode": 300, "Message": f"Invalid 'To' address: '{to}'."}
+                )
+            if outcome == "422-from":
+                return self._reply(
+                    handler, 422, {"ErrorCode": 300, "Message": "Invalid 'From' address: 'x'."}
+                )
+            headers_note = {"Retry-After": "1"} if outcome == 429 else {}
+            handler.send_response(outcome)
+            for k, v in headers_note.items():
+                handler.send_header(k, v)
+            data = json.dumps({"ErrorCode": 0, "Message": f"simulated {outcome}"}).encode()
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+            return None
+        message = json.loads(body)
+        message_id = str(uuid.uuid4())
+        try:
+            self._reply(
+                handler,
+                200,
+                {
+                    "To": message.get("To"),
+                    "SubmittedAt": "2026-11-22T00:00:00Z",
+                    "MessageID": message_id,
+                    "ErrorCode": 0,
+                    "Message": "OK",
+                },
+            )
+            handler.wfile.flush()
+        except OSError:
+            return None  # the client went away before our answer: not accepted
+        with self._lock:
+            self.accepted.append(
+                Accepted(
+                    message_id=message_id,
+                    to=message.get("To", ""),
+                    subject=message.get("Subject", ""),
+                    metadata=message.get("Metadata") or {},
+                    tags=[message.get("Tag")] if message.get("Tag") else [],
+                    html=message.get("HtmlBody", ""),
+                    text=message.get("TextBody", ""),
+                    headers={h["Name"]: h["Value"] for h in message.get("Headers", [])},
+                )
+            )
+        return None
