@@ -50,9 +50,10 @@ def check_settings(app_configs=None, **kwargs):
         value = raw.get(key, DEFAULTS[key])
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             errors.append(_err(f"ORDER_MAIL[{key!r}] must be a non-negative integer.", None, 3))
+    backoff_max = raw.get("RETRY_BACKOFF_MAX", 0)
     if raw.get("MAX_ATTEMPTS", 1) == 0:
         errors.append(_err("ORDER_MAIL['MAX_ATTEMPTS'] must be at least 1.", None, 3))
-    if raw.get("RETRY_BACKOFF_MAX", 0) > 3300:
+    if isinstance(backoff_max, int) and backoff_max > 3300:
         errors.append(
             Warning(
                 "ORDER_MAIL['RETRY_BACKOFF_MAX'] is close to or above Redis' default "
@@ -69,7 +70,10 @@ def check_settings(app_configs=None, **kwargs):
         errors.append(_err("ORDER_MAIL['CHANNELS'] must be a dict of channel -> rules.", None, 5))
         channels = {}
     for name, rules in channels.items():
-        for event in (rules or {}).get("events", []) or []:
+        if not isinstance(rules, dict):
+            errors.append(_err(f"ORDER_MAIL['CHANNELS'][{name!r}] must be a dict of rules.", None, 5))
+            continue
+        for event in rules.get("events", []) or []:
             if event not in ALL_EVENTS:
                 errors.append(
                     _err(f"ORDER_MAIL['CHANNELS'][{name!r}] names unknown event {event!r}.", None, 4)

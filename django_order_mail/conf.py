@@ -32,8 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_DELAY_DAYS": 7,
     # From address; falls back to settings.DEFAULT_FROM_EMAIL.
     "FROM_EMAIL": None,
-    # Languages the packaged templates are rendered in; anything else falls
-    # back to settings.LANGUAGE_CODE.
+    # Language codes orders may be rendered in (default: settings.LANGUAGES).
+    # An order language outside them falls back to its base language, then
+    # to settings.LANGUAGE_CODE.
     "LANGUAGES": None,
     # Shop branding used by every email (see docs/settings.rst).
     "BRANDING": {},
@@ -43,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "CARRIERS": {},
     # Delivery: retries of transient ESP errors (connection, 5xx, 429).
     "MAX_ATTEMPTS": 8,
-    "RETRY_BACKOFF_BASE": 15,  # seconds; doubled each attempt, full jitter
+    "RETRY_BACKOFF_BASE": 15,  # seconds; doubled each attempt, half of it random
     "RETRY_BACKOFF_MAX": 1800,  # seconds; kept below Redis' visibility timeout
     # Sweep: a queued row older than this is re-published to the broker.
     "REQUEUE_AFTER": 120,  # seconds
@@ -68,10 +69,6 @@ DEFAULTS: dict[str, Any] = {
     "TAGS": [],
     # Signed customer links (feedback, order status) expire after this.
     "LINK_MAX_AGE_DAYS": 60,
-    # Dotted path of a callable(order) -> absolute URL of the order status page.
-    "ORDER_URL": None,
-    # Dotted path of a callable(order) -> URL where a failed payment is retried.
-    "RETRY_PAYMENT_URL": None,
 }
 
 #: Keys whose dict values are merged with the defaults rather than replaced.

@@ -46,10 +46,10 @@ SHIPMENT_EVENTS = frozenset(
     }
 )
 
-#: Scheduled events that no longer apply once the order reaches one of these
-#: states (PRODUCT.md §2.6: no review request after a cancellation, refund or
-#: dispute).
-CANCEL_SCHEDULED_ON_STATES = frozenset({"cancelled", "refunded", "in_dispute", "frozen"})
+#: Follow-up events written ahead of time (``send_after``). They no longer
+#: apply once the order is cancelled, refunded, disputed or frozen
+#: (PRODUCT.md §2.6), which is checked again right before sending.
+FOLLOW_UP_EVENTS = frozenset({MailEvent.FEEDBACK_REQUEST})
 
 ALL_EVENTS = frozenset(MailEvent.values)
 
@@ -106,8 +106,9 @@ DEFAULT_CHANNELS: dict[str, dict] = {
 def channel_rules(channel: str | None) -> ChannelRules:
     """Rules for ``channel``; an unknown channel gets the default rules."""
     name = channel or get_setting("DEFAULT_CHANNEL")
-    configured = {**DEFAULT_CHANNELS, **get_setting("CHANNELS")}
-    raw = configured.get(name, {})
+    # A project's entry is merged key by key over the packaged one, so
+    # {"amazon_fba": {"feedback_delay_days": 10}} keeps Amazon's event list.
+    raw = {**DEFAULT_CHANNELS.get(name, {}), **(get_setting("CHANNELS").get(name) or {})}
     events = raw.get("events")
     return ChannelRules(
         name=name,

@@ -48,8 +48,12 @@ def feedback(request, token):
     email = OutboxEmail.objects.filter(pk=payload.get("e")).only("pk", "reference").first()
     if email is None:
         return link_problem(request, expired=False, status=404)
-    score = request.GET.get("score", "")
-    score = int(score) if score.isdigit() and 1 <= int(score) <= 5 else None
+    try:
+        score = int(request.GET.get("score", ""))
+    except ValueError:
+        score = None
+    if score is not None and not 1 <= score <= 5:
+        score = None
     return render(
         request,
         "django_order_mail/pages/feedback_thanks.html",

@@ -8,6 +8,7 @@ from tests.testapp.models import Order, OrderLine
 class OrderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Order
+        skip_postgeneration_save = True
 
     number = factory.Sequence(lambda n: f"10{n:04d}")
     email = factory.Sequence(lambda n: f"customer{n}@example.com")

@@ -55,14 +55,12 @@ def test_zero_max_attempts():
     assert ids(MAX_ATTEMPTS=0) == ["django_order_mail.E003"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG: checks.py:55 compares raw RETRY_BACKOFF_MAX with 3300 before/without its type "
-    "being valid, so a string value crashes `manage.py check` with TypeError instead of E003",
-)
 def test_non_int_backoff_max_is_reported_not_crashing():
     assert ids(RETRY_BACKOFF_MAX="600") == ["django_order_mail.E003"]
+
+
+def test_channel_rules_not_a_dict_is_reported_not_crashing():
+    assert ids(CHANNELS={"ebay": ["refund"]}) == ["django_order_mail.E005"]
 
 
 def test_backoff_max_above_visibility_timeout_warns():

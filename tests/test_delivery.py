@@ -324,14 +324,6 @@ def test_feedback_request_of_a_delivered_order_is_sent(order, broker, esp):
     assert esp.sent[0].to == [order.email]
 
 
-_RECHECK_BUG = (
-    "BUG: delivery/sender.py:98 _still_relevant() treats any row with send_after as a scheduled "
-    "email; a transient-error retry (sender.py:182) sets send_after, so the refund/cancellation/"
-    "on-hold email of an order in that very state is cancelled instead of retried"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_RECHECK_BUG)
 def test_refund_email_is_retried_after_a_transient_error(order, broker, esp):
     order.confirm_payment()
     order.save()
@@ -344,11 +336,6 @@ def test_refund_email_is_retried_after_a_transient_error(order, broker, esp):
     assert deliver(row.pk) == Status.SENT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: delivery/sweep.py:89 release_stuck() clears send_after and sender.py:98 keys the "
-    "send-time re-check on send_after, so a released feedback request of a refunded order is sent",
-)
 def test_released_feedback_request_of_refunded_order_is_not_sent(order, broker, esp):
     from django_order_mail.delivery.sweep import release_stuck
 

@@ -53,12 +53,6 @@ def test_out_of_range_score_is_ignored(client, feedback_row, score):
     assert "out of 5" not in response.content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: views.py:52 uses str.isdigit(), which accepts '²' and other non-decimal digits; "
-    "int('²') then raises ValueError -> HTTP 500. Use str.isdecimal() or try/except ValueError",
-)
 def test_superscript_score_does_not_crash(client, feedback_row):
     response = client.get(path_of(feedback_url(feedback_row.pk)) + "?score=²")
     assert response.status_code == 200

@@ -39,7 +39,11 @@ def _retry_after(exc) -> float | None:
 
 
 def _short(exc: BaseException, limit: int = 1500) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip()
+    try:
+        detail = str(exc)
+    except Exception:  # noqa: BLE001 - some exceptions' __str__ fail on odd input
+        detail = repr(getattr(exc, "args", ""))
+    text = f"{type(exc).__name__}: {detail}".strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

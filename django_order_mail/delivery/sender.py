@@ -23,6 +23,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ..conf import get_setting
+from ..events import FOLLOW_UP_EVENTS
+from ..lifecycle.states import order_state
 from ..outbox.enqueue import publish
 from ..outbox.models import EmailLog, OutboxEmail, Status
 from ..rendering.message import build_message
@@ -93,9 +95,11 @@ def _finish(row: OutboxEmail, status: str, message: str = "", **fields) -> bool:
 
 def _still_relevant(row: OutboxEmail, order) -> str | None:
     """Re-check right before sending (PRODUCT.md §6): why not to send, or None."""
+    if row.event not in FOLLOW_UP_EVENTS or row.resend_of_id is not None:
+        return None  # transactional mail always goes; so does a staff resend
     cancel_states = getattr(order, "mail_cancel_scheduled_states", ())
-    state = getattr(order, "state", None)
-    if row.send_after and state in cancel_states and row.resend_of_id is None:
+    state = order_state(order)
+    if state in cancel_states:
         return f"order is {state}"
     return None
 
@@ -133,7 +137,7 @@ def deliver(email_id: int) -> str:
 
     try:
         rendered = render_outbox_email(row, order)
-        message = build_message(row, rendered, connection=_connection())
+        message = build_message(row, rendered)
     except Exception as exc:
         reason = f"render error: {type(exc).__name__}: {exc}"
         logger.exception("Email %s could not be rendered", row.pk)
@@ -141,6 +145,7 @@ def deliver(email_id: int) -> str:
         return Status.FAILED
 
     try:
+        message.connection = _connection()
         message.send()
     except Exception as exc:  # noqa: BLE001 - sorted by classify()
         return _handle_send_error(row, rendered, exc)

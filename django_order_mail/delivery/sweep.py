@@ -1,7 +1,7 @@
 """The periodic sweep: the database drives delivery, the broker only hurries it.
 
-Runs every ``SWEEP_INTERVAL`` seconds from Celery beat (or the
-``order_mail_sweep`` command) and does three things:
+Runs every 30 s from Celery beat (``delivery.schedule.beat_schedule(every=)``)
+or the ``order_mail_sweep --loop`` command and does three things:
 
 1. scheduled rows whose ``send_after`` has come -> queued, published
    (long delays such as the feedback request live here, never as a Celery

@@ -20,7 +20,7 @@ from ..conf import get_setting
 from ..events import MailEvent
 from ..outbox.enqueue import PendingMail, enqueue
 from .shipments import Shipment
-from .states import EDITABLE_STATES, OrderState
+from .states import EDITABLE_STATES, OrderState, order_state
 
 S = OrderState
 E = MailEvent
@@ -35,6 +35,8 @@ class OrderMailContextMixin(models.Model):
 
     #: transition method name -> mail events it fires. See docs/lifecycle.rst.
     mail_transitions: dict[str, tuple[str, ...]] = {}
+    #: Name of the FSM field holding the order's state.
+    mail_state_field: str = "state"
     #: Reaching one of these states cancels scheduled emails (feedback request).
     mail_cancel_scheduled_states: frozenset[str] = frozenset(
         {"cancelled", "refunded", "in_dispute", "frozen"}
@@ -47,8 +49,23 @@ class OrderMailContextMixin(models.Model):
         # The pending emails are written by a post_save receiver
         # (lifecycle.signals); one atomic block makes them commit or roll
         # back together with the state change.
-        with transaction.atomic():
-            super().save(*args, **kwargs)
+        try:
+            with transaction.atomic():
+                super().save(*args, **kwargs)
+        except Exception:
+            # The transition did not persist: its emails must not ride along
+            # with a later, unrelated save.
+            self.discard_pending_mail()
+            raise
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.discard_pending_mail()
+        super().refresh_from_db(*args, **kwargs)
+
+    def discard_pending_mail(self) -> None:
+        """Forget emails queued by transitions that were not saved."""
+        self.__dict__.pop("_order_mail_pending", None)
+        self.__dict__.pop("_order_mail_cancel", None)
 
     # -- content hooks --------------------------------------------------------
     def get_mail_recipient(self) -> str:
@@ -150,7 +167,7 @@ class OrderMailContextMixin(models.Model):
 
         ``changes`` are human-readable lines ("Size M → L").
         """
-        state = getattr(self, "state", None)
+        state = order_state(self)
         if state is not None and state not in EDITABLE_STATES:
             raise ValueError(f"order {self.pk} has shipped; edits are no longer confirmed")
         lines = [str(c) for c in changes]
@@ -168,8 +185,12 @@ class OrderMailContextMixin(models.Model):
             )
 
 
-class OrderMailMixin(OrderMailContextMixin, ConcurrentTransitionMixin):
+class OrderMailMixin(ConcurrentTransitionMixin, OrderMailContextMixin):
     """The default order lifecycle (PRODUCT.md §1) with its emails.
+
+    ``ConcurrentTransitionMixin`` comes first on purpose: its ``_do_update``
+    must precede ``Model``'s in the MRO, or a stale second process could save
+    the same transition again.
 
     Every transition takes ``notify=False`` to move the order without emailing
     the customer (the skip is still logged). Call transitions, then ``save()``.

@@ -52,9 +52,7 @@ def _bound_arguments(sender, name, instance, args, kwargs) -> dict:
     return {k: v for k, v in bound.arguments.items() if k != "self"}
 
 
-def pending_for_transition(
-    instance, name: str, arguments: dict, target: str = ""
-) -> list[PendingMail]:
+def pending_for_transition(instance, name: str, arguments: dict, target: str = "") -> list[PendingMail]:
     """The emails transition ``name`` fires, per the model's ``mail_transitions``."""
     events = instance.mail_transitions.get(name, ())
     notify = arguments.get("notify", True) is not False

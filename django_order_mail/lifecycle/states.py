@@ -21,6 +21,15 @@ class OrderState(models.TextChoices):
 
 S = OrderState
 
+
+def order_state(order) -> str | None:
+    """The order's current state, whatever its FSM field is called.
+
+    Models name the field in ``mail_state_field`` (default ``"state"``).
+    """
+    return getattr(order, getattr(order, "mail_state_field", "state"), None)
+
+
 #: States in which the order's content may still be edited and re-confirmed.
 EDITABLE_STATES = (S.PENDING_PAYMENT, S.PAYMENT_REVIEW, S.AWAITING_SHIPMENT)
 #: States in which at least one parcel is with the carrier.

@@ -1,7 +1,8 @@
 """Build the template context of one email from the order's hooks.
 
-The context is plain data (dicts, lists, strings, Decimals), so templates
-never run shop code and the same context feeds previews and tests.
+The context is plain data (dicts, lists, strings, Decimals) gathered from
+the order's ``get_mail_*`` hooks, plus ``order`` itself for templates that
+need a field the hooks do not cover.
 ``docs/templates.rst`` lists every variable.
 """
 

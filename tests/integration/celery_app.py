@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.integration.settings")
 
-import django  # noqa: E402
-from celery import Celery  # noqa: E402
+import django
+from celery import Celery
 
 django.setup()
 

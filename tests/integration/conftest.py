@@ -64,8 +64,19 @@ class RedisServer:
         if not binary:
             _missing("redis-server binary")
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -109,10 +120,22 @@ class CeleryWorker:
         }
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tests.integration.celery_app", "worker",
-             f"--concurrency={self.concurrency}", "--pool=prefork", "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"{self.name}-{self.starts}@%h"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tests.integration.celery_app",
+                "worker",
+                f"--concurrency={self.concurrency}",
+                "--pool=prefork",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{self.name}-{self.starts}@%h",
+            ],
             cwd=ROOT,
             env=env,
             stdout=self._log,

@@ -83,8 +83,11 @@ def test_esp_500_and_429_are_retried_then_delivered(worker, fake_esp):
     order = OrderFactory()
     transition(order, "confirm_payment")
     row = OutboxEmail.objects.get()
-    wait_until(lambda: OutboxEmail.objects.filter(pk=row.pk, status=Status.SENT).exists(),
-               timeout=60, what="delivery after retries")
+    wait_until(
+        lambda: OutboxEmail.objects.filter(pk=row.pk, status=Status.SENT).exists(),
+        timeout=60,
+        what="delivery after retries",
+    )
     row.refresh_from_db()
     assert row.attempts == 3
     assert fake_esp.refused == {500: 1, 429: 1}
@@ -148,7 +151,9 @@ def test_worker_killed_mid_send_loses_nothing(worker, fake_esp):
     wait_until(lambda: fake_esp.hanging == 1, what="the send to reach the ESP")
     assert OutboxEmail.objects.get(pk=row.pk).status == Status.SENDING
     worker.kill()  # SIGKILL while the ESP call is in flight
-    wait_until(lambda: fake_esp.requests == 1 and not fake_esp.accepted, timeout=5, what="ESP to see the drop")
+    wait_until(
+        lambda: fake_esp.requests == 1 and not fake_esp.accepted, timeout=5, what="ESP to see the drop"
+    )
     worker.start()
     # The row is stuck in "sending"; the sweep releases it after SENDING_TIMEOUT.
     age_rows(hours=1)

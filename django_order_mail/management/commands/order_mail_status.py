@@ -26,7 +26,7 @@ class Command(BaseCommand):
         for row in active.values("status").annotate(n=Count("id")).order_by("status"):
             self.stdout.write(f"{row['status']:<10} {row['n']}")
         oldest = OutboxEmail.objects.filter(status=Status.QUEUED, send_after__isnull=True).aggregate(
-            oldest=Min("created_at")
+            oldest=Min("enqueued_at")
         )["oldest"]
         age = (now - oldest).total_seconds() if oldest else 0
         self.stdout.write(f"oldest queued: {age:.0f}s")
