@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Set up and run every test of django-order-mail:
+#   lint (ruff) -> docs build (Sphinx, warnings are errors) -> example project checks
+#   -> unit tests on SQLite -> integration tests on PostgreSQL + Redis + a real
+#      celery worker + Anymail's Postmark backend against a fake ESP on 127.0.0.1.
+#
+# Needs PostgreSQL on 127.0.0.1:5432 (trust auth; PGUSER defaults to postgres) and
+# the redis-server binary (the tests start their own Redis on a free port). With
+# CI=true a missing service fails the run instead of skipping those tests.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$(pwd)"
+
+say() { printf '\n\033[1;36m==> %s\033[0m\n' "$*"; }
+
+if [ ! -x .venv/bin/python ]; then
+    say "Creating .venv"
+    if [ -x /root/.pyenv/versions/3.11.7/bin/python ]; then
+        /root/.pyenv/versions/3.11.7/bin/python -m venv .venv
+    else
+        python3 -m venv .venv
+    fi
+fi
+PY="$ROOT/.venv/bin/python"
+say "Installing django-order-mail with its dev and docs extras"
+"$PY" -m pip install --quiet --disable-pip-version-check -e ".[dev,docs]"
+
+say "Lint"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+say "Docs (sphinx -W)"
+.venv/bin/sphinx-build -W -q -b html docs docs/_build/html
+
+say "Example project: system checks and migrations in step"
+(cd example_project && "$PY" manage.py check --fail-level WARNING && "$PY" manage.py makemigrations --check --dry-run)
+
+say "Unit tests (SQLite)"
+.venv/bin/pytest tests -m "not integration and not browser" -p no:cacheprovider -q
+
+say "Integration tests (PostgreSQL, Redis, celery worker, Anymail Postmark -> fake ESP)"
+.venv/bin/pytest tests/integration --ds tests.integration.settings -m integration \
+    -p no:cacheprovider -q --timeout 300
