@@ -46,6 +46,7 @@ class OutboxEmailAdmin(admin.ModelAdmin):
         "attempts",
         "created_at",
         "sent_at",
+        "short_error",
     )
     list_filter = ("status", "event", "channel", "created_at")
     search_fields = ("=reference", "recipient", "=esp_message_id")
@@ -63,6 +64,11 @@ class OutboxEmailAdmin(admin.ModelAdmin):
             _BADGE_COLOURS.get(obj.status, "#6b7280"),
             obj.get_status_display(),
         )
+
+    @admin.display(description=_("reason"))
+    def short_error(self, obj):
+        text = obj.last_error or ""
+        return text if len(text) <= 80 else text[:79] + "…"
 
     def has_add_permission(self, request):
         return False

@@ -125,7 +125,7 @@ def transition_action(method: str, description: str, *, needs_shipment=False, **
         if problems:
             modeladmin.message_user(request, "Not moved – " + "; ".join(problems), messages.WARNING)
 
-    action.__name__ = f"action_{method}"
+    action.__name__ = f"action_{method}" + ("" if kwargs.get("notify", True) else "_silently")
     return admin.action(description=description)(action)
 
 
@@ -189,6 +189,12 @@ class OrderAdmin(admin.ModelAdmin):
         transition_action("release_hold", "Release hold"),
         transition_action("cancel", "Cancel"),
         transition_action("refund", "Refund in full"),
+        # Shopify's "notify customer" box: the same moves without an email
+        # (the send log still records the skip and why).
+        transition_action("confirm_payment", "Confirm payment – don't notify customer", notify=False),
+        transition_action("ship", "Ship – don't notify customer", needs_shipment=True, notify=False),
+        transition_action("cancel", "Cancel – don't notify customer", notify=False),
+        transition_action("refund", "Refund in full – don't notify customer", notify=False),
     ]
 
     @admin.display(description="state", ordering="state")

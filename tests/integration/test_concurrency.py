@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 from django.db import connection, transaction
 
@@ -15,7 +14,7 @@ from tests.factories import OrderFactory
 from tests.integration.conftest import ROOT, wait_until
 
 RACER = r"""
-import sys, time
+import sys
 import django
 django.setup()
 import tests.integration.celery_app  # the shop's Celery app, as in its project __init__
@@ -24,11 +23,11 @@ from django_fsm import ConcurrentTransition
 from django_order_mail.models import Shipment
 from tests.testapp.models import Order
 
-action, go = sys.argv[1], float(sys.argv[2])
-pairs = [tuple(map(int, p.split(":"))) for p in sys.argv[3:]]
+action = sys.argv[1]
+pairs = [tuple(map(int, p.split(":"))) for p in sys.argv[2:]]
 orders = [(Order.objects.get(pk=o), Shipment.objects.get(pk=s)) for o, s in pairs]
-while time.time() < go:
-    time.sleep(0.0005)
+print("ready", flush=True)
+sys.stdin.readline()  # both processes hold stale copies; now go at once
 for order, shipment in orders:
     try:
         with transaction.atomic():
@@ -50,19 +49,25 @@ def race(action: str, pairs: list[tuple[int, int]]) -> list[str]:
         "ORDER_MAIL_WORKER_DB": connection.settings_dict["NAME"],
         "PYTHONPATH": str(ROOT),
     }
-    go = time.time() + 4  # both processes have loaded the orders by then
     args = [f"{o}:{s}" for o, s in pairs]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", RACER, action, str(go), *args],
+            [sys.executable, "-c", RACER, action, *args],
             cwd=ROOT,
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(2)
     ]
+    for proc in procs:  # barrier: both processes have loaded the orders
+        line = proc.stdout.readline().strip()
+        assert line == "ready", line + proc.stderr.read()
+    for proc in procs:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     outputs = []
     for proc in procs:
         out, err = proc.communicate(timeout=60)
