@@ -106,6 +106,9 @@ def check_settings(app_configs=None, **kwargs):
                 id="django_order_mail.W003",
             )
         )
+    from .rendering.i18n import language_setting_errors  # E010
+
+    errors += language_setting_errors(raw)
     return errors
 
 
@@ -129,6 +132,23 @@ def check_templates(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+@register(Tags.compatibility)
+def check_deliverability(app_configs=None, **kwargs):
+    """W601-W603: webhook secret, From/ESP domain alignment, languages."""
+    from .tracking.checks import deliverability_warnings
+
+    return deliverability_warnings()
+
+
+@register(Tags.compatibility)
+def check_abandoned_cart(app_configs=None, **kwargs):
+    """E401-E406, W401-W402: the reminder sequence, coupons, the frequency
+    cap, the abandoned_cart template and the shop's cart models."""
+    from .carts.checks import cart_checks
+
+    return cart_checks()
 
 
 @register()

@@ -30,6 +30,8 @@ class MailEvent(models.TextChoices):
     FEEDBACK_REQUEST = "feedback_request", _("Feedback request")
     CANCELLATION = "cancellation", _("Order cancelled")
     REFUND = "refund", _("Refund")
+    # Staff mail: a customer gave a low satisfaction score (feedback package).
+    LOW_SCORE_ALERT = "low_score_alert", _("Low score alert (staff)")
 
 
 #: Commercial (marketing-ish) events: they honour unsubscribes and carry a
@@ -50,6 +52,10 @@ SHIPMENT_EVENTS = frozenset(
 #: apply once the order is cancelled, refunded, disputed or frozen
 #: (PRODUCT.md §2.6), which is checked again right before sending.
 FOLLOW_UP_EVENTS = frozenset({MailEvent.FEEDBACK_REQUEST})
+
+#: Internal mail to the shop's staff, not to the customer: sent to the row's
+#: own ``recipient`` (the support address), never subject to channel rules.
+INTERNAL_EVENTS = frozenset({MailEvent.LOW_SCORE_ALERT})
 
 ALL_EVENTS = frozenset(MailEvent.values)
 
@@ -77,6 +83,11 @@ DEFAULT_CHANNELS: dict[str, dict] = {
     "amazon_fba": {
         "events": [MailEvent.FEEDBACK_REQUEST],
         "reason": "Amazon sends this email for FBA orders",
+        # The feedback request is Amazon's review request: honest wording,
+        # no incentive, marketplace links only, 5-30 days after delivery.
+        "marketplace": True,
+        "feedback": "review",
+        "feedback_window_days": [5, 30],
     },
     # FBM: Amazon sends only the order-placed email.
     "amazon_fbm": {
@@ -88,6 +99,9 @@ DEFAULT_CHANNELS: dict[str, dict] = {
             MailEvent.FEEDBACK_REQUEST,
         ],
         "reason": "Amazon sends the order confirmation for FBM orders",
+        "marketplace": True,
+        "feedback": "review",
+        "feedback_window_days": [5, 30],
     },
     # AliExpress notifies buyers of every status change itself; the seller
     # adds shipping details and the post-delivery follow-up.
@@ -99,6 +113,8 @@ DEFAULT_CHANNELS: dict[str, dict] = {
             MailEvent.FEEDBACK_REQUEST,
         ],
         "reason": "AliExpress sends this status email to the buyer",
+        "marketplace": True,
+        "marketplace_name": "AliExpress",
     },
 }
 

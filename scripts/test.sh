@@ -4,9 +4,10 @@
 #   -> unit tests on SQLite -> integration tests on PostgreSQL + Redis + a real
 #      celery worker + Anymail's Postmark backend against a fake ESP on 127.0.0.1.
 #
-# Needs PostgreSQL on 127.0.0.1:5432 (trust auth; PGUSER defaults to postgres) and
-# the redis-server binary (the tests start their own Redis on a free port). With
-# CI=true a missing service fails the run instead of skipping those tests.
+# Needs PostgreSQL on 127.0.0.1:5432 (trust auth; PGUSER defaults to postgres), the
+# redis-server binary (the tests start their own Redis on a free port) and Debian's
+# chromium for the browser tests (installed here with apt-get when run as root).
+# With CI=true a missing service fails the run instead of skipping those tests.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,6 +27,13 @@ PY="$ROOT/.venv/bin/python"
 say "Installing django-order-mail with its dev and docs extras"
 "$PY" -m pip install --quiet --disable-pip-version-check -e ".[dev,docs]"
 
+say "System packages for the tests (chromium, gettext)"
+if { [ ! -x /usr/bin/chromium ] || ! command -v msgfmt >/dev/null; } \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    # chromium for the browser tests; gettext for the "every string translated" check
+    apt-get update -qq && apt-get install -y -qq chromium gettext >/dev/null
+fi
+
 say "Lint"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
@@ -38,6 +46,13 @@ say "Example project: system checks and migrations in step"
 
 say "Unit tests (SQLite)"
 .venv/bin/pytest tests -m "not integration and not browser" -p no:cacheprovider -q
+
+say "Browser tests (Playwright driving Debian's chromium)"
+if [ -x /usr/bin/chromium ] || [ "${CI:-}" = "true" ]; then
+    DJANGO_ALLOW_ASYNC_UNSAFE=true .venv/bin/pytest tests/browser -m browser -p no:cacheprovider -q
+else
+    echo "chromium is not installed (apt-get install chromium): browser tests not run"
+fi
 
 say "Integration tests (PostgreSQL, Redis, celery worker, Anymail Postmark -> fake ESP)"
 .venv/bin/pytest tests/integration --ds tests.integration.settings -m integration \

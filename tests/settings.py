@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.staticfiles",  # live_server serves the admin's CSS to browser tests
     "anymail",
     "django_order_mail",
     "tests.testapp",
@@ -59,6 +60,9 @@ if os.environ.get("ORDER_MAIL_TEST_DB") == "postgres":
     }
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+# pytest-django's live_server needs it (its static handler fails on None).
+STATIC_URL = "/static/"
 
 EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
 ANYMAIL = {}

@@ -4,4 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("mail/", include("django_order_mail.urls")),
+    path("anymail/", include("anymail.urls")),  # the ESP tracking webhooks
 ]

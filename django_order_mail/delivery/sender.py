@@ -22,6 +22,7 @@ from django.core.mail import get_connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ..carts.relevance import check_before_send
 from ..conf import get_setting
 from ..events import FOLLOW_UP_EVENTS
 from ..lifecycle.states import order_state
@@ -29,6 +30,8 @@ from ..outbox.enqueue import publish
 from ..outbox.models import EmailLog, OutboxEmail, Status
 from ..rendering.message import build_message
 from ..rendering.render import render_outbox_email
+from ..tracking.ab import choose_variant
+from ..tracking.suppression import suppression_for
 from .errors import classify
 
 logger = logging.getLogger("django_order_mail.delivery")
@@ -134,15 +137,29 @@ def deliver(email_id: int) -> str:
     if reason:
         _finish(row, Status.CANCELLED, reason, last_error=reason)
         return Status.CANCELLED
+    # Abandoned-cart stop conditions and the commercial frequency cap.
+    verdict = check_before_send(row, order)
+    if verdict is not None:
+        _finish(row, verdict.status, verdict.reason, last_error=verdict.reason, **verdict.fields)
+        return verdict.status
 
     try:
-        rendered = render_outbox_email(row, order)
+        variant = choose_variant(row)  # subject A/B test; stored on the row
+        rendered = render_outbox_email(row, order, subject_template=variant.subject if variant else "")
         message = build_message(row, rendered)
     except Exception as exc:
         reason = f"render error: {type(exc).__name__}: {exc}"
         logger.exception("Email %s could not be rendered", row.pk)
         _finish(row, Status.FAILED, reason, last_error=reason[:2000])
         return Status.FAILED
+
+    # Suppression is checked against the address actually used, right
+    # before sending; a suppressed email is recorded with why, not dropped.
+    suppression = suppression_for(message.to[0], row.event)
+    if suppression is not None:
+        reason = suppression.describe()
+        _finish(row, Status.SUPPRESSED, reason, last_error=reason, recipient=message.to[0][:254])
+        return Status.SUPPRESSED
 
     try:
         message.connection = _connection()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..events import MailEvent
+from ..tracking.status import DeliveryStatus
 
 
 class Status(models.TextChoices):
@@ -87,6 +88,25 @@ class OutboxEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     esp_message_id = models.CharField(_("ESP message id"), max_length=255, blank=True, db_index=True)
+    # What the ESP's webhooks reported after accepting the message
+    # (tracking.receivers); the delivery status never moves backwards.
+    delivery_status = models.CharField(
+        _("delivery status"), max_length=12, choices=DeliveryStatus.choices, blank=True, default=""
+    )
+    delivery_status_at = models.DateTimeField(_("delivery status at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True)
+    clicked_at = models.DateTimeField(_("first clicked at"), null=True, blank=True)
+    open_count = models.PositiveIntegerField(_("opens"), default=0)
+    click_count = models.PositiveIntegerField(_("clicks"), default=0)
+    subject_variant = models.ForeignKey(
+        "django_order_mail.SubjectVariant",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="emails",
+        verbose_name=_("subject A/B variant"),
+    )
 
     subject = models.CharField(_("subject"), max_length=998, blank=True)
     body_text = models.TextField(_("plain text as sent"), blank=True)
@@ -128,6 +148,9 @@ class OutboxEmail(models.Model):
             ),
             models.Index(fields=["status", "-created_at"], name="order_mail_status_idx"),
             models.Index(fields=["event", "-created_at"], name="order_mail_event_idx"),
+            models.Index(fields=["channel", "-created_at"], name="order_mail_channel_idx"),
+            # Analytics read sent rows by week of sending.
+            models.Index(fields=["sent_at"], condition=Q(status="sent"), name="order_mail_sent_idx"),
         ]
 
     def __str__(self):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
+from ..events import COMMERCIAL_EVENTS
 from ..lifecycle.shipments import Shipment
+from ..tracking.links import unsubscribe_url
 from .branding import get_branding
-from .links import feedback_url
 
 
 def _call(order, name, *args, default=None):
@@ -50,6 +51,10 @@ def shipment_context(shipment: Shipment | None) -> dict | None:
 
 
 def build_context(order, event: str, *, shipment=None, extra=None, email_id=None) -> dict:
+    if event == "abandoned_cart":  # a cart, not an order: its own context (carts/context.py)
+        from ..carts.context import build_cart_context
+
+        return build_cart_context(order, extra=extra, email_id=email_id)
     items = list(_call(order, "get_mail_line_items", default=[]))
     shipments = [shipment_context(s) for s in Shipment.for_order(order)] if order.pk else []
     context = {
@@ -74,9 +79,18 @@ def build_context(order, event: str, *, shipment=None, extra=None, email_id=None
         "extra": dict(extra or {}),
         "feedback_url": "",
         "feedback_ratings": [],
+        "unsubscribe_url": "",
     }
-    if email_id is not None and event == "feedback_request":
-        context["feedback_url"] = feedback_url(email_id)
-        context["feedback_ratings"] = [{"score": s, "url": feedback_url(email_id, s)} for s in range(1, 6)]
+    if email_id is not None and event in COMMERCIAL_EVENTS:
+        # Opens the confirmation page; the one-click POST is in the header.
+        context["unsubscribe_url"] = unsubscribe_url(email_id)
+    if event in ("feedback_request", "low_score_alert"):
+        # Rating links, review links and the alert's response: feedback package.
+        from ..feedback.context import feedback_context
+
+        number = context["order_number"]
+        context.update(
+            feedback_context(order, event, email_id=email_id, extra=extra, items=items, order_number=number)
+        )
     context.update(_call(order, "get_mail_extra_context", event, default={}))
     return context

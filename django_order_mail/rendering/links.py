@@ -29,9 +29,15 @@ def absolute(path: str) -> str:
     return get_setting("SITE_URL").rstrip("/") + path
 
 
-def feedback_url(email_id: int, score: int | None = None) -> str:
+def feedback_url(email_id: int, score: int | None = None, scale: str = "csat") -> str:
+    """The survey page of feedback email ``email_id``; with ``score``, the
+    one-click rating link (``?score=`` on the 1-5 scale, ``?nps=`` on 0-10).
+
+    The score stays outside the signature on purpose: it is the customer's
+    own answer to their own order, and one token serves the whole row.
+    """
     token = make_token("feedback", {"e": email_id})
     path = reverse("django_order_mail:feedback", kwargs={"token": token})
     if score is not None:
-        path += f"?score={int(score)}"
+        path += f"?{'nps' if scale == 'nps' else 'score'}={int(score)}"
     return absolute(path)

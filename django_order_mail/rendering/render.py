@@ -1,27 +1,46 @@
-"""Render an email from its django-templated-email template, then inline CSS.
+"""Render an email from its template, then inline CSS.
 
-Templates live at ``django_order_mail/email/<event>.email`` with
-``subject``, ``plain`` and ``html`` blocks (django-templated-email's format).
-A channel-specific template ``django_order_mail/email/<channel>/<event>.email``
-wins when it exists. The HTML keeps its ``<style>`` @media rules for mobile
-clients and gets every other rule inlined by css-inline (which Gmail and
-Outlook need), done at render time so editors write plain CSS.
+The template is an edited one from the database or a django-templated-email
+file (``django_order_mail/email/[<channel>/]<event>.email``), chosen by
+:func:`django_order_mail.rendering.db_loader.choose` (``docs/template-lookup.rst``).
+Both kinds have ``subject``, ``plain`` and ``html`` blocks and are rendered
+the same way, block by block with django-render-block as
+django-templated-email does (only ``html`` is autoescaped). The HTML keeps
+its ``<style>`` @media rules for mobile clients and gets every other rule
+inlined by css-inline (which Gmail and Outlook need), done at render time so
+editors write plain CSS.
+
+Edited templates are written by staff, not developers, so they never get
+the raw ``order`` model instance (:data:`DB_TEMPLATE_HIDDEN`): the context
+built from the order's ``get_mail_*`` hooks is plain data, while a model
+instance offers every field and method of the order, including ones a shop
+would not want in an email. They get ``order.state`` only. Packaged and
+project file templates still get the instance.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import css_inline
 from django.conf import settings
+from django.template import Context
 from django.utils import translation
+from render_block import BlockNotFound
+from render_block.django import django_render_block
 from templated_email import get_templated_mail
 
 from ..conf import get_setting
-from .branding import from_email
+from ..lifecycle.states import order_state
 from .context import build_context
+from .db_loader import choose, compile_fields, parent_template
+
+logger = logging.getLogger("django_order_mail.rendering")
 
 TEMPLATE_DIR = "django_order_mail/email/"
+#: Context keys an edited (database) template does not get.
+DB_TEMPLATE_HIDDEN = frozenset({"order"})
 
 _inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False)
 
@@ -40,16 +59,12 @@ def template_names(event: str, channel: str = "") -> list[str]:
 
 
 def resolve_language(language: str | None) -> str:
-    """The closest language the project supports, else LANGUAGE_CODE."""
-    supported = get_setting("LANGUAGES") or [code for code, _name in settings.LANGUAGES]
-    if language:
-        try:
-            return translation.get_supported_language_variant(language)
-        except LookupError:
-            base = language.split("-")[0].lower()
-            if base in supported:
-                return base
-    return settings.LANGUAGE_CODE
+    """The closest language the project supports: the order's code, its
+    closest variant (zh-hk -> zh-hant), its base language, LANGUAGE_CODE,
+    then en (:func:`django_order_mail.rendering.i18n.resolve_language`)."""
+    from .i18n import resolve_language as closest_supported
+
+    return closest_supported(language, default=settings.LANGUAGE_CODE)
 
 
 def inline_css(html: str) -> str:
@@ -58,14 +73,90 @@ def inline_css(html: str) -> str:
     return _inliner.inline(html)
 
 
-def render_event(event: str, context: dict, *, language: str = "", channel: str = "") -> RenderedEmail:
-    """Render ``event`` with ``context`` in ``language``; raises on template errors."""
+def db_template_context(context: dict) -> dict:
+    """``context`` as edited templates see it: ``order`` is replaced by a
+    plain ``{"state": ...}`` (the packaged shipping confirmation reads
+    ``order.state``), everything else in :data:`DB_TEMPLATE_HIDDEN` is left out."""
+    visible = {key: value for key, value in context.items() if key not in DB_TEMPLATE_HIDDEN}
+    order = context.get("order")
+    if order is not None:
+        visible["order"] = {"state": order_state(order) or ""}
+    return visible
+
+
+def render_parts(template, context: dict) -> dict[str, str]:
+    """Render the ``subject``, ``plain`` and ``html`` blocks of a backend
+    template (django-templated-email's semantics; a missing block is left out)."""
+    parts = {}
+    for part in ("subject", "plain", "html"):
+        try:
+            parts[part] = django_render_block(template, part, Context(context, autoescape=(part == "html")))
+        except BlockNotFound:
+            continue
+    if "plain" not in parts and "html" not in parts:
+        raise ValueError("the template has neither a plain nor an html block")
+    return parts
+
+
+def _rendered(parts: dict[str, str], language: str) -> RenderedEmail:
+    subject = parts.get("subject", "").strip("\n\r").replace("\n", " ").replace("\r", " ")
+    return RenderedEmail(
+        subject=subject.strip(),
+        text=parts.get("plain", "").strip() + "\n",
+        html=inline_css(parts.get("html", "")),
+        language=language,
+    )
+
+
+def render_fields(
+    fields: dict[str, str], context: dict, *, event: str, language: str = "", channel: str = ""
+) -> RenderedEmail:
+    """Render unsaved editor fields (the admin preview and validation) as
+    the edited template of ``event`` for ``channel`` would be rendered.
+
+    Raises whatever the template raises: the editor shows it.
+    """
     lang = resolve_language(language)
     with translation.override(lang):
+        parent = parent_template(event, channel)
+        parts = render_parts(compile_fields(fields, parent), db_template_context(context))
+    return _rendered(parts, lang)
+
+
+def render_event(
+    event: str,
+    context: dict,
+    *,
+    language: str = "",
+    channel: str = "",
+    use_db: bool = True,
+    on_db_error=None,
+) -> RenderedEmail:
+    """Render ``event`` with ``context`` in ``language``; raises on template errors.
+
+    An edited template that fails (it passed validation, but a real order
+    can still differ from the sample) does not cost the customer the email:
+    the file template is used instead, the error is logged and passed to
+    ``on_db_error(template, exc)``.
+    """
+    lang = resolve_language(language)
+    with translation.override(lang):
+        choice = choose(event, lang, channel) if use_db else None
+        if choice is not None and choice.is_db:
+            try:
+                template = choice.db_template
+                parent = parent_template(event, template.channel)
+                parts = render_parts(
+                    compile_fields(template.field_values(), parent), db_template_context(context)
+                )
+                return _rendered(parts, lang)
+            except Exception as exc:
+                logger.exception("Edited template %s failed; using the file template", choice.db_template.pk)
+                if on_db_error is not None:
+                    on_db_error(choice.db_template, exc)
         message = get_templated_mail(
             template_names(event, channel),
             context,
-            from_email=from_email(),
             to=[context.get("recipient") or "preview@example.invalid"],
             template_dir=TEMPLATE_DIR,
             file_extension="email",
@@ -78,12 +169,39 @@ def render_event(event: str, context: dict, *, language: str = "", channel: str 
         html, text = message.body, ""
     else:
         text = message.body
-    return RenderedEmail(
-        subject=message.subject.strip(), text=text.strip() + "\n", html=inline_css(html), language=lang
-    )
+    return _rendered({"subject": message.subject, "plain": text, "html": html}, lang)
 
 
-def render_outbox_email(row, order) -> RenderedEmail:
-    """Render outbox ``row`` against the current state of ``order``."""
+def render_outbox_email(row, order, *, subject_template: str = "") -> RenderedEmail:
+    """Render outbox ``row`` against the current state of ``order``.
+
+    ``subject_template`` (a subject A/B test variant, see ``tracking.ab``)
+    replaces the template's subject when it renders to something.
+
+    A staff test email (``is_test``) was rendered when staff asked for it
+    (what the preview showed, unsaved edits included) and is sent as stored.
+    """
+    if row.is_test and (row.body_html or row.body_text):
+        return RenderedEmail(
+            subject=row.subject, text=row.body_text, html=row.body_html, language=row.language
+        )
+
+    def note_fallback(template, exc):
+        row.log(
+            "warning",
+            f"edited template {template} failed ({type(exc).__name__}: {exc}); the default template was used",
+        )
+
     context = build_context(order, row.event, shipment=row.shipment, extra=row.extra, email_id=row.pk)
-    return render_event(row.event, context, language=row.language, channel=row.channel)
+    rendered = render_event(
+        row.event, context, language=row.language, channel=row.channel, on_db_error=note_fallback
+    )
+    if subject_template:
+        from ..tracking.ab import render_subject
+
+        subject = render_subject(subject_template, context, rendered.language)
+        if subject:
+            rendered = RenderedEmail(
+                subject=subject, text=rendered.text, html=rendered.html, language=rendered.language
+            )
+    return rendered

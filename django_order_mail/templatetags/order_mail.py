@@ -1,60 +1,31 @@
-"""Template filters for order emails: ``{% load order_mail %}``."""
+"""Template filters for order emails: ``{% load order_mail %}``.
+
+Money, dates and addresses are formatted for the *active* language (the
+email's language while it renders), with CLDR data through Babel: see
+:mod:`django_order_mail.rendering.i18n` and ``docs/translating.rst``.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.utils.formats import number_format
+
+from ..rendering.i18n import address_lines as format_address
+from ..rendering.i18n import format_date, format_money
 
 register = template.Library()
-
-_SYMBOLS = {
-    "USD": "$",
-    "EUR": "€",
-    "GBP": "£",
-    "JPY": "¥",
-    "CNY": "¥",
-    "RUB": "₽",
-    "NOK": "kr",
-    "SEK": "kr",
-    "DKK": "kr",
-    "CHF": "CHF",
-    "HKD": "HK$",
-    "TWD": "NT$",
-    "AUD": "A$",
-    "CAD": "C$",
-    "INR": "₹",
-    "KRW": "₩",
-}
-_ZERO_DECIMALS = {"JPY", "KRW", "TWD"}
-_SUFFIX = {"NOK", "SEK", "DKK", "RUB"}
 
 
 @register.filter
 def money(value, currency="") -> str:
-    """``{{ total|money:currency }}`` -> "$12.50", "249,00 kr", "¥1,200".
+    """``{{ total|money:currency }}`` -> "$12.50" (en), "12,50 €" (de),
+    "249,00 kr" (nb), "¥1,200" (JPY has no decimals).
 
-    Numbers are grouped in the active language's format; empty values stay
-    empty so optional totals (discount, tax) can be tested with ``{% if %}``.
+    Empty values stay empty so optional totals (discount, tax) can be tested
+    with ``{% if %}``; a value that is not a number is shown as it is.
     """
-    if value in (None, ""):
-        return ""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    code = (currency or "").upper()
-    places = 0 if code in _ZERO_DECIMALS else 2
-    text = number_format(amount, decimal_pos=places, use_l10n=True, force_grouping=True)
-    symbol = _SYMBOLS.get(code, code)
-    if not symbol:
-        return text
-    if code in _SUFFIX:
-        return f"{text}\u00a0{symbol}"
-    if len(symbol) > 1 and symbol.isalpha():
-        return f"{symbol}\u00a0{text}"
-    return f"{symbol}{text}"
+    return format_money(value, currency)
 
 
 @register.filter
@@ -64,3 +35,23 @@ def negate(value):
         return -abs(Decimal(str(value)))
     except (InvalidOperation, ValueError):
         return value
+
+
+@register.filter
+def localdate(value, length="long") -> str:
+    """``{{ expected.ship_by|localdate }}`` -> "March 3, 2025", "3. März 2025",
+    "2025年3月3日"; ``|localdate:"medium"`` -> "Mar 3, 2025", "03.03.2025".
+
+    ``length`` is short, medium, long (default) or full, or a CLDR pattern.
+    Empty values stay empty.
+    """
+    return format_date(value, length or "long")
+
+
+@register.filter
+def address_lines(address) -> list[str]:
+    """``{% for line in addresses.shipping|address_lines %}``: the lines of an
+    address given as lines, or as a dict of fields laid out the way the
+    destination country writes addresses, the country named in the
+    reader's language."""
+    return format_address(address)

@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from django_order_mail.admin import OrderMailAdminMixin
 from django_order_mail.lifecycle.carriers import carrier_choices
 from django_order_mail.models import EmailLog, OutboxEmail, Shipment
 
-from .models import Order, OrderLine, Product
+from .models import Cart, CartLine, Order, OrderLine, Product
 
 
 @admin.register(Product)
@@ -64,30 +65,6 @@ class ShipmentInline(GenericTabularInline):
     ct_fk_field = "object_id"
 
 
-class EmailInline(GenericTabularInline):
-    model = OutboxEmail
-    ct_field = "content_type"
-    ct_fk_field = "object_id"
-    extra = 0
-    max_num = 0
-    can_delete = False
-    fields = ("created_at", "event", "status", "recipient", "sent_at", "details")
-    readonly_fields = fields
-    ordering = ("created_at", "id")
-    verbose_name_plural = "emails (send log)"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="")
-    def details(self, obj):
-        label = "view email" if obj.body_html else (obj.last_error[:80] or "details")
-        return format_html('<a href="{}">{}</a>', reverse("shop:sent_detail", args=[obj.pk]), label)
-
-
 def _unshipped_shipment(order) -> Shipment | None:
     """The newest parcel of ``order`` no shipping email was written for yet."""
     return (
@@ -130,7 +107,10 @@ def transition_action(method: str, description: str, *, needs_shipment=False, **
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(OrderMailAdminMixin, admin.ModelAdmin):
+    """The mixin adds the status panel (transition buttons with "notify customer"
+    boxes, "resend order confirmation") and the order's emails."""
+
     list_display = (
         "number",
         "customer_name",
@@ -145,7 +125,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("number", "email", "customer_name")
     date_hierarchy = "created_at"
     readonly_fields = ("state", "totals_summary", "customer_page")
-    inlines = (OrderLineInline, ShipmentInline, EmailInline)
+    inlines = (OrderLineInline, ShipmentInline)
     fieldsets = (
         (None, {"fields": ("number", "state", "customer_page", "created_at")}),
         ("Customer", {"fields": ("customer_name", "email", "language", "sales_channel")}),
@@ -264,3 +244,28 @@ class OutboxEmailAdmin(admin.ModelAdmin):
 
 if not admin.site.is_registered(OutboxEmail):
     admin.site.register(OutboxEmail, OutboxEmailAdmin)
+
+
+# -- carts (abandoned-cart reminders) -------------------------------------------------
+
+
+class CartLineInline(admin.TabularInline):
+    model = CartLine
+    extra = 0
+    autocomplete_fields = ("product",)
+
+
+@admin.register(Cart)
+class CartAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "customer_name", "last_activity_at", "reminder_step", "ordered_at")
+    list_filter = ("reminder_step", "reminders_off")
+    search_fields = ("email", "customer_name")
+    readonly_fields = (
+        "email_captured_at",
+        "last_activity_at",
+        "emptied_at",
+        "ordered_at",
+        "reminder_step",
+        "last_reminded_at",
+    )
+    inlines = (CartLineInline,)

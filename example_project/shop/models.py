@@ -13,10 +13,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.core import signing
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from django_order_mail.carts.mixins import AbandonedCartMixin
 from django_order_mail.conf import get_setting
 from django_order_mail.lifecycle.mixins import OrderMailMixin
 
@@ -29,6 +30,9 @@ class Product(models.Model):
     sku = models.CharField("SKU", max_length=40, unique=True)
     price = models.DecimalField(max_digits=10, decimal_places=2, help_text="Price in EUR.")
     image_url = models.URLField(max_length=500, blank=True)
+    stock = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Units in stock (empty: not tracked). Low stock shows in reminders."
+    )
 
     class Meta:
         ordering = ("name",)
@@ -182,3 +186,81 @@ class OrderLine(models.Model):
     @property
     def total(self) -> Decimal:
         return (self.unit_price or Decimal("0")) * self.quantity
+
+
+# -- the cart (django-order-mail's abandoned-cart reminders) -------------------------
+
+
+class Cart(AbandonedCartMixin, models.Model):
+    """A visitor's cart. The mixin adds the email, activity and reminder
+    fields and the scan's index; the hooks below tell it what is inside."""
+
+    customer_name = models.CharField(max_length=120, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(AbandonedCartMixin.Meta):  # keeps the mixin's index
+        ordering = ("-last_activity_at", "-id")
+
+    def __str__(self):
+        return f"Cart {self.pk}" + (f" ({self.email})" if self.email else "")
+
+    def get_cart_items(self) -> list[dict]:
+        site = get_setting("SITE_URL").rstrip("/")
+        return [
+            {
+                "name": line.product.name,
+                "price": line.product.price,
+                "quantity": line.quantity,
+                "image_url": line.product.image_url,
+                "url": site + reverse("shop:cart"),
+                "stock_left": line.product.stock,
+            }
+            for line in self.lines.select_related("product")
+        ]
+
+    def get_checkout_url(self, request=None) -> str:
+        return reverse("shop:checkout")
+
+    def place_order(self, *, request=None) -> Order:
+        """Turn the cart into a paid order (the demo takes no real payment):
+        the order confirmation is queued, the reminder sequence stops and a
+        reminder that led here is credited."""
+        last = Order.objects.aggregate(n=models.Max("id"))["n"] or 0
+        with transaction.atomic():
+            order = Order.objects.create(
+                number=f"NG-{10001 + last}",
+                email=self.email,
+                customer_name=self.customer_name,
+                language=self.language or "en",
+                currency=self.currency,
+                card_brand="Visa",
+                card_last4="4242",
+                shipping_method="Posten/Bring – Pakke i postkassen",
+            )
+            for line in self.lines.select_related("product"):
+                OrderLine.objects.create(
+                    order=order,
+                    product=line.product,
+                    name=line.product.name,
+                    sku=line.product.sku,
+                    quantity=line.quantity,
+                    unit_price=line.product.price,
+                )
+            order.confirm_payment()
+            order.save()
+            self.mark_ordered(order, request=request)
+        return order
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, related_name="lines", on_delete=models.CASCADE)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [models.UniqueConstraint(fields=["cart", "product"], name="shop_cartline_uniq")]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product.name}"

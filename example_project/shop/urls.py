@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import cart_views, views
 
 app_name = "shop"
 
@@ -11,5 +11,8 @@ urlpatterns = [
     path("sent/<int:pk>/eml/", views.sent_eml, name="sent_eml"),
     path("orders/<str:token>/", views.order_status, name="order_status"),
     path("orders/<str:token>/pay/", views.retry_payment, name="retry_payment"),
+    # The cart and checkout (abandoned-cart reminders land on checkout).
+    path("cart/", cart_views.cart_page, name="cart"),
+    path("checkout/", cart_views.checkout, name="checkout"),
     path("<slug:page>/", views.info_page, name="info"),
 ]

@@ -102,10 +102,21 @@ class RedisServer:
 class CeleryWorker:
     """A real ``celery worker`` subprocess in its own process group."""
 
-    def __init__(self, db_name: str, name: str = "w1", concurrency: int = 2):
+    def __init__(
+        self,
+        db_name: str,
+        name: str = "w1",
+        concurrency: int = 2,
+        settings_module: str = "tests.integration.settings",
+        queues: str | None = None,
+        env: dict | None = None,
+    ):
         self.db_name = db_name
         self.name = name
         self.concurrency = concurrency
+        self.settings_module = settings_module
+        self.queues = queues  # -Q: consume only these queues (comma-separated)
+        self.extra_env = dict(env or {})
         self.proc: subprocess.Popen | None = None
         self.log_path = Path(tempfile.mkdtemp(prefix="order-mail-worker-")) / f"{name}.log"
         self.starts = 0
@@ -114,9 +125,10 @@ class CeleryWorker:
         self.starts += 1
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.integration.settings",
+            "DJANGO_SETTINGS_MODULE": self.settings_module,
             "ORDER_MAIL_WORKER_DB": self.db_name,
             "PYTHONPATH": str(ROOT),
+            **self.extra_env,
         }
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
@@ -135,6 +147,7 @@ class CeleryWorker:
                 "--without-heartbeat",
                 "-n",
                 f"{self.name}-{self.starts}@%h",
+                *(["-Q", self.queues] if self.queues else []),
             ],
             cwd=ROOT,
             env=env,
@@ -152,6 +165,18 @@ class CeleryWorker:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]
+
+    def pool_pids(self) -> list[int]:
+        """Process ids of the prefork pool children (Linux /proc)."""
+        if not self.proc or self.proc.poll() is not None:
+            return []
+        pids = []
+        for task in Path(f"/proc/{self.proc.pid}/task").glob("*"):  # any thread may fork
+            try:
+                pids.extend(int(p) for p in (task / "children").read_text().split())
+            except OSError:
+                pass
+        return pids
 
     def kill(self) -> None:
         """SIGKILL the whole worker (main process and pool children)."""

@@ -10,9 +10,12 @@ parsing. Tests script its answers (500, 429, 422, hang) and read what it
 from __future__ import annotations
 
 import json
+import random
 import select
 import socket
+import sys
 import threading
+import time
 import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -52,6 +55,16 @@ class FakeESP:
         self.requests = 0
         self.refused = Counter()  # status code -> count
         self.hanging = 0
+        #: Every /email request: (time.time(), outbox_id, outcome), for
+        #: checking retry spacing and counting attempts per email.
+        self.attempts: list[tuple[float, int | None, object]] = []
+        #: "slow" requests whose client gave up (timed out) before the answer.
+        self.timed_out = 0
+        #: How long a "slow" answer takes; set it above ANYMAIL REQUESTS_TIMEOUT.
+        self.slow_seconds = 2.0
+        self._fail_rate = 0.0
+        self._fail_outcomes: tuple = ()
+        self._rng = random.Random(0)
         self._script: deque = deque()
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -61,9 +74,20 @@ class FakeESP:
     def script(self, *outcomes) -> None:
         """Queue answers for the next requests: an int HTTP status, ``"hang"``
         (hold the request open until :meth:`release_hanging` or the client
-        goes away) or ``"ok"``. Once the script is used up, every answer is 200."""
+        goes away), ``"slow"`` (answer 200 only after :attr:`slow_seconds`;
+        a client that timed out meanwhile gets nothing and the message is not
+        accepted) or ``"ok"``. Once the script is used up, every answer is 200
+        (or a random failure, see :meth:`fail_randomly`)."""
         with self._lock:
             self._script.extend(outcomes)
+
+    def fail_randomly(self, rate: float, outcomes=(500, 429, "slow"), seed: int = 0) -> None:
+        """Answer a fraction ``rate`` of unscripted requests with one of
+        ``outcomes`` (picked at random, reproducibly from ``seed``)."""
+        with self._lock:
+            self._fail_rate = rate
+            self._fail_outcomes = tuple(outcomes)
+            self._rng = random.Random(seed)
 
     def release_hanging(self) -> None:
         self._release.set()
@@ -75,6 +99,11 @@ class FakeESP:
             self._script.clear()
             self.requests = 0
             self.hanging = 0
+            self.attempts = []
+            self.timed_out = 0
+            self.slow_seconds = 2.0
+            self._fail_rate = 0.0
+            self._fail_outcomes = ()
         self._release.set()
         self._release = threading.Event()
 
@@ -104,7 +133,14 @@ class FakeESP:
                 body = self.rfile.read(length)
                 esp._handle(self, body)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                # A worker SIGKILLed mid-request resets its connection: that
+                # is the fault under test, not a server error worth a traceback.
+                if not isinstance(sys.exc_info()[1], ConnectionError):
+                    super().handle_error(request, client_address)
+
+        self._server = Server(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -115,10 +151,17 @@ class FakeESP:
             self._server.shutdown()
             self._server.server_close()
 
-    def _next_outcome(self):
+    def _next_outcome(self, outbox_id=None):
         with self._lock:
             self.requests += 1
-            return self._script.popleft() if self._script else "ok"
+            if self._script:
+                outcome = self._script.popleft()
+            elif self._fail_rate and self._rng.random() < self._fail_rate:
+                outcome = self._rng.choice(self._fail_outcomes)
+            else:
+                outcome = "ok"
+            self.attempts.append((time.time(), outbox_id, outcome))
+            return outcome
 
     def _reply(self, handler, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()
@@ -133,7 +176,22 @@ class FakeESP:
             return self._reply(handler, 404, {"ErrorCode": 404, "Message": "unknown endpoint"})
         if handler.headers.get("X-Postmark-Server-Token") != self.token:
             return self._reply(handler, 401, {"ErrorCode": 10, "Message": "Bad or missing Server API token."})
-        outcome = self._next_outcome()
+        try:
+            outbox_id = int((json.loads(body).get("Metadata") or {})["outbox_id"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            outbox_id = None
+        outcome = self._next_outcome(outbox_id)
+        if outcome == "slow":
+            # Slower than the client's timeout: a client that gave up gets
+            # nothing, and the ESP never took the message.
+            deadline = time.monotonic() + self.slow_seconds
+            while time.monotonic() < deadline and not self._release.wait(timeout=0.05):
+                pass
+            if _client_gone(handler):
+                with self._lock:
+                    self.timed_out += 1
+                return None
+            outcome = "ok"
         if outcome == "hang":
             with self._lock:
                 self.hanging += 1

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db import models
 from django_fsm import FSMField, transition
 
+from django_order_mail.carts.mixins import AbandonedCartMixin
 from django_order_mail.lifecycle.mixins import OrderMailContextMixin, OrderMailMixin
 
 
@@ -73,3 +74,38 @@ class LegacyOrder(OrderMailContextMixin, models.Model):
     @transition(field=status, source="paid", target="sent")
     def dispatch(self, shipment):
         pass
+
+
+# -- abandoned carts (django_order_mail.carts) ----------------------------------
+
+
+class Cart(AbandonedCartMixin, models.Model):
+    """A shop's cart on the abandoned-cart mixin; items are CartItem rows."""
+
+    customer_name = models.CharField(max_length=100, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+
+    def get_cart_items(self):
+        return [
+            {
+                "name": item.name,
+                "price": item.price,
+                "quantity": item.quantity,
+                "image_url": f"https://shop.example/img/{item.sku}.png",
+                "url": f"https://shop.example/p/{item.sku}/",
+                "stock_left": item.stock_left,
+            }
+            for item in self.items.all()
+        ]
+
+    def get_checkout_url(self, request=None):
+        return "/shop/checkout/"
+
+
+class CartItem(models.Model):
+    cart = models.ForeignKey(Cart, related_name="items", on_delete=models.CASCADE)
+    sku = models.CharField(max_length=40)
+    name = models.CharField(max_length=100)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    quantity = models.PositiveIntegerField(default=1)
+    stock_left = models.PositiveIntegerField(null=True, blank=True)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Max
@@ -315,6 +316,11 @@ class Command(BaseCommand):
         if options["wait"]:
             self.wait(orders, options["timeout"])
         self.summary(orders)
+
+        # 8. Abandoned carts: one reminded with a restore link, one ordered before
+        #    its reminder went out (shop/management/commands/demo_carts.py).
+        self.say("\nAbandoned carts", self.style.MIGRATE_HEADING)
+        call_command("demo_carts", wait=options["wait"], stdout=self.stdout)
 
     # -- waiting for the worker --------------------------------------------------------
     @staticmethod

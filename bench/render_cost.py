@@ -1,0 +1,144 @@
+"""Where one email's time goes, and the hot-path profiles.
+
+``deliver(pk)`` runs in this process, one email after another, against the
+fast fake ESP, with timers wrapped around its stages (claim, render: context
+/ templates / css-inline, message, send, record). The wrappers replace module
+attributes for the duration of the measurement only; the code measured is the
+package's own. ``cProfile`` then profiles the same path (and the transition
+path) and writes the top functions to ``bench/results/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import cProfile
+import io
+import pstats
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from .common import confirm, make_orders
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@contextlib.contextmanager
+def _instrument(timings: dict):
+    """Wrap the stages of the send path with timers (restored afterwards)."""
+    from anymail.backends.base import AnymailBaseBackend
+
+    from django_order_mail.delivery import sender
+    from django_order_mail.rendering import render
+
+    targets = [
+        (sender, "claim", "claim (UPDATE + SELECT)"),
+        (sender, "render_outbox_email", "render"),
+        (render, "build_context", "render: context (order hooks, queries)"),
+        (render, "get_templated_mail", "render: templates"),
+        (render, "inline_css", "render: css-inline"),
+        (sender, "build_message", "build message"),
+        (AnymailBaseBackend, "send_messages", "send (Anymail + HTTP to the ESP)"),
+        (sender, "_finish", "record (UPDATE + log INSERT)"),
+    ]
+    saved = []
+    for owner, name, label in targets:
+        original = owner.__dict__.get(name)
+        if original is None:
+            continue  # the code moved on; this stage is not timed
+
+        def timed(*args, _original=original, _label=label, **kwargs):
+            start = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                timings[_label].append(time.perf_counter() - start)
+
+        saved.append((owner, name, original))
+        setattr(owner, name, timed)
+    try:
+        yield
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+
+
+def _queued_rows(prefix: str, n: int) -> list[int]:
+    from django_order_mail.outbox.models import OutboxEmail
+
+    for order in make_orders(prefix, n):
+        confirm(order)
+    return list(
+        OutboxEmail.objects.filter(reference__startswith=prefix).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+def _profile(fn, items, path: Path, title: str) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for item in items:
+        fn(item)
+    profiler.disable()
+    out = io.StringIO()
+    out.write(f"{title}\n{'=' * len(title)}\n\nSorted by cumulative time:\n")
+    stats = pstats.Stats(profiler, stream=out)
+    stats.strip_dirs().sort_stats("cumulative").print_stats(45)
+    out.write("\nSorted by own time:\n")
+    stats.sort_stats("tottime").print_stats(25)
+    path.write_text(out.getvalue())
+
+
+def run(n: int, redis, log) -> dict:
+    from django_order_mail.delivery.sender import deliver
+    from django_order_mail.outbox.models import OutboxEmail
+
+    ids = _queued_rows("RC", n + 20)
+    redis.flush()  # no worker runs: the in-process calls deliver these rows
+    for pk in ids[:20]:
+        deliver(pk)  # warm-up: template cache, connections
+    timings: dict = defaultdict(list)
+    totals = []
+    with _instrument(timings):
+        for pk in ids[20:]:
+            start = time.perf_counter()
+            outcome = deliver(pk)
+            totals.append(time.perf_counter() - start)
+            assert outcome == "sent", outcome
+    total = statistics.fmean(totals)
+    stages = {label: statistics.fmean(values) for label, values in timings.items()}
+    named = sum(v for k, v in stages.items() if not k.startswith("render:"))
+    stages["other (load order, checks, task bookkeeping)"] = max(0.0, total - named)
+
+    # Queries of one email, and the profiles.
+    extra = _queued_rows("RQ", 2 * min(n, 300) + 1)
+    redis.flush()
+    with CaptureQueriesContext(connection) as captured:
+        deliver(extra[0])
+    RESULTS.mkdir(exist_ok=True)
+    _profile(deliver, extra[1:], RESULTS / "profile_deliver.txt", f"deliver() x {len(extra) - 1}")
+    orders = make_orders("RT", min(n, 300))
+    _profile(
+        confirm, orders, RESULTS / "profile_transition.txt", f"confirm_payment() + save() x {len(orders)}"
+    )
+    redis.flush()
+    OutboxEmail.objects.all().delete()
+
+    render_ms = stages.get("render", 0.0) * 1000
+    result = {
+        "n": len(totals),
+        "total_ms": total * 1000,
+        "stages_ms": {k: v * 1000 for k, v in stages.items()},
+        "render_ms": render_ms,
+        "render_share": render_ms / (total * 1000) if total else 0.0,
+        "queries_per_email": len(captured.captured_queries),
+        "sql": [q["sql"][:120] for q in captured.captured_queries],
+    }
+    log(
+        f"  {result['total_ms']:.1f} ms per email in one process; render {render_ms:.1f} ms "
+        f"({result['render_share']:.0%}); {result['queries_per_email']} queries"
+    )
+    return result

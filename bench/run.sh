@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run every benchmark and write docs/performance.md (see bench/run.py --help).
+#   bash bench/run.sh            the full run (10,000 orders, 100,000 sends for memory)
+#   bash bench/run.sh --quick    ~1,000 orders: a few minutes
+#   bash bench/run.sh --faults 10    the fault-injection suite at 10x -> docs/reliability.md
+# Needs PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres) and redis-server.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if ! .venv/bin/python -m pip show -q django-post-office >/dev/null 2>&1; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[bench]"
+fi
+exec .venv/bin/python -m bench.run "$@"

@@ -1,0 +1,91 @@
+"""Settings of the benchmarks and of the worker processes they start.
+
+PostgreSQL database ``bench_order_mail`` on 127.0.0.1:5432 (its own, dropped
+and re-created by ``bench/run.py``), a Redis server the bench starts on a
+free port, Anymail's real Postmark backend pointed at ``bench/fast_esp.py``,
+and django-post-office configured with the same Anymail backend so both
+systems hand the same messages to the same fake ESP.
+
+Ports and the database name come from environment variables that
+``bench/run.py`` sets before any Django import, so the worker subprocesses
+share them.
+"""
+
+import os
+
+from tests.settings import *  # noqa: F403 - the tests' shop (tests.testapp.Order)
+
+DEBUG = False
+INSTALLED_APPS = [*INSTALLED_APPS, "post_office"]  # noqa: F405
+
+REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", "6399"))
+ESP_PORT = int(os.environ.get("BENCH_ESP_PORT", "8799"))
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ.get("BENCH_DB_NAME", "bench_order_mail"),
+        "USER": os.environ.get("PGUSER", "postgres"),
+        "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+        "PORT": os.environ.get("PGPORT", "5432"),
+        # Persistent connections, as a production web or worker process has.
+        "CONN_MAX_AGE": None,
+        "CONN_HEALTH_CHECKS": True,
+    }
+}
+
+
+class _NoMigrations:
+    """Build the tables straight from the current models (``migrate
+    --run-syncdb``): the bench measures the code in the tree, whatever its
+    migrations say."""
+
+    def __contains__(self, item):
+        return True
+
+    def __getitem__(self, item):
+        return None
+
+
+MIGRATION_MODULES = _NoMigrations()
+
+EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+ANYMAIL = {
+    "POSTMARK_SERVER_TOKEN": "bench-server-token",
+    "POSTMARK_API_URL": f"http://127.0.0.1:{ESP_PORT}/",
+    "REQUESTS_TIMEOUT": 10,
+}
+
+CELERY_BROKER_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = int(os.environ.get("BENCH_PREFETCH", "4"))
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fix-up closes every database connection before and after
+# each task unless DB_REUSE_MAX is set: one new PostgreSQL connection per email.
+# The bench measures both; 0 = Celery's default.
+CELERY_DB_REUSE_MAX = int(os.environ.get("BENCH_DB_REUSE_MAX", "1000")) or None
+
+ORDER_MAIL = {
+    **ORDER_MAIL,  # noqa: F405
+    "ENABLED": True,
+    "RETRY_BACKOFF_BASE": 1,
+    "RETRY_BACKOFF_MAX": 4,
+}
+
+# django-post-office: same Anymail backend, its defaults otherwise (batches of
+# 100, 5 sending threads per process, log level 2 = a Log row per email).
+POST_OFFICE = {
+    "BACKENDS": {"default": "anymail.backends.postmark.EmailBackend"},
+    "DEFAULT_PRIORITY": "medium",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    # post_office logs every batch at INFO through its own handler.
+    "loggers": {"post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
+}

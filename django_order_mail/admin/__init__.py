@@ -1,0 +1,29 @@
+"""The app's Django admin: send log, email templates, branding, and the
+order-admin mixin a shop adds to its own Order admin.
+
+Importing this package registers the admin pages with ``admin.site``
+(Django's autodiscovery does that). Permissions, each separate:
+
+* ``view_outboxemail`` - read the send log;
+* ``resend_outboxemail`` - resend, retry and cancel emails;
+* ``view_emailtemplate`` - open the editor and preview templates;
+* ``add_emailtemplate`` / ``change_emailtemplate`` - edit templates, send
+  oneself a test, revert, reset to default;
+* ``change_branding`` - edit the branding.
+"""
+
+from .branding import BrandingAdmin
+from .orders import OrderMailAdminMixin, OrderMailEmailInline
+from .send_log import EmailLogInline, OutboxEmailAdmin
+from .shipments import ShipmentAdmin
+from .templates import EmailTemplateAdmin
+
+__all__ = [
+    "BrandingAdmin",
+    "EmailLogInline",
+    "EmailTemplateAdmin",
+    "OrderMailAdminMixin",
+    "OrderMailEmailInline",
+    "OutboxEmailAdmin",
+    "ShipmentAdmin",
+]

@@ -1,0 +1,167 @@
+"""Branding in the admin: one record, edited with a live preview.
+
+The permission ``change_branding`` is all it takes to create and edit the
+record; it cannot be deleted (empty fields mean "not shown").
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from ..conf import get_setting
+from ..events import MailEvent
+from ..rendering.branding import (
+    BRANDING_DEFAULTS,
+    branding_record_values,
+    from_email,
+    merge_branding,
+    settings_branding,
+)
+from ..rendering.models import Branding
+from ..rendering.render import render_event
+from ..rendering.sample import sample_context
+from .forms import BrandingForm
+from .preview import rendered_json
+from .templates import MEDIA_CSS, MEDIA_JS
+
+SINGLETON = Branding.SINGLETON_PK
+
+
+@admin.register(Branding)
+class BrandingAdmin(admin.ModelAdmin):
+    form = BrandingForm
+    formfield_overrides = {
+        models.URLField: {"assume_scheme": "https", "widget": forms.URLInput(attrs={"class": "vURLField"})}
+    }
+    change_form_template = "admin/django_order_mail/branding/change_form.html"
+    fieldsets = (
+        (None, {"fields": ("name", "website_url", ("logo", "logo_url"))}),
+        (
+            _("Colours"),
+            {"fields": (("primary_color", "accent_color", "background_color", "text_color"),)},
+        ),
+        (_("Sender"), {"fields": ("sender_name", "sender_email")}),
+        (
+            _("Customer service"),
+            {"fields": ("support_email", "support_phone", "help_url", "returns_url", "warranty_url")},
+        ),
+        (_("Footer"), {"fields": ("returns_policy", "postal_address", "social_links")}),
+    )
+
+    class Media:
+        js = (MEDIA_JS,)
+        css = {"all": (MEDIA_CSS,)}
+
+    # -- one record ------------------------------------------------------------
+    def has_add_permission(self, request):
+        return self.has_change_permission(request) and not Branding.objects.filter(pk=SINGLETON).exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if Branding.objects.filter(pk=SINGLETON).exists():
+            if not self.has_view_or_change_permission(request):
+                raise PermissionDenied
+            return redirect("admin:django_order_mail_branding_change", SINGLETON)
+        if self.has_add_permission(request):
+            return redirect("admin:django_order_mail_branding_add")
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        self.message_user(request, gettext("The branding comes from the settings; nobody has edited it yet."))
+        return redirect("admin:index")
+
+    def get_changeform_initial_data(self, request):
+        # The form starts from the settings as written (derived values such
+        # as the sender name = store name stay derived).
+        initial = {**BRANDING_DEFAULTS, **get_setting("BRANDING")}
+        initial.update(super().get_changeform_initial_data(request))
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user.get_username()[:150]
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return redirect("admin:django_order_mail_branding_change", obj.pk)
+
+    def response_change(self, request, obj):
+        if "_continue" not in request.POST and "_save" in request.POST:
+            self.message_user(request, gettext("Every email uses the new branding now."), messages.SUCCESS)
+            return redirect("admin:django_order_mail_branding_change", obj.pk)
+        return super().response_change(request, obj)
+
+    # -- live preview ------------------------------------------------------------
+    def get_urls(self):
+        return [
+            path(
+                "preview/",
+                self.admin_site.admin_view(require_POST(self.preview_view)),
+                name="django_order_mail_branding_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request):
+        """Render an email with the form's unsaved branding (nothing is saved)."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        record = Branding.objects.filter(pk=SINGLETON).first() or Branding()
+        form = BrandingForm(request.POST, instance=record)
+        form.is_valid()  # builds the instance from the valid fields; never saved
+        overrides = branding_record_values(form.instance)
+        event = request.POST.get("preview_event") or MailEvent.ORDER_CONFIRMATION
+        if event not in MailEvent.values:
+            event = MailEvent.ORDER_CONFIRMATION
+        context = sample_context(event)
+        context["shop"] = merge_branding(overrides)
+        try:
+            rendered = render_event(event, context, channel="web")
+        except Exception as exc:  # noqa: BLE001 - the packaged template is missing or broken
+            return JsonResponse({"ok": False, "problems": [{"level": "error", "text": str(exc)}]})
+        answer = rendered_json(
+            rendered,
+            sender=from_email(overrides),
+            recipient=context["recipient"],
+            label=gettext("sample order"),
+        )
+        answer["problems"] = [
+            {"level": "error", "text": f"{form.fields[name].label}: {' '.join(errors)}"}
+            for name, errors in form.errors.items()
+            if name in form.fields
+        ]
+        return JsonResponse(answer)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        record = obj or Branding()
+        overrides = branding_record_values(record) if obj else settings_branding()
+        sample = sample_context(MailEvent.ORDER_CONFIRMATION)
+        sample["shop"] = merge_branding(overrides)
+        try:
+            rendered = render_event(MailEvent.ORDER_CONFIRMATION, sample, channel="web")
+            preview = rendered_json(
+                rendered,
+                sender=from_email(overrides),
+                recipient=sample["recipient"],
+                label=gettext("sample order"),
+            )
+        except Exception:  # noqa: BLE001 - no preview rather than no branding page
+            preview = None
+        context.update(
+            {
+                "preview": preview,
+                "preview_url": reverse("admin:django_order_mail_branding_preview"),
+                "preview_events": [e for e in MailEvent.choices if e[0] != MailEvent.ABANDONED_CART],
+                "can_edit": self.has_change_permission(request),
+            }
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)

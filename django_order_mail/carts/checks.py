@@ -1,0 +1,177 @@
+"""System checks of abandoned-cart reminders (E401–E406, W401–W402).
+
+Registered by ``django_order_mail.checks.check_abandoned_cart``. Mistakes
+here would otherwise show up as reminders that never go out, or go out to
+everyone at once.
+"""
+
+from __future__ import annotations
+
+from django.core.checks import Error, Warning
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils.module_loading import import_string
+
+from ..conf import DEFAULTS, user_settings
+from ..events import COMMERCIAL_EVENTS, MailEvent
+from .mixins import AbandonedCartMixin, cart_models
+from .sequence import parse_steps
+
+_ID = "django_order_mail.{}"
+_NON_NEGATIVE = (
+    "ABANDONED_CART_MAX_IDLE_HOURS",
+    "ABANDONED_CART_LINK_MAX_AGE_DAYS",
+    "ABANDONED_CART_ATTRIBUTION_HOURS",
+)
+_POLICY_KEYS = {"from_step", "first_recovery_only", "once_per_days"}
+
+
+def _e(msg, n, hint=None):
+    return Error(msg, hint=hint, id=_ID.format(f"E{n}"))
+
+
+def _w(msg, n, hint=None):
+    return Warning(msg, hint=hint, id=_ID.format(f"W{n}"))
+
+
+def _is_int(value, minimum=0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def cart_checks() -> list:
+    raw = user_settings()
+    if not isinstance(raw, dict):
+        return []  # E001 already says so
+
+    def value(key):
+        return raw.get(key, DEFAULTS[key])
+
+    errors = []
+    steps = []
+    try:
+        steps = parse_steps(value("ABANDONED_CART_STEPS"))
+    except ValueError as exc:
+        errors.append(
+            _e(
+                f"ORDER_MAIL['ABANDONED_CART_STEPS'] {exc}.",
+                401,
+                "Example: [1, 24, 72] (hours of inactivity).",
+            )
+        )
+    for key in _NON_NEGATIVE:
+        if not _is_int(value(key)):
+            errors.append(_e(f"ORDER_MAIL[{key!r}] must be a non-negative integer.", 404))
+    if not _is_int(value("ABANDONED_CART_BATCH_SIZE"), 1):
+        errors.append(_e("ORDER_MAIL['ABANDONED_CART_BATCH_SIZE'] must be a positive integer.", 404))
+    threshold = value("ABANDONED_CART_LOW_STOCK_THRESHOLD")
+    if threshold is not None and not _is_int(threshold):
+        errors.append(
+            _e(
+                "ORDER_MAIL['ABANDONED_CART_LOW_STOCK_THRESHOLD'] must be a non-negative integer or None.",
+                404,
+            )
+        )
+    errors.extend(
+        _coupon_errors(value("ABANDONED_CART_COUPON_ISSUER"), value("ABANDONED_CART_COUPON_POLICY"))
+    )
+    errors.extend(_cap_errors(value("COMMERCIAL_FREQUENCY_CAP")))
+    max_idle = value("ABANDONED_CART_MAX_IDLE_HOURS")
+    if steps and _is_int(max_idle) and max_idle * 3600 <= steps[0].after.total_seconds():
+        errors.append(
+            _w(
+                "ORDER_MAIL['ABANDONED_CART_MAX_IDLE_HOURS'] is not above the first step's after_hours: "
+                "no cart will ever get a reminder.",
+                402,
+            )
+        )
+    models = cart_models()
+    if models and MailEvent.ABANDONED_CART not in value("DISABLED_EVENTS"):
+        try:
+            get_template("django_order_mail/email/abandoned_cart.email")
+        except TemplateDoesNotExist:
+            errors.append(
+                _e(
+                    "No template for the 'abandoned_cart' email.",
+                    403,
+                    "Add django_order_mail/email/abandoned_cart.email or disable the event.",
+                )
+            )
+    for model in models:
+        errors.extend(_model_errors(model))
+    return errors
+
+
+def _model_errors(model) -> list:
+    errors = []
+    label = model._meta.label
+    for hook in ("get_cart_items", "get_checkout_url"):
+        if getattr(model, hook) is getattr(AbandonedCartMixin, hook):
+            errors.append(_e(f"{label} does not implement {hook}().", 402, "See docs/abandoned-cart.rst."))
+    indexed = any(
+        list(index.fields[:2]) == ["reminder_step", "last_activity_at"] for index in model._meta.indexes
+    )
+    if not indexed:
+        errors.append(
+            _w(
+                f"{label} has no index for the abandoned-cart scan: it reads the whole table.",
+                401,
+                "Inherit the mixin's Meta (class Meta(AbandonedCartMixin.Meta): ...) or add "
+                "django_order_mail.carts.mixins.reminder_scan_index('<name>') to Meta.indexes.",
+            )
+        )
+    return errors
+
+
+def _coupon_errors(issuer, policy) -> list:
+    errors = []
+    if issuer:
+        try:
+            if not callable(import_string(issuer)):
+                raise TypeError("not callable")
+        except (ImportError, TypeError) as exc:
+            errors.append(
+                _e(f"ORDER_MAIL['ABANDONED_CART_COUPON_ISSUER'] {issuer!r} cannot be used ({exc}).", 405)
+            )
+    if not isinstance(policy, dict):
+        return [*errors, _e("ORDER_MAIL['ABANDONED_CART_COUPON_POLICY'] must be a dict.", 405)]
+    unknown = set(policy) - _POLICY_KEYS
+    if unknown:
+        errors.append(
+            _e(
+                f"ORDER_MAIL['ABANDONED_CART_COUPON_POLICY'] has unknown keys {sorted(unknown)}.",
+                405,
+                f"Known keys: {', '.join(sorted(_POLICY_KEYS))}.",
+            )
+        )
+    if "from_step" in policy and not _is_int(policy["from_step"], 1):
+        errors.append(_e("ABANDONED_CART_COUPON_POLICY['from_step'] must be an integer from 1.", 405))
+    days = policy.get("once_per_days")
+    if days is not None and not _is_int(days):
+        errors.append(_e("ABANDONED_CART_COUPON_POLICY['once_per_days'] must be None or days.", 405))
+    return errors
+
+
+def _cap_errors(cap) -> list:
+    if cap is None:
+        return []
+    if not isinstance(cap, dict) or not _is_int(cap.get("max"), 0):
+        return [
+            _e(
+                "ORDER_MAIL['COMMERCIAL_FREQUENCY_CAP'] must be None or a dict with an integer 'max'.",
+                406,
+                'Example: {"max": 1, "hours": 24, "defer": ["feedback_request"]}.',
+            )
+        ]
+    errors = []
+    hours = cap.get("hours", 24)
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours <= 0:
+        errors.append(_e("COMMERCIAL_FREQUENCY_CAP['hours'] must be a positive number.", 406))
+    for event in cap.get("defer") or ():
+        if event not in COMMERCIAL_EVENTS:
+            errors.append(
+                _e(f"COMMERCIAL_FREQUENCY_CAP['defer'] names {event!r}, not a commercial event.", 406)
+            )
+    unknown = set(cap) - {"max", "hours", "defer"}
+    if unknown:
+        errors.append(_e(f"COMMERCIAL_FREQUENCY_CAP has unknown keys {sorted(unknown)}.", 406))
+    return errors

@@ -1,0 +1,63 @@
+"""The signed cart-restore link and the session marker it leaves.
+
+The token carries only the reminder's outbox row id — no address, no cart
+contents — signed with SECRET_KEY and its own salt, and expires after
+``ABANDONED_CART_LINK_MAX_AGE_DAYS``. The row leads to the cart, the step
+and any coupon on the server.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from ..conf import get_setting
+from ..rendering.links import absolute, make_token, read_token
+
+PURPOSE = "cart_restore"
+#: The session marker of a restore-link visit, read when the order is placed.
+SESSION_PURPOSE = "cart_restore_session"
+SESSION_KEY = "django_order_mail.cart_restore"
+
+
+def restore_token(email_id: int) -> str:
+    return make_token(PURPOSE, {"e": int(email_id)})
+
+
+def read_restore_token(token: str) -> int:
+    """The reminder row id; raises ``BadSignature`` / ``SignatureExpired``."""
+    payload = read_token(PURPOSE, token, max_age_days=get_setting("ABANDONED_CART_LINK_MAX_AGE_DAYS"))
+    return int(payload["e"])
+
+
+def restore_url(email_id: int) -> str:
+    path = reverse("django_order_mail:cart_restore", kwargs={"token": restore_token(email_id)})
+    return absolute(path)
+
+
+def mark_session(request, email_id: int) -> None:
+    """Remember in the visitor's session that reminder ``email_id`` brought
+    them back (signed: a session backend that stores data in a cookie must
+    not let the visitor forge an attribution)."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_KEY] = make_token(SESSION_PURPOSE, {"e": int(email_id)})
+
+
+def session_reminder_id(request) -> int | None:
+    """The reminder row id of a restore-link visit in this session, if it is
+    recent enough to count (``ABANDONED_CART_ATTRIBUTION_HOURS``)."""
+    session = getattr(request, "session", None) if request is not None else None
+    token = session.get(SESSION_KEY) if session is not None else None
+    if not token:
+        return None
+    hours = get_setting("ABANDONED_CART_ATTRIBUTION_HOURS")
+    try:
+        return int(read_token(SESSION_PURPOSE, token, max_age_days=hours / 24)["e"])
+    except Exception:  # noqa: BLE001 - expired, tampered or garbage: no attribution
+        return None
+
+
+def clear_session(request) -> None:
+    session = getattr(request, "session", None) if request is not None else None
+    if session is not None:
+        session.pop(SESSION_KEY, None)

@@ -1,0 +1,122 @@
+"""Tell staff about a low score: one alert email per response, through the outbox.
+
+The alert is an ordinary outbox row (event ``low_score_alert``) written in
+the transaction that records the score, so it exists exactly when the score
+does and is delivered, retried and logged like every customer email. Its
+idempotency key names the response, so however often the customer clicks,
+one response alerts at most once.
+
+The row waits ``FEEDBACK_ALERT_DELAY`` seconds (as a ``scheduled`` row the
+sweep releases), so that a comment typed right after the click is in the
+alert, which is rendered when sent. If the customer raises the score before
+then, the alert is cancelled; if they lower it again, the same row is
+scheduled again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from ..conf import get_setting
+from ..events import MailEvent
+from ..outbox.enqueue import publish_on_commit
+from ..outbox.models import OutboxEmail, Status
+from ..rendering.branding import get_branding
+from .models import SurveyResponse
+
+ALERT = MailEvent.LOW_SCORE_ALERT
+#: ``last_error`` of an alert cancelled because the score went up; only such
+#: a row is scheduled again when the score drops once more.
+SCORE_RAISED = "the customer raised the score before the alert was sent"
+
+
+def alert_key(response: SurveyResponse) -> str:
+    """Same shape as :func:`..outbox.enqueue.idempotency_key`, discriminated
+    by the response: ``app.model:pk:low_score_alert:-:response-<id>``."""
+    ct = ContentType.objects.get_for_id(response.content_type_id)
+    return f"{ct.app_label}.{ct.model}:{response.object_id}:{ALERT}:-:response-{response.pk}"
+
+
+def alert_recipient() -> str:
+    return get_setting("FEEDBACK_ALERT_EMAIL") or get_branding().get("support_email") or ""
+
+
+def _due(now):
+    delay = int(get_setting("FEEDBACK_ALERT_DELAY") or 0)
+    if delay > 0:
+        return Status.SCHEDULED, now + timedelta(seconds=delay)
+    return Status.QUEUED, None
+
+
+def sync_low_score_alert(response: SurveyResponse, *, now=None) -> OutboxEmail | None:
+    """Create, cancel or re-schedule the alert of ``response`` to match its
+    score. Call inside the transaction that saved the response."""
+    if not get_setting("ENABLED"):
+        return None
+    now = now or timezone.now()
+    key = alert_key(response)
+    row = OutboxEmail.objects.select_for_update().filter(idempotency_key=key).first()
+    if not response.is_low:
+        if row is not None and _cancel(row, now):
+            row.log(Status.CANCELLED, SCORE_RAISED)
+        return row
+    if row is None:
+        return _create(response, key, now)
+    if row.status == Status.CANCELLED and row.last_error == SCORE_RAISED:
+        status, send_after = _due(now)
+        if OutboxEmail.objects.filter(pk=row.pk, status=Status.CANCELLED).update(
+            status=status,
+            send_after=send_after,
+            enqueued_at=now if status == Status.QUEUED else None,
+            last_error="",
+            updated_at=now,
+        ):
+            row.log(status, "the customer lowered the score again")
+            if status == Status.QUEUED:
+                publish_on_commit([row.pk])
+    return row
+
+
+def _cancel(row: OutboxEmail, now) -> bool:
+    """Cancel a not-yet-due alert; False if it is already on its way or final."""
+    return bool(
+        OutboxEmail.objects.filter(pk=row.pk, status=Status.SCHEDULED).update(
+            status=Status.CANCELLED, last_error=SCORE_RAISED, updated_at=now
+        )
+    )
+
+
+def _create(response: SurveyResponse, key: str, now) -> OutboxEmail:
+    reason = ""
+    if ALERT in get_setting("DISABLED_EVENTS"):
+        reason = "event disabled in ORDER_MAIL['DISABLED_EVENTS']"
+    recipient = alert_recipient()
+    if not reason and not recipient:
+        reason = "no staff address: set ORDER_MAIL['FEEDBACK_ALERT_EMAIL'] or BRANDING['support_email']"
+    status, send_after = (Status.SKIPPED, None) if reason else _due(now)
+    row, created = OutboxEmail.objects.get_or_create(
+        idempotency_key=key,
+        defaults={
+            "event": ALERT,
+            "status": status,
+            "content_type_id": response.content_type_id,
+            "object_id": response.object_id,
+            "reference": response.reference,
+            "channel": response.channel,
+            # Staff read it: the shop's language, not the customer's.
+            "language": settings.LANGUAGE_CODE,
+            "recipient": recipient,
+            "extra": {"response": response.pk},
+            "send_after": send_after,
+            "enqueued_at": now if status == Status.QUEUED else None,
+            "created_at": now,
+            "last_error": reason,
+        },
+    )
+    if created and status == Status.QUEUED:
+        publish_on_commit([row.pk])
+    return row

@@ -1,0 +1,109 @@
+"""What customers answered, and what staff did about it.
+
+One :class:`SurveyResponse` per order: a later click or form post updates it
+rather than adding a second opinion of the same customer about the same
+order. The response points at the order generically (content type + id, as
+the outbox does) and at the outbox email whose link was used, so the token in
+the link never needs to carry anything but that email's id.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Scale(models.TextChoices):
+    CSAT = "csat", _("Satisfaction (1-5)")
+    NPS = "nps", _("Net Promoter Score (0-10)")
+
+
+#: Lowest and highest score of each scale.
+SCALE_RANGE = {Scale.CSAT: (1, 5), Scale.NPS: (0, 10)}
+
+
+class FollowUpStatus(models.TextChoices):
+    NEW = "new", _("New")
+    CONTACTED = "contacted", _("Contacted")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class SurveyResponse(models.Model):
+    """A customer's answer to the feedback request of one order."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("object type"))
+    object_id = models.CharField(_("object id"), max_length=64)
+    order = GenericForeignKey("content_type", "object_id")
+    reference = models.CharField(_("order number"), max_length=64, blank=True, db_index=True)
+    channel = models.CharField(_("sales channel"), max_length=40, blank=True, db_index=True)
+    language = models.CharField(_("language"), max_length=15, blank=True)
+    email = models.ForeignKey(
+        "django_order_mail.OutboxEmail",
+        null=True,
+        blank=True,
+        # The send log may be pruned; the customer's answer stays.
+        on_delete=models.SET_NULL,
+        related_name="survey_responses",
+        verbose_name=_("feedback email"),
+    )
+
+    scale = models.CharField(_("scale"), max_length=8, choices=Scale.choices, default=Scale.CSAT)
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True)
+    answers = models.JSONField(
+        _("answers"), default=dict, blank=True, help_text=_("Optional questions: question id -> answer.")
+    )
+    is_low = models.BooleanField(
+        _("low score"),
+        default=False,
+        db_index=True,
+        help_text=_("At or below ORDER_MAIL['FEEDBACK_LOW_SCORE'] when last answered."),
+    )
+    created_at = models.DateTimeField(_("answered at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    follow_up_status = models.CharField(
+        _("follow-up"), max_length=12, choices=FollowUpStatus.choices, default=FollowUpStatus.NEW
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="order_mail_follow_ups",
+        verbose_name=_("assignee"),
+    )
+    staff_notes = models.TextField(
+        _("staff notes"), blank=True, help_text=_("Internal: never shown to the customer.")
+    )
+
+    class Meta:
+        verbose_name = _("survey response")
+        verbose_name_plural = _("survey responses")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id"], name="order_mail_one_response"),
+        ]
+        indexes = [
+            models.Index(fields=["scale", "created_at"], name="order_mail_response_scale_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference or self.object_id} · {self.score}/{self.scale_max}"
+
+    @property
+    def scale_max(self) -> int:
+        return SCALE_RANGE.get(self.scale, (1, 5))[1]
+
+
+class FollowUp(SurveyResponse):
+    """The low scores, as the admin's follow-up queue (same table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("low-score follow-up")
+        verbose_name_plural = _("low-score follow-ups")

@@ -1,0 +1,64 @@
+"""Fixed-window rate limits for the public survey pages, in Django's cache.
+
+Two counters per request: one per link (a leaked or scanned link cannot be
+hammered) and one per client IP (one client cannot walk through many
+links, or probe tokens). With a shared cache (Redis, Memcached) the limits
+hold across processes; with the per-process local-memory cache each process
+counts on its own, which still bounds abuse per process.
+
+The IP is ``REMOTE_ADDR``. Behind a reverse proxy make sure that is the
+client's address (e.g. with a middleware that trusts your proxy's
+``X-Forwarded-For``), or set the ``"ip"`` limit to ``None``: otherwise every
+customer shares the proxy's counter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.core.cache import cache
+
+from ..conf import get_setting
+
+DEFAULT_LIMITS = {"token": 30, "ip": 300, "window": 3600}
+_PREFIX = "django_order_mail:feedback:rl"
+
+
+def limits() -> dict:
+    return {**DEFAULT_LIMITS, **(get_setting("FEEDBACK_RATE_LIMIT") or {})}
+
+
+def _digest(value: str) -> str:
+    # Cache keys stay short and carry neither the token nor the address.
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _count(key: str, window: int) -> int:
+    if cache.add(key, 1, timeout=window):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=window)
+        return 1
+
+
+def allow(token: str, ip: str, *, now: float | None = None) -> bool:
+    """Count one request of ``ip`` for ``token``; False once either counter
+    is over its limit within the current window."""
+    conf = limits()
+    window = max(1, int(conf["window"]))
+    bucket = int((time.time() if now is None else now) // window)
+    allowed = True
+    for kind, ident in (("token", token), ("ip", ip or "unknown")):
+        limit = conf.get(kind)
+        if limit is None:
+            continue
+        if _count(f"{_PREFIX}:{kind}:{_digest(ident)}:{bucket}", window) > int(limit):
+            allowed = False
+    return allowed
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or ""

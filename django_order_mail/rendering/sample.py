@@ -1,0 +1,159 @@
+"""A made-up order for the admin's template preview and template validation.
+
+:class:`SampleOrder` answers every ``get_mail_*`` hook of
+:class:`~django_order_mail.lifecycle.mixins.OrderMailContextMixin` with
+plausible data, in memory (nothing is saved, no shop model is needed), so
+staff can preview any email before the shop has a single real order and the
+validator knows which variables each event's context has.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from ..events import SHIPMENT_EVENTS, MailEvent
+from ..lifecycle.shipments import Shipment
+from .context import build_context
+
+E = MailEvent
+
+
+def sample_extra(event: str) -> dict:
+    """What each event stores in ``extra`` when it is written."""
+    reason = gettext("The item is no longer in stock.")
+    return {
+        E.CANCELLATION: {"reason": reason},
+        E.REFUND: {"amount": Decimal("34.90"), "reason": reason},
+        E.PAYMENT_FAILED: {"reason": gettext("The card was declined.")},
+        E.ORDER_EDITED: {"changes": [gettext("Wool socks: size M → L")]},
+        E.ORDER_ON_HOLD: {"reason": ""},
+        E.SHIPPING_CONFIRMATION: {"partial_shipment": False},
+    }.get(event, {})
+
+
+class SampleOrder:
+    """An unsaved order with two items, addresses, card and delivery dates."""
+
+    pk = None
+    mail_state_field = "state"
+    state = "awaiting_shipment"
+
+    def __init__(self, *, number: str = "1001", customer_name: str = "Tina Hansen", channel: str = "web"):
+        self.number = number
+        self.customer_name = customer_name
+        self.channel = channel
+        self.created_at = timezone.now()
+
+    def __str__(self):
+        return gettext("Sample order %(number)s") % {"number": self.number}
+
+    def get_mail_recipient(self):
+        return "tina@example.com"
+
+    def get_mail_customer_name(self):
+        return self.customer_name
+
+    def get_mail_language(self):
+        return ""
+
+    def get_mail_channel(self):
+        return self.channel
+
+    def get_mail_order_number(self):
+        return self.number
+
+    def get_mail_currency(self):
+        return "EUR"
+
+    def get_mail_line_items(self):
+        return [
+            {
+                "name": gettext("Merino wool socks"),
+                "sku": "SOCK-M-GREY",
+                "variant": gettext("Grey, size M"),
+                "quantity": 2,
+                "unit_price": Decimal("12.50"),
+                "total": Decimal("25.00"),
+                "image_url": "",
+                "url": "",
+            },
+            {
+                "name": gettext("Enamel mug"),
+                "sku": "MUG-01",
+                "variant": "",
+                "quantity": 1,
+                "unit_price": Decimal("9.90"),
+                "total": Decimal("9.90"),
+                "image_url": "",
+                "url": "",
+            },
+        ]
+
+    def get_mail_totals(self):
+        return {
+            "subtotal": Decimal("34.90"),
+            "discount": Decimal("3.00"),
+            "shipping": Decimal("4.90"),
+            "tax": Decimal("7.96"),
+            "total": Decimal("44.76"),
+        }
+
+    def get_mail_addresses(self):
+        lines = ["Tina Hansen", "Storgata 1", "0150 Oslo", "Norway"]
+        return {"shipping": lines, "billing": lines}
+
+    def get_mail_payment(self):
+        return {"brand": "Visa", "last4": "4242"}
+
+    def get_mail_shipping_method(self):
+        return gettext("Standard (2–5 business days)")
+
+    def get_mail_expected_dates(self):
+        today = timezone.localdate()
+        return {
+            "ship_by": today + timedelta(days=1),
+            "deliver_from": today + timedelta(days=3),
+            "deliver_to": today + timedelta(days=6),
+        }
+
+    def get_mail_order_url(self):
+        return "https://shop.example/orders/sample/"
+
+    def get_mail_retry_payment_url(self):
+        return "https://shop.example/orders/sample/pay/"
+
+    def get_mail_extra_context(self, event):
+        return {}
+
+
+def sample_shipment() -> Shipment:
+    """An unsaved parcel with a carrier, tracking number and delivery window."""
+    today = timezone.localdate()
+    return Shipment(
+        carrier="dhl",
+        tracking_number="JD014600003828",
+        shipping_method=gettext("Standard"),
+        items=[{"name": gettext("Merino wool socks"), "quantity": 2}],
+        shipped_at=timezone.now(),
+        estimated_delivery_from=today + timedelta(days=2),
+        estimated_delivery_to=today + timedelta(days=4),
+        delivery_instructions=gettext("Leave at the door if nobody answers."),
+    )
+
+
+def sample_context(event: str, *, channel: str = "web") -> dict:
+    """The full context ``event`` would get for :class:`SampleOrder`."""
+    order = SampleOrder(channel=channel)
+    shipment = sample_shipment() if event in SHIPMENT_EVENTS else None
+    # email_id 0: the links an email gets (feedback, unsubscribe) are built
+    # as for a real row; they lead nowhere, which is fine for a preview.
+    context = build_context(order, event, shipment=shipment, extra=sample_extra(event), email_id=0)
+    for rating in context.get("feedback_ratings") or []:
+        rating.setdefault("label", "")  # only NPS scales label their ends
+    if shipment is not None and not context.get("shipments"):
+        context["shipments"] = [context["shipment"]]
+    return context

@@ -1,0 +1,132 @@
+"""Deliverability warnings at start-up (registered in ``checks.py``).
+
+* ``W601``: the project routes Anymail's webhook URLs but Anymail's
+  ``WEBHOOK_SECRET`` is missing, so the tracking webhooks accept anything
+  anyone posts (fake bounces would suppress real customers).
+* ``W602``: the From domain is not aligned with the domain the ESP sends as
+  (``ORDER_MAIL["SENDING_DOMAIN"]`` or Anymail's ``MAILGUN_SENDER_DOMAIN``):
+  DMARC fails and Gmail/Yahoo reject or spam-folder the mail.
+* ``W603``: the enabled events have no template in an enabled language:
+  no translation catalogue exists for it (in the app or ``LOCALE_PATHS``),
+  so its customers would get English. Missing template files are ``E008``.
+"""
+
+from __future__ import annotations
+
+import gettext as gettext_module
+from email.utils import parseaddr
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import global_settings, settings
+from django.core.checks import Warning
+from django.utils.translation import to_locale
+
+from ..conf import DEFAULTS, user_settings
+
+
+def org_domain(domain: str) -> str:
+    """The organisational domain, approximated by the last two labels (or
+    three under a two-letter second level such as ``co.uk``). Good enough for
+    a warning; the domain check prints what it compared."""
+    labels = [label for label in domain.lower().strip(".").split(".") if label]
+    if len(labels) >= 3 and len(labels[-2]) <= 3 and len(labels[-1]) == 2:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def aligned(from_domain: str, other: str, *, strict: bool = False) -> bool:
+    """DMARC identifier alignment (RFC 7489 §3.1)."""
+    a, b = from_domain.lower().strip("."), other.lower().strip(".")
+    return a == b if strict else org_domain(a) == org_domain(b)
+
+
+def from_domain() -> str:
+    raw = user_settings()
+    address = raw.get("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
+    return parseaddr(address)[1].rpartition("@")[2].lower()
+
+
+def sending_domain() -> str:
+    raw = user_settings()
+    anymail = getattr(settings, "ANYMAIL", {}) or {}
+    return (raw.get("SENDING_DOMAIN") or anymail.get("MAILGUN_SENDER_DOMAIN") or "").lower()
+
+
+def webhooks_mounted() -> bool:
+    """True if the project routes Anymail's webhook URLs (``anymail.urls``)."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse("anymail:postmark_tracking_webhook")
+    except NoReverseMatch:
+        return False
+    except Exception:  # noqa: BLE001 - a broken URLconf is reported by Django's own checks
+        return False
+    return True
+
+
+def _webhook_secret_set() -> bool:
+    anymail = getattr(settings, "ANYMAIL", {}) or {}
+    return bool(anymail.get("WEBHOOK_SECRET") or getattr(settings, "ANYMAIL_WEBHOOK_SECRET", None))
+
+
+def enabled_languages() -> list[str]:
+    raw = user_settings()
+    if raw.get("LANGUAGES"):
+        return list(raw["LANGUAGES"])
+    if list(settings.LANGUAGES) != list(global_settings.LANGUAGES):
+        return [code for code, _name in settings.LANGUAGES]
+    return [settings.LANGUAGE_CODE]
+
+
+def has_catalogue(language: str) -> bool:
+    """English needs none (the templates are written in English)."""
+    if language.split("-")[0].lower() == "en":
+        return True
+    paths = [str(Path(apps.get_app_config("django_order_mail").path) / "locale")]
+    paths += [str(p) for p in getattr(settings, "LOCALE_PATHS", ())]
+    locale = to_locale(language)
+    return any(gettext_module.find("django", path, [locale, locale.split("_")[0]]) for path in paths)
+
+
+def deliverability_warnings() -> list[Warning]:
+    from .. import events as events_module
+    from ..events import MailEvent
+
+    found = []
+    if apps.is_installed("anymail") and not _webhook_secret_set() and webhooks_mounted():
+        found.append(
+            Warning(
+                "ANYMAIL['WEBHOOK_SECRET'] is not set: the tracking webhooks accept unauthenticated posts.",
+                hint="Set it to 'random-user:random-password' and put the same credentials in the "
+                "webhook URL at your ESP (docs/tracking.rst).",
+                id="django_order_mail.W601",
+            )
+        )
+    sender, esp_domain = from_domain(), sending_domain()
+    if sender and esp_domain and not aligned(sender, esp_domain):
+        found.append(
+            Warning(
+                f"The From domain {sender!r} is not aligned with the ESP sending domain {esp_domain!r}.",
+                hint="DMARC will fail. Send from an address at the domain your ESP signs for, or set "
+                "up that domain at your ESP; run manage.py order_mail_check_domain.",
+                id="django_order_mail.W602",
+            )
+        )
+    # Missing template files are E008; here: languages nothing is written in.
+    disabled = set(user_settings().get("DISABLED_EVENTS", DEFAULTS["DISABLED_EVENTS"]))
+    staff_only = getattr(events_module, "INTERNAL_EVENTS", frozenset())  # alerts to staff
+    events = [e for e in MailEvent.values if e not in disabled and e not in staff_only]
+    for language in enabled_languages():
+        if events and not has_catalogue(language):
+            found.append(
+                Warning(
+                    f"No {language!r} translation of the emails: {', '.join(events)}.",
+                    hint="Customers with this language would get these emails in English. Add a "
+                    "translation (django-admin makemessages / compilemessages in LOCALE_PATHS), or "
+                    "list only the languages your emails are written in in ORDER_MAIL['LANGUAGES'].",
+                    id="django_order_mail.W603",
+                )
+            )
+    return found

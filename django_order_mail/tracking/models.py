@@ -1,0 +1,224 @@
+"""Models of delivery tracking, suppression and subject-line A/B tests.
+
+They are imported by ``django_order_mail.models`` so that Django finds them
+under the app label ``django_order_mail``.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.template import Template, TemplateSyntaxError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..events import COMMERCIAL_EVENTS, MailEvent
+from ..outbox.models import OutboxEmail
+
+
+class TrackingEvent(models.Model):
+    """One ESP webhook event, stored once.
+
+    ``(esp, event_id)`` is unique: a webhook the ESP delivers twice is
+    recognised and ignored. ESPs that give no event id (Postmark's deliveries
+    and opens) get a fallback id, a hash of the whole payload, which is the
+    same for a resent webhook and differs between two real opens.
+    """
+
+    esp = models.CharField(_("ESP"), max_length=40)
+    event_id = models.CharField(_("event id"), max_length=255)
+    event_type = models.CharField(_("event"), max_length=20, db_index=True)
+    email = models.ForeignKey(
+        OutboxEmail,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tracking_events",
+        verbose_name=_("email"),
+    )
+    message_id = models.CharField(_("ESP message id"), max_length=255, blank=True, db_index=True)
+    recipient = models.CharField(_("recipient"), max_length=254, blank=True)
+    occurred_at = models.DateTimeField(_("reported time"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    reject_reason = models.CharField(_("reject reason"), max_length=20, blank=True)
+    description = models.TextField(_("detail"), blank=True)
+    click_url = models.TextField(_("clicked link"), blank=True)
+
+    class Meta:
+        verbose_name = _("tracking event")
+        verbose_name_plural = _("tracking events")
+        ordering = ("-received_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=["esp", "event_id"], name="order_mail_tracking_event_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.esp} {self.event_type} {self.message_id}"
+
+
+class Suppression(models.Model):
+    """An address that must not get (some) email.
+
+    Hard bounces and spam complaints suppress everything; an unsubscribe
+    suppresses commercial email only (``COMMERCIAL_EVENTS``) or one
+    commercial event; order confirmations and shipping emails still go to
+    an unsubscribed customer. One row per (address, scope).
+    """
+
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+        COMPLAINT = "complaint", _("Spam complaint")
+        UNSUBSCRIBE = "unsubscribe", _("Unsubscribed")
+        MANUAL = "manual", _("Added by staff")
+
+    class Scope(models.TextChoices):
+        ALL = "all", _("All emails")
+        COMMERCIAL = "commercial", _("Commercial emails (abandoned cart, feedback requests)")
+        ABANDONED_CART = MailEvent.ABANDONED_CART.value, _("Only abandoned-cart reminders")
+        FEEDBACK_REQUEST = MailEvent.FEEDBACK_REQUEST.value, _("Only feedback requests")
+
+    address = models.EmailField(_("address"), max_length=254, db_index=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices, default=Reason.MANUAL)
+    scope = models.CharField(_("applies to"), max_length=40, choices=Scope.choices, default=Scope.ALL)
+    source = models.CharField(
+        _("source"), max_length=100, blank=True, help_text=_("Where it came from (webhook, link, staff).")
+    )
+    note = models.TextField(_("note"), blank=True)
+    email = models.ForeignKey(
+        OutboxEmail,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="suppressions",
+        verbose_name=_("caused by email"),
+    )
+    created_at = models.DateTimeField(_("since"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppression list")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=["address", "scope"], name="order_mail_suppression_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.address} ({self.get_scope_display()})"
+
+    def save(self, *args, **kwargs):
+        self.address = normalize_address(self.address)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        # Before the unique (address, scope) check of forms, not only on save.
+        self.address = normalize_address(self.address)
+
+    def covers(self, event: str) -> bool:
+        if self.scope == self.Scope.ALL:
+            return True
+        if self.scope == self.Scope.COMMERCIAL:
+            return event in COMMERCIAL_EVENTS
+        return self.scope == event
+
+    def describe(self) -> str:
+        """One line for the send log (English, like the rest of the log)."""
+        source = f", {self.source}" if self.source else ""
+        return (
+            f"address suppressed ({self.reason.replace('_', ' ')}{source}, "
+            f"since {self.created_at:%Y-%m-%d}; applies to: {self.scope})"
+        )
+
+
+def normalize_address(address: str | None) -> str:
+    """The bare address, lower-cased: compared case-insensitively as every
+    ESP does, and ``"Tina <tina@example.com>"`` is ``tina@example.com``."""
+    address = (address or "").strip()
+    return (parseaddr(address)[1] or address).lower()
+
+
+def validate_subject_template(value: str) -> None:
+    if "\n" in value or "\r" in value:
+        raise ValidationError(_("A subject must be one line."))
+    try:
+        Template(value)
+    except TemplateSyntaxError as exc:
+        raise ValidationError(_("Template syntax error: %(error)s"), params={"error": exc}) from exc
+
+
+class SubjectTest(models.Model):
+    """A subject-line A/B test for one mail event (optionally one language).
+
+    While active, each email of the event gets one of the variants by weight
+    (the choice is stored on the outbox row). Promoting a winner sends every
+    later email with the winning subject until the test is switched off.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    event = models.CharField(_("event"), max_length=40, choices=MailEvent.choices)
+    language = models.CharField(
+        _("language"),
+        max_length=15,
+        blank=True,
+        help_text=_("Only emails in this language (e.g. 'nb'); empty for every language."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    winner = models.ForeignKey(
+        "SubjectVariant",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("promoted winner"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    promoted_at = models.DateTimeField(_("winner promoted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("subject A/B test")
+        verbose_name_plural = _("subject A/B tests")
+        ordering = ("-created_at", "-id")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.active and self.event:
+            clash = SubjectTest.objects.filter(active=True, event=self.event, language=self.language)
+            if clash.exclude(pk=self.pk).exists():
+                raise ValidationError(
+                    _("Another active test already covers this event and language; switch it off first.")
+                )
+        if self.winner_id and self.pk and self.winner.test_id != self.pk:
+            raise ValidationError({"winner": _("The winner must be one of this test's variants.")})
+
+
+class SubjectVariant(models.Model):
+    """One subject line of a test: a one-line Django template rendered with
+    the email's context (``{{ order_number }}``, ``{{ customer_name }}``...)."""
+
+    test = models.ForeignKey(SubjectTest, on_delete=models.CASCADE, related_name="variants")
+    label = models.CharField(_("label"), max_length=20, help_text=_("A, B, ..."))
+    subject = models.CharField(_("subject"), max_length=300, validators=[validate_subject_template])
+    weight = models.PositiveSmallIntegerField(
+        _("weight"), default=1, help_text=_("Share of the traffic relative to the other variants.")
+    )
+
+    class Meta:
+        verbose_name = _("subject variant")
+        verbose_name_plural = _("subject variants")
+        ordering = ("test", "label", "id")
+
+    def __str__(self):
+        return f"{self.test.name} · {self.label}"
+
+
+class EmailAnalytics(OutboxEmail):
+    """Admin entry of the analytics page (no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("email analytics")
+        verbose_name_plural = _("email analytics")

@@ -1,0 +1,147 @@
+"""Unsubscribe (RFC 8058 one-click) and email preference pages.
+
+Both are reached through a signed token that carries only the outbox row id;
+the address is looked up on the server, so the link reveals nothing.
+
+* ``POST unsubscribe/<token>/`` is the one-click endpoint a mail client calls
+  for the ``List-Unsubscribe-Post`` header: no cookie, no CSRF token, no
+  login (the signed token is the secret). It also serves the button of the
+  confirmation page.
+* ``GET unsubscribe/<token>/`` only shows that confirmation page. It never
+  unsubscribes: link scanners and mail-security proxies open links.
+* ``preferences/<token>/`` lets the customer choose per commercial email and
+  undo an unsubscribe. Transactional email (order confirmations, shipping)
+  is not optional and is not listed.
+"""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from ..events import MailEvent
+from ..outbox.models import OutboxEmail
+from ..rendering.branding import get_branding
+from ..views import link_problem
+from .links import preferences_url, read_unsubscribe_token, unsubscribe_url
+from .models import Suppression
+from .suppression import COMMERCIAL_ORDER, blocked_for_all, set_preferences, suppress, unsubscribed_events
+
+try:
+    from django.contrib.auth.decorators import login_not_required
+except ImportError:  # Django < 5.1 has no LoginRequiredMiddleware
+
+    def login_not_required(view):
+        return view
+
+
+#: What each commercial email is, in the customer's words.
+EVENT_DESCRIPTIONS = {
+    MailEvent.ABANDONED_CART: _("Reminders about items left in your cart"),
+    MailEvent.FEEDBACK_REQUEST: _("Requests for feedback and reviews after a delivery"),
+}
+
+
+def mask(address: str) -> str:
+    """``t***@example.com``: enough for the customer to recognise it."""
+    local, _at, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def _resolve(request, token):
+    """``(row, address, None)`` or ``(None, None, error response)``."""
+    try:
+        email_id = read_unsubscribe_token(token)
+    except signing.SignatureExpired:
+        return None, None, link_problem(request, expired=True)
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None, None, link_problem(request, expired=False)
+    row = OutboxEmail.objects.select_related("content_type").filter(pk=email_id).first()
+    if row is None:
+        return None, None, link_problem(request, expired=False, status=404)
+    address = row.recipient
+    if not address:
+        order = row.order
+        address = (order.get_mail_recipient() if order is not None else "") or ""
+    if not address:
+        return None, None, link_problem(request, expired=False, status=404)
+    return row, address, None
+
+
+def _page(request, template, row, address, token, **extra):
+    context = {
+        "shop": get_branding(),
+        "masked_address": mask(address),
+        "order_number": row.reference,
+        "unsubscribe_url": unsubscribe_url(row.pk),
+        "preferences_url": preferences_url(row.pk),
+        "token": token,
+        **extra,
+    }
+    response = render(request, template, context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@csrf_exempt
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    row, address, problem = _resolve(request, token)
+    if problem is not None:
+        return problem
+    if request.method == "POST":
+        one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+        how = "one-click unsubscribe" if one_click else "unsubscribe page"
+        _entry, created = suppress(
+            address, Suppression.Reason.UNSUBSCRIBE, scope=Suppression.Scope.COMMERCIAL, source=how, email=row
+        )
+        if created:
+            row.log("unsubscribed", f"customer unsubscribed from commercial emails ({how})")
+        return _page(request, "django_order_mail/tracking/unsubscribed.html", row, address, token)
+    return _page(
+        request,
+        "django_order_mail/tracking/unsubscribe.html",
+        row,
+        address,
+        token,
+        event_descriptions=[EVENT_DESCRIPTIONS.get(e, e) for e in COMMERCIAL_ORDER],
+    )
+
+
+@csrf_exempt
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def preferences(request, token):
+    row, address, problem = _resolve(request, token)
+    if problem is not None:
+        return problem
+    saved = False
+    if request.method == "POST":
+        wanted = set(request.POST.getlist("events"))
+        before = unsubscribed_events(address)
+        after = set_preferences(address, wanted, source="preferences page", email=row)
+        if after != before:
+            row.log("preferences", f"customer email preferences: not wanted {sorted(after) or 'none'}")
+        saved = True
+    unwanted = unsubscribed_events(address)
+    choices = [
+        {"value": e, "label": EVENT_DESCRIPTIONS.get(e, e), "checked": e not in unwanted}
+        for e in COMMERCIAL_ORDER
+    ]
+    return _page(
+        request,
+        "django_order_mail/tracking/preferences.html",
+        row,
+        address,
+        token,
+        choices=choices,
+        saved=saved,
+        blocked=blocked_for_all(address) is not None,
+    )

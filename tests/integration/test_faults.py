@@ -1,0 +1,431 @@
+"""Fault injection on real services: what the fake ESP accepted per idempotency key.
+
+Each test breaks one thing while orders move - the broker, the worker, the
+ESP, the database connections, or several processes racing for the same
+orders - then lets the system recover the way production would (the worker
+keeps running, the periodic sweep re-drives what is left) and counts:
+
+* **lost**: a key the ESP never accepted. Must be zero, always.
+* **duplicates**: extra acceptances of a key. Possible only in the one
+  documented window (the ESP accepted, the worker died before recording);
+  each test that can open the window counts the rows that were caught in it
+  and asserts ``duplicates <= in_window``. The others assert zero.
+
+Sizes are small for CI (the file runs well under three minutes);
+``ORDER_MAIL_FAULT_SCALE=10`` multiplies them, and
+``ORDER_MAIL_FAULT_REPORT=path.jsonl`` appends each test's figures there
+(``bench/run.py --faults`` uses both for docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from datetime import timedelta
+from decimal import Decimal
+from itertools import pairwise
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import F
+
+from django_order_mail.conf import get_setting
+from django_order_mail.delivery.sweep import sweep
+from django_order_mail.models import Shipment
+from django_order_mail.outbox.models import ACTIVE_STATUSES, EmailLog, OutboxEmail, Status
+from tests.integration.conftest import ROOT, CeleryWorker, wait_until
+from tests.integration.fault_settings import ANYMAIL as FAULT_ANYMAIL
+from tests.integration.fault_settings import FAULT_QUEUE
+from tests.testapp.models import Order, OrderLine
+
+SCALE = float(os.environ.get("ORDER_MAIL_FAULT_SCALE") or 1)
+REPORT = os.environ.get("ORDER_MAIL_FAULT_REPORT")
+WORKER_APP_NAME = "order-mail-fault-worker"
+TIMEOUT = FAULT_ANYMAIL["REQUESTS_TIMEOUT"]
+
+
+def scaled(n: int, minimum: int = 1) -> int:
+    return max(minimum, round(n * SCALE))
+
+
+# -- fixtures -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fault_worker_process(redis_server, fake_esp_server, django_db_setup):
+    worker = CeleryWorker(
+        connection.settings_dict["NAME"],
+        name="faults",
+        settings_module="tests.integration.fault_settings",
+        queues=FAULT_QUEUE,
+        env={"ORDER_MAIL_FAULT_APP_NAME": WORKER_APP_NAME},
+    )
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def fault_worker(fault_worker_process, transactional_db, settings):
+    """The fault worker, consuming its own queue; this process publishes there too."""
+    settings.ORDER_MAIL = {**settings.ORDER_MAIL, "CELERY_QUEUE": FAULT_QUEUE}
+    if fault_worker_process.proc is None or fault_worker_process.proc.poll() is not None:
+        fault_worker_process.start()
+    yield fault_worker_process
+    if fault_worker_process.proc is None or fault_worker_process.proc.poll() is not None:
+        fault_worker_process.start()
+
+
+# -- helpers ------------------------------------------------------------------
+def make_orders(n: int) -> list[Order]:
+    orders = Order.objects.bulk_create(
+        [Order(number=f"F{i:07d}", email=f"fault{i}@example.com", customer_name="Tina") for i in range(n)]
+    )
+    OrderLine.objects.bulk_create(
+        [OrderLine(order=o, name="Wool socks", quantity=2, unit_price=Decimal("12.50")) for o in orders]
+    )
+    return orders
+
+
+def confirm(order) -> None:
+    with transaction.atomic():
+        order.confirm_payment()
+        order.save()
+
+
+def active() -> bool:
+    return OutboxEmail.objects.filter(status__in=ACTIVE_STATUSES).exists()
+
+
+def wait_quiet(esp, quiet: float = 1.0, timeout: float = 90.0) -> None:
+    """Wait until no row changes status and the ESP sees no request for ``quiet`` s."""
+
+    def snapshot():
+        statuses = Counter(OutboxEmail.objects.values_list("status", flat=True))
+        return tuple(sorted(statuses.items())), esp.requests
+
+    last, since, deadline = snapshot(), time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() - since < quiet:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"workers never went idle: {last}")
+        time.sleep(0.1)
+        current = snapshot()
+        if current != last:
+            last, since = current, time.monotonic()
+
+
+def recover(esp, timeout: float = 120.0) -> dict:
+    """Let the sweep re-drive what the fault left behind, until every row is final.
+
+    Once the workers are idle, a row still ``sending`` belongs to a dead
+    worker and a ``queued`` one has no broker message left. Instead of
+    waiting REQUEUE_AFTER / SENDING_TIMEOUT, their timestamps are moved an
+    hour back (time travel) and the sweep runs. Returns how many rounds that
+    took and how many orphaned rows the ESP had already accepted - the
+    duplicate window.
+    """
+    rounds = in_window = 0
+    deadline = time.monotonic() + timeout
+    while True:
+        wait_quiet(esp)
+        if not active():
+            return {"sweep_rounds": rounds, "in_window": in_window}
+        assert time.monotonic() < deadline, "rows still active after recovery"
+        accepted = set(esp.accepted_by_outbox_id())
+        orphans = set(OutboxEmail.objects.filter(status=Status.SENDING).values_list("pk", flat=True))
+        in_window += len(orphans & accepted)
+        hour = timedelta(hours=1)
+        OutboxEmail.objects.filter(status__in=(Status.QUEUED, Status.SENDING)).update(
+            enqueued_at=F("enqueued_at") - hour, claimed_at=F("claimed_at") - hour
+        )
+        sweep()
+        rounds += 1
+
+
+def tally(esp) -> dict:
+    """Per idempotency key: how often the ESP accepted it."""
+    keys_by_id = dict(OutboxEmail.objects.values_list("pk", "idempotency_key"))
+    per_key = esp.accepted_by_key(keys_by_id)
+    expected = set(
+        OutboxEmail.objects.exclude(status=Status.SKIPPED).values_list("idempotency_key", flat=True)
+    )
+    return {
+        "emails": len(expected),
+        "lost": sorted(k for k in expected if per_key[k] == 0),
+        "duplicates": sum(count - 1 for count in per_key.values() if count > 1),
+        "statuses": dict(Counter(OutboxEmail.objects.values_list("status", flat=True))),
+    }
+
+
+def report(name: str, **figures) -> None:
+    line = {"test": name, "scale": SCALE, **figures}
+    print(f"\n[fault] {json.dumps(line, default=str)}")
+    if REPORT:
+        with open(REPORT, "a") as fh:
+            fh.write(json.dumps(line, default=str) + "\n")
+
+
+def assert_all_sent(result: dict) -> None:
+    assert result["lost"] == [], f"lost emails: {result['lost'][:20]}"
+    assert result["statuses"] == {Status.SENT: result["emails"]}, result["statuses"]
+
+
+# -- the faults ---------------------------------------------------------------
+def test_redis_outage_during_transitions_loses_nothing(fault_worker, fake_esp, redis_server):
+    n = scaled(150, 6)
+    orders = make_orders(n)
+    down, up = n // 3, 2 * n // 3
+    started = time.monotonic()
+    try:
+        for i, order in enumerate(orders):
+            if i == down:
+                redis_server.stop()
+                outage_started = time.monotonic()
+            if i == up:
+                # Long enough for the worker to notice and have to reconnect.
+                time.sleep(max(0.0, 3.0 - (time.monotonic() - outage_started)))
+                outage = time.monotonic() - outage_started
+                redis_server.start()
+            confirm(order)  # publishing fails during the outage; the order still moves
+    finally:
+        if redis_server.proc is None:
+            redis_server.start()
+    transitions = time.monotonic() - started
+    assert Order.objects.filter(state="awaiting_shipment").count() == n
+    assert OutboxEmail.objects.count() == n
+    recovered = recover(fake_esp)
+    result = tally(fake_esp)
+    report(
+        "redis_outage",
+        transitions=n,
+        during_outage=up - down,
+        outage_seconds=round(outage, 1),
+        transitions_seconds=round(transitions, 1),
+        **recovered,
+        **result,
+    )
+    assert_all_sent(result)
+    assert result["duplicates"] == 0 and recovered["in_window"] == 0  # nobody died mid-send
+
+
+def _kill_child(worker) -> bool:
+    """SIGKILL one pool process, as the OOM killer would; the worker replaces it."""
+    for _ in range(50):
+        children = worker.pool_pids()
+        if children:
+            os.kill(random.choice(children), signal.SIGKILL)
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_worker_sigkilled_repeatedly_loses_nothing(fault_worker, fake_esp):
+    n, kills = scaled(300, 20), scaled(4, 2)
+    orders = make_orders(n)
+    for order in orders:
+        confirm(order)
+    done = []
+    for k in range(kills):
+        threshold = n * (k + 1) // (kills + 2)
+        # Kill mid-run: past the threshold, and only once the (restarted)
+        # pool is sending again.
+        target = max(threshold, len(fake_esp.accepted) + 1)
+        wait_until(lambda t=target: len(fake_esp.accepted) >= t, timeout=120, what="sending")
+        if k % 2 and _kill_child(fault_worker):
+            done.append("child")
+            time.sleep(0.5)
+            if fault_worker.proc.poll() is not None:
+                # Celery gives up when a pool process dies while starting;
+                # a process manager would restart it.
+                fault_worker.start()
+                done.append("worker exited, restarted")
+        else:
+            fault_worker.kill()  # the whole worker: main process and pool
+            fault_worker.start()
+            done.append("worker")
+    recovered = recover(fake_esp)
+    result = tally(fake_esp)
+    report("worker_sigkill", transitions=n, kills=done, **recovered, **result)
+    assert_all_sent(result)
+    assert result["duplicates"] <= recovered["in_window"]
+
+
+def _terminate_worker_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = %s",
+            [WORKER_APP_NAME],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_postgres_connections_dropped_mid_run_lose_nothing(fault_worker, fake_esp):
+    n, drops = scaled(300, 20), scaled(6, 2)
+    orders = make_orders(n)
+    for order in orders:
+        confirm(order)
+    terminated = 0
+    for k in range(drops):
+        threshold = n * (k + 1) // (drops + 2)
+        wait_until(
+            lambda t=threshold: len(fake_esp.accepted) >= t, timeout=120, what=f"{threshold} emails sent"
+        )
+        for _ in range(50):  # catch the worker while it holds a connection
+            hit = _terminate_worker_connections()
+            if hit:
+                terminated += hit
+                break
+            time.sleep(0.01)
+    recovered = recover(fake_esp)
+    result = tally(fake_esp)
+    report("postgres_dropped", transitions=n, connections_terminated=terminated, **recovered, **result)
+    assert terminated >= 1, "the test never caught a worker connection"
+    assert_all_sent(result)
+    assert result["duplicates"] <= recovered["in_window"]
+
+
+def _backoff_bounds(attempt: int, outcome) -> tuple[float, float]:
+    """Smallest and largest delay retry_delay() allows after failed ``attempt``."""
+    base, cap = get_setting("RETRY_BACKOFF_BASE"), get_setting("RETRY_BACKOFF_MAX")
+    delay = min(cap, base * 2 ** (attempt - 1))
+    low, high = delay / 2, delay
+    if outcome == 429:  # the fake ESP sends Retry-After: 1
+        low, high = max(low, min(cap, 1.0)), max(high, min(cap, 1.0))
+    return low, high
+
+
+def test_esp_failing_ten_percent_delivers_everything_with_backoff(fault_worker, fake_esp):
+    n = scaled(200, 20)
+    fake_esp.slow_seconds = TIMEOUT + 1.5  # slower than Anymail waits
+    fake_esp.fail_randomly(0.10, (500, 429, "slow"), seed=7)
+    for order in make_orders(n):
+        confirm(order)
+    wait_until(lambda: not active(), timeout=150, interval=0.25, what="every email final")
+    result = tally(fake_esp)
+
+    per_email = defaultdict(list)
+    for at, outbox_id, outcome in fake_esp.attempts:
+        per_email[outbox_id].append((at, outcome))
+    failures = Counter(outcome for _at, _id, outcome in fake_esp.attempts if outcome != "ok")
+    gaps, slack = [], []
+    for outbox_id, attempts in per_email.items():
+        attempts.sort()
+        for number, ((at, outcome), (next_at, _)) in enumerate(pairwise(attempts), start=1):
+            assert outcome != "ok", "a message the ESP accepted was sent again"
+            low, _high = _backoff_bounds(number, outcome)
+            waited = TIMEOUT if outcome == "slow" else 0.0  # the failure shows only after the timeout
+            gaps.append(next_at - at)
+            slack.append(next_at - at - low - waited)
+            # No upper bound: a retry's countdown is a minimum, and behind a
+            # backlog the message waits its turn in the queue.
+            assert slack[-1] >= -0.05, (outbox_id, number, outcome, next_at - at)
+    # The send log tells the same story: one "retry in Ns" line per failed
+    # attempt with N inside the backoff range, and the next outcome no
+    # earlier than the backoff allowed.
+    rows = {r.pk: r for r in OutboxEmail.objects.all()}
+    for outbox_id, attempts in per_email.items():
+        assert rows[outbox_id].attempts == len(attempts)
+        logs = list(EmailLog.objects.filter(email_id=outbox_id).order_by("created_at", "id"))
+        retries = [log for log in logs if log.status == Status.QUEUED and "retry in" in log.message]
+        assert len(retries) == len(attempts) - 1
+        for number, (log, following) in enumerate(pairwise(logs), start=1):
+            if log in retries:
+                low, high = _backoff_bounds(number, attempts[number - 1][1])
+                said = float(re.search(r"retry in (\d+)s", log.message).group(1))  # rounded to 1 s
+                assert low - 0.5 <= said <= high + 0.5, log.message
+                assert (following.created_at - log.created_at).total_seconds() >= low - 0.05
+    report(
+        "esp_failures",
+        transitions=n,
+        requests=len(fake_esp.attempts),
+        failures=dict(failures),
+        timed_out=fake_esp.timed_out,
+        retried_emails=sum(len(a) > 1 for a in per_email.values()),
+        max_attempts=max(len(a) for a in per_email.values()),
+        gap_seconds=[round(min(gaps), 2), round(max(gaps), 2)] if gaps else None,
+        least_slack=round(min(slack), 2) if slack else None,
+        **result,
+    )
+    assert sum(failures.values()) >= 1, "no failure was injected"
+    assert_all_sent(result)
+    assert result["duplicates"] == 0
+
+
+RACER = r"""
+import sys
+import django
+django.setup()
+import tests.integration.celery_app  # noqa: F401 - the shop's Celery app
+from django.db import transaction
+from django_fsm import ConcurrentTransition
+from django_order_mail.models import Shipment
+from tests.testapp.models import Order
+
+pairs = [tuple(map(int, p.split(":"))) for p in sys.argv[1:]]
+orders = [(Order.objects.get(pk=o), Shipment.objects.get(pk=s)) for o, s in pairs]
+print("ready", flush=True)
+sys.stdin.readline()  # every process holds stale copies; now all go at once
+for order, shipment in orders:
+    try:
+        with transaction.atomic():
+            order.confirm_payment()
+            order.save()
+        print("won", order.pk, flush=True)
+    except ConcurrentTransition:
+        print("lost", order.pk, flush=True)
+    order.notify_shipping_update(shipment)  # no state guards it: the unique key must
+print("done", flush=True)
+"""
+
+
+def test_many_processes_moving_the_same_orders_send_one_email_per_key(fault_worker, fake_esp):
+    n, processes = scaled(30, 5), 4
+    orders = make_orders(n)
+    shipments = [
+        Shipment.objects.create(order=o, carrier="dhl", tracking_number=f"JD0{o.pk:09d}") for o in orders
+    ]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.integration.fault_settings",
+        "ORDER_MAIL_WORKER_DB": connection.settings_dict["NAME"],
+        "PYTHONPATH": str(ROOT),
+    }
+    args = [f"{o.pk}:{s.pk}" for o, s in zip(orders, shipments, strict=True)]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, *args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    for racer in racers:  # barrier: everyone has loaded the orders
+        line = racer.stdout.readline().strip()
+        assert line == "ready", line + racer.stderr.read()
+    for racer in racers:
+        racer.stdin.write("go\n")
+        racer.stdin.flush()
+    lines = []
+    for racer in racers:
+        out, err = racer.communicate(timeout=120)
+        assert racer.returncode == 0, err
+        lines.extend(out.split())
+    outcomes = Counter(token for token in lines if token in ("won", "lost"))
+    assert outcomes == {"won": n, "lost": n * (processes - 1)}, outcomes
+    wait_until(lambda: not active(), timeout=120, interval=0.25, what="every email final")
+    result = tally(fake_esp)
+    events = Counter(OutboxEmail.objects.values_list("event", flat=True))
+    report("concurrent_transitions", orders=n, processes=processes, **result)
+    assert events == {"order_confirmation": n, "shipping_update": n}
+    assert_all_sent(result)
+    assert result["duplicates"] == 0

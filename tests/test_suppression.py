@@ -1,0 +1,165 @@
+"""The suppression policy at send time, and the suppression list in admin."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from django_order_mail.delivery.sender import deliver
+from django_order_mail.events import MailEvent as E
+from django_order_mail.outbox.models import EmailLog, Status
+from django_order_mail.tracking.models import Suppression, TrackingEvent
+from django_order_mail.tracking.suppression import (
+    set_preferences,
+    suppress,
+    suppression_for,
+    unsubscribed_events,
+)
+from tests.tracking_utils import queued_row, sent_row
+
+pytestmark = pytest.mark.django_db
+
+R, S = Suppression.Reason, Suppression.Scope
+
+
+def send(order, event):
+    row = queued_row(order, event)
+    outcome = deliver(row.pk)
+    row.refresh_from_db()
+    return outcome, row
+
+
+def test_hard_bounced_address_gets_no_email_at_all(order, broker, esp):
+    suppress(order.email.upper(), R.HARD_BOUNCE, source="Postmark webhook")  # case does not matter
+    outcome, row = send(order, E.ORDER_CONFIRMATION)
+    assert outcome == Status.SUPPRESSED
+    assert esp.sent == []
+    assert row.status == Status.SUPPRESSED
+    assert row.recipient == order.email
+    assert "hard bounce" in row.last_error and "Postmark webhook" in row.last_error
+    log = EmailLog.objects.get(email=row, status=Status.SUPPRESSED)
+    assert log.message == row.last_error
+    assert send(order, E.FEEDBACK_REQUEST)[0] == Status.SUPPRESSED
+
+
+def test_complaint_blocks_transactional_mail_too(order, broker, esp):
+    suppress(order.email, R.COMPLAINT)
+    assert send(order, E.ORDER_CONFIRMATION)[0] == Status.SUPPRESSED
+
+
+def test_unsubscribed_customer_still_gets_transactional_mail(order, broker, esp):
+    suppress(order.email, R.UNSUBSCRIBE)
+    assert send(order, E.ORDER_CONFIRMATION)[0] == Status.SENT
+    outcome, row = send(order, E.FEEDBACK_REQUEST)
+    assert outcome == Status.SUPPRESSED
+    assert "unsubscribe" in row.last_error and "commercial" in row.last_error
+    assert len(esp.sent) == 1
+
+
+def test_suppression_follows_the_orders_current_address(order, broker, esp):
+    """The check runs on the address actually used, right before sending."""
+    suppress("old@example.com", R.HARD_BOUNCE)
+    order.email = "old@example.com"
+    order.save()
+    row = queued_row(order)
+    order.email = "fixed@example.com"
+    order.save()
+    assert deliver(row.pk) == Status.SENT
+    assert esp.sent[0].to == ["fixed@example.com"]
+
+
+def test_per_event_unsubscribe(order, broker, esp):
+    suppress(order.email, R.UNSUBSCRIBE, scope=E.ABANDONED_CART)
+    assert suppression_for(order.email, E.ABANDONED_CART) is not None
+    assert suppression_for(order.email, E.FEEDBACK_REQUEST) is None
+    assert send(order, E.FEEDBACK_REQUEST)[0] == Status.SENT
+
+
+def test_all_scope_wins_when_several_apply():
+    suppress("a@example.com", R.UNSUBSCRIBE)
+    suppress("a@example.com", R.HARD_BOUNCE)
+    assert suppression_for("a@example.com", E.FEEDBACK_REQUEST).reason == R.HARD_BOUNCE
+
+
+def test_addresses_with_a_display_name_are_matched():
+    suppress("Tina <Tina@Example.com>", R.HARD_BOUNCE)
+    assert suppression_for("tina@example.com", E.ORDER_CONFIRMATION) is not None
+    assert suppression_for('"Tina T." <tina@example.com>', E.ORDER_CONFIRMATION) is not None
+
+
+def test_suppress_is_idempotent_and_keeps_the_first_reason():
+    first, created = suppress("b@example.com", R.HARD_BOUNCE, source="one")
+    again, created_again = suppress("B@example.com ", R.COMPLAINT, source="two")
+    assert created and not created_again
+    assert again.pk == first.pk and again.reason == R.HARD_BOUNCE
+    assert suppress("", R.HARD_BOUNCE) == (None, False)
+
+
+def test_preferences_replace_only_the_customers_own_unsubscribes():
+    address = "c@example.com"
+    suppress(address, R.MANUAL, scope=S.FEEDBACK_REQUEST, source="staff")
+    assert set_preferences(address, set(), source="page") == {E.ABANDONED_CART, E.FEEDBACK_REQUEST}
+    assert set(Suppression.objects.values_list("reason", "scope")) == {
+        (R.MANUAL, S.FEEDBACK_REQUEST),
+        (R.UNSUBSCRIBE, S.COMMERCIAL),
+    }
+    # Wants abandoned-cart mail back: the blanket unsubscribe goes; the
+    # staff entry already covers feedback requests.
+    assert set_preferences(address, {E.ABANDONED_CART}, source="page") == {E.FEEDBACK_REQUEST}
+    assert set(Suppression.objects.values_list("reason", "scope")) == {(R.MANUAL, S.FEEDBACK_REQUEST)}
+    # Another customer: per-event rows replace the blanket one.
+    set_preferences("d@example.com", set(), source="page")
+    set_preferences("d@example.com", {E.FEEDBACK_REQUEST}, source="page")
+    assert list(Suppression.objects.filter(address="d@example.com").values_list("scope", flat=True)) == [
+        S.ABANDONED_CART
+    ]
+    # Wants everything: the staff entry stays.
+    assert set_preferences(address, {E.ABANDONED_CART, E.FEEDBACK_REQUEST}, source="page") == {
+        E.FEEDBACK_REQUEST
+    }
+    assert list(Suppression.objects.filter(address=address).values_list("reason", flat=True)) == [R.MANUAL]
+    assert unsubscribed_events("nobody@example.com") == set()
+
+
+# -- admin ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_client(client):
+    user = get_user_model().objects.create_superuser("boss", "boss@shop.example", "pw")
+    client.force_login(user)
+    return client
+
+
+def test_staff_see_and_edit_the_suppression_list(staff_client):
+    suppress("bounced@example.com", R.HARD_BOUNCE, source="Postmark webhook")
+    listing = staff_client.get("/admin/django_order_mail/suppression/")
+    assert listing.status_code == 200
+    assert "bounced@example.com" in listing.content.decode()
+
+    response = staff_client.post(
+        "/admin/django_order_mail/suppression/add/",
+        {"address": "Typo@Example.com", "scope": "all", "reason": "manual", "note": "asked by phone"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    added = Suppression.objects.get(address="typo@example.com")
+    assert added.source == "admin (boss)" and added.note == "asked by phone"
+
+    duplicate = staff_client.post(
+        "/admin/django_order_mail/suppression/add/",
+        {"address": "TYPO@example.com", "scope": "all", "reason": "manual"},
+    )
+    assert duplicate.status_code == 200 and "already exists" in duplicate.content.decode()
+    assert Suppression.objects.filter(address="typo@example.com").count() == 1
+
+    entry = Suppression.objects.get(address="bounced@example.com")
+    response = staff_client.post(f"/admin/django_order_mail/suppression/{entry.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Suppression.objects.filter(address="bounced@example.com").exists()
+
+
+def test_tracking_events_are_read_only_in_admin(staff_client, order, broker, esp):
+    row = sent_row(order)
+    TrackingEvent.objects.create(esp="Postmark", event_id="1", event_type="delivered", email=row)
+    listing = staff_client.get("/admin/django_order_mail/trackingevent/")
+    assert listing.status_code == 200
+    assert f"/admin/django_order_mail/outboxemail/{row.pk}/change/" in listing.content.decode()
+    assert staff_client.get("/admin/django_order_mail/trackingevent/add/").status_code == 403
