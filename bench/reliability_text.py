@@ -24,9 +24,11 @@ FAULTS = {
         "the fake ESP answers 10 % of requests with 500, 429 (`Retry-After: 1`) or too slowly "
         "(past Anymail's `REQUESTS_TIMEOUT`)",
         lambda t: (
-            f"{t['transitions']:,} emails, {t['requests']:,} requests, failures "
-            f"{t['failures']}, up to {t['max_attempts']} attempts; retry gaps {t['gap_seconds']} s, "
-            f"never earlier than the backoff allowed (least slack {t['least_slack']} s)"
+            f"{t['transitions']:,} emails, {t['requests']:,} requests of which "
+            + ", ".join(f"{n} × {k}" for k, n in sorted(t["failures"].items()))
+            + f" failed; up to {t['max_attempts']} attempts per email; gaps between attempts "
+            f"{t['gap_seconds'][0]}–{t['gap_seconds'][1]} s, never shorter than the backoff allowed "
+            f"(closest: {t['least_slack']} s above the minimum)"
         ),
     ),
     "concurrent_transitions": (

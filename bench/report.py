@@ -8,6 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 THROUGHPUT_HEADER = ["mode", "system", "emails", "emails/s", "p50 latency", "p95 latency", "lost"]
 THROUGHPUT_HEADER += ["CPU/email", "ESP CPU"]
+STOCK_ANCHOR = "#database-connections-in-celery-workers"
 
 
 def _f(value, digits=1, unit=""):
@@ -72,9 +73,9 @@ def write_performance(r: dict, path: Path) -> None:
         "## Machine\n",
         _machine(r["machine"]),
         f"\nWorkers: `celery worker --pool=prefork --concurrency={args['concurrency']}`, "
-        f"prefetch multiplier 4, `acks_late`, `CELERY_DB_REUSE_MAX = 1000` (see "
-        f"[database connections](#database-connections-in-celery-workers)). "
-        f"django-post-office: `send_queued_mail_until_done(processes={args['po_processes']})` in a loop "
+        "prefetch multiplier 4, `acks_late`, `CELERY_DB_REUSE_MAX = 1000`"
+        + (f" (see [database connections]({STOCK_ANCHOR})). " if "stock" in r else ". ")
+        + f"django-post-office: `send_queued_mail_until_done(processes={args['po_processes']})` in a loop "
         "that polls every 50 ms, its defaults otherwise (batches of 100, 5 threads per process, "
         "a `Log` row per email).\n",
     ]
@@ -186,7 +187,7 @@ def _overhead(o: dict) -> list[str]:
             else "\n"
         ),
         "Statements with mail on:\n",
-        "```sql\n" + "\n".join(o["sql_enabled"]) + "\n```\n",
+        "```text\n" + "\n".join(o["sql_enabled"]) + "\n```\n",
     ]
 
 
@@ -286,7 +287,7 @@ def _render(x: dict) -> list[str]:
         f"css-inline: **{_f(x['render_ms'], 2)} ms, {_f(100 * x['render_share'], 0)} %** of the send "
         f"path. One email costs {x['queries_per_email']} SQL statements.\n",
         _table(["stage", "mean", "share"], rows),
-        "\n```sql\n" + "\n".join(x["sql"]) + "\n```\n",
+        "\n```text\n" + "\n".join(x["sql"]) + "\n```\n",
     ]
 
 

@@ -15,20 +15,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
 PORT="${DEMO_PORT:-8000}"
 
-say() { printf '\n\033[1;36m==> %s\033[0m\n' "$*"; }
-
-if [ ! -x .venv/bin/python ]; then
-    say "Creating .venv"
-    if [ -x /root/.pyenv/versions/3.11.7/bin/python ]; then
-        /root/.pyenv/versions/3.11.7/bin/python -m venv .venv
-    else
-        python3 -m venv .venv
-    fi
-fi
-PY="$ROOT/.venv/bin/python"
-
-say "Installing django-order-mail (editable) with its dev extras"
-"$PY" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+# shellcheck source=scripts/_venv.sh
+source scripts/_venv.sh
+ensure_venv dev
 
 cd example_project
 mkdir -p var

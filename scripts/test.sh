@@ -13,19 +13,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
 
-say() { printf '\n\033[1;36m==> %s\033[0m\n' "$*"; }
-
-if [ ! -x .venv/bin/python ]; then
-    say "Creating .venv"
-    if [ -x /root/.pyenv/versions/3.11.7/bin/python ]; then
-        /root/.pyenv/versions/3.11.7/bin/python -m venv .venv
-    else
-        python3 -m venv .venv
-    fi
-fi
-PY="$ROOT/.venv/bin/python"
-say "Installing django-order-mail with its dev and docs extras"
-"$PY" -m pip install --quiet --disable-pip-version-check -e ".[dev,docs]"
+# shellcheck source=scripts/_venv.sh
+source scripts/_venv.sh
+ensure_venv dev,docs
 
 say "System packages for the tests (chromium, gettext)"
 if { [ ! -x /usr/bin/chromium ] || ! command -v msgfmt >/dev/null; } \
