@@ -51,6 +51,14 @@ def _goal(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def from_json(r: dict) -> dict:
+    """Undo what JSON did to ``latest.json``: "mode/system" keys back to tuples."""
+    if "throughput" in r:
+        t = r["throughput"]
+        t["results"] = {tuple(k.split("/")): v for k, v in t["results"].items()}
+    return r
+
+
 def write_performance(r: dict, path: Path) -> None:
     args = r["args"]
     command = "bash bench/run.sh" + (" --quick" if args.get("quick") else "")
@@ -209,7 +217,7 @@ def _throughput(t: dict, render: dict | None) -> list[str]:
                     _f(lat["p50"] * 1000, 0, " ms") if lat["n"] else "—",
                     _f(lat["p95"] * 1000, 0, " ms") if lat["n"] else "—",
                     x["missing"],
-                    _f(x.get("cpu_ms_per_email"), 1, " ms"),
+                    _f(x.get("cpu_ms_per_email"), 1, " ms") if mode != "paced" else "—",
                     _f(100 * x["esp_cpu_share"], 1, " %"),
                 ]
             )

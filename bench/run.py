@@ -47,6 +47,7 @@ def parse(argv=None):
     parser.add_argument("--skip", default="", help=f"comma-separated sections to skip: {','.join(SECTIONS)}")
     parser.add_argument("--faults", type=float, metavar="SCALE", help="run tests/integration/test_faults.py")
     parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"))
+    parser.add_argument("--report-only", action="store_true", help="rewrite the page from latest.json")
     args = parser.parse_args(argv)
     args.orders = args.orders or (1000 if args.quick else 10_000)
     args.memory_sends = args.memory_sends or (5000 if args.quick else 100_000)
@@ -101,6 +102,13 @@ def main(argv=None) -> int:
     args = parse(argv)
     if args.faults:
         return run_faults(args.faults)
+    if args.report_only:
+        from bench import report
+
+        results = json.loads((ROOT / "bench" / "results" / "latest.json").read_text())
+        report.write_performance(report.from_json(results), Path(args.output))
+        log(f"Rewrote {args.output} from bench/results/latest.json")
+        return 0
 
     os.environ["BENCH_REDIS_PORT"] = str(free_port())
     os.environ["BENCH_ESP_PORT"] = str(free_port())

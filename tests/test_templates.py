@@ -460,8 +460,9 @@ def test_delivered_without_returns_or_warranty_pages(order):
 
 
 def test_feedback_request_rating_row(order):
-    rendered = render(order, E.FEEDBACK_REQUEST, email_id=42)
+    # One context for both sides: the signed links carry a timestamp.
     context = build_context(order, E.FEEDBACK_REQUEST, email_id=42)
+    rendered = render_event(E.FEEDBACK_REQUEST, context)
     ratings = context["feedback_ratings"]
     assert [r["score"] for r in ratings] == [1, 2, 3, 4, 5]
     links = hrefs(rendered.html)
