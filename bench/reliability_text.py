@@ -14,7 +14,15 @@ FAULTS = {
     "worker_sigkill": (
         "the celery worker SIGKILLed mid-run, alternately the whole worker (restarted) and one "
         "pool process (OOM-style)",
-        lambda t: f"{t['transitions']:,} emails, {len(t['kills'])} kills ({', '.join(t['kills'])})",
+        lambda t: (
+            f"{t['transitions']:,} emails, {t['kills'].count('worker')} whole-worker and "
+            f"{t['kills'].count('child')} pool-process kills"
+            + (
+                f" (the worker exited {t['kills'].count('worker exited, restarted')}× and was restarted)"
+                if "worker exited, restarted" in t["kills"]
+                else ""
+            )
+        ),
     ),
     "postgres_dropped": (
         "`pg_terminate_backend()` on the worker's PostgreSQL connections, repeatedly, mid-run",
