@@ -70,6 +70,7 @@ CELERY_DB_REUSE_MAX = int(os.environ.get("BENCH_DB_REUSE_MAX", "1000")) or None
 ORDER_MAIL = {
     **ORDER_MAIL,  # noqa: F405
     "ENABLED": True,
+    "PUBLISH_IN_BACKGROUND": True,  # the default (tests.settings turns it off)
     "RETRY_BACKOFF_BASE": 1,
     "RETRY_BACKOFF_MAX": 4,
 }

@@ -23,6 +23,7 @@ _INT_KEYS = (
     "REQUEUE_AFTER",
     "SENDING_TIMEOUT",
     "SWEEP_BATCH_SIZE",
+    "DELIVERY_BATCH_SIZE",
     "LINK_MAX_AGE_DAYS",
 )
 
@@ -51,8 +52,9 @@ def check_settings(app_configs=None, **kwargs):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             errors.append(_err(f"ORDER_MAIL[{key!r}] must be a non-negative integer.", None, 3))
     backoff_max = raw.get("RETRY_BACKOFF_MAX", 0)
-    if raw.get("MAX_ATTEMPTS", 1) == 0:
-        errors.append(_err("ORDER_MAIL['MAX_ATTEMPTS'] must be at least 1.", None, 3))
+    for key in ("MAX_ATTEMPTS", "DELIVERY_BATCH_SIZE"):
+        if raw.get(key, 1) == 0:
+            errors.append(_err(f"ORDER_MAIL[{key!r}] must be at least 1.", None, 3))
     if isinstance(backoff_max, int) and backoff_max > 3300:
         errors.append(
             Warning(

@@ -73,6 +73,15 @@ DEFAULTS: dict[str, Any] = {
     "SENDING_TIMEOUT": 600,  # seconds
     # How many rows one sweep/dispatch pass handles.
     "SWEEP_BATCH_SIZE": 500,
+    # Hand ids to the broker from a background thread of the process that
+    # committed (True), so a web request does not wait for the broker round
+    # trip; or in the on-commit callback itself (False). Either way only
+    # after commit, and the sweep re-publishes whatever never got there.
+    "PUBLISH_IN_BACKGROUND": True,
+    # Rows one send task claims and sends: the one it was given plus up to
+    # DELIVERY_BATCH_SIZE - 1 other due rows, in one claiming statement, with
+    # orders, templates and suppressions loaded once for the batch.
+    "DELIVERY_BATCH_SIZE": 20,
     # Celery queue the send tasks go to (None: the default queue).
     "CELERY_QUEUE": None,
     # Broker publish retry when telling Celery after commit. Kept short so a

@@ -70,6 +70,10 @@ ANYMAIL = {}
 CELERY_TASK_ALWAYS_EAGER = False
 ORDER_MAIL = {
     "SITE_URL": "https://shop.example",
+    # Unit tests record publishes in the on-commit callback (conftest.broker);
+    # tests/test_publisher.py tests the background publisher on its own, and
+    # the integration settings switch it back on against real Redis.
+    "PUBLISH_IN_BACKGROUND": False,
     "BRANDING": {
         "name": "Test Shop",
         "support_email": "help@shop.example",

@@ -275,16 +275,18 @@ def test_render_error_fails_the_row_and_others_still_send(broker, esp, monkeypat
     assert [m.to[0] for m in esp.sent] == [good.email]
 
 
-def test_template_syntax_error_is_a_render_error(order, broker, esp, monkeypatch):
+def test_template_syntax_error_is_a_render_error(order, broker, esp, settings, tmp_path):
+    """A project's broken override of a packaged template fails that email
+    with the reason; the transition that queued it is long committed."""
     row = confirmed(order)
-
-    def broken(*args, **kwargs):
-        raise ValueError("template exploded")
-
-    monkeypatch.setattr("django_order_mail.rendering.render.get_templated_mail", broken)
+    override = tmp_path / "django_order_mail" / "email" / "order_confirmation.email"
+    override.parent.mkdir(parents=True)
+    override.write_text("{% block subject %}{% if %}{% endif %}{% endblock %}")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
     assert deliver(row.pk) == Status.FAILED
     row.refresh_from_db()
-    assert row.last_error == "render error: ValueError: template exploded"
+    assert row.last_error.startswith("render error: TemplateSyntaxError: ")
+    assert "if" in row.last_error
     assert esp.attempts == []
 
 

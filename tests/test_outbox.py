@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from django_order_mail.delivery import tasks
@@ -86,31 +86,42 @@ def test_keys_longer_than_255_are_shortened_and_stay_unique():
 
 
 def test_enqueue_refuses_to_lose_a_row_silently(order, no_broker, monkeypatch):
-    """INSERT OR IGNORE swallows more than duplicates; such a row must raise."""
-    original = OutboxEmail.objects.bulk_create
-
-    def drop_everything(rows, **kwargs):
-        return original([], **kwargs)
-
-    monkeypatch.setattr(OutboxEmail.objects, "bulk_create", drop_everything)
-    with pytest.raises(RuntimeError, match="could not be written"):
+    """SQLite's INSERT OR IGNORE swallows a NOT NULL violation as silently as
+    a duplicate key (PostgreSQL's ON CONFLICT DO NOTHING raises it); either
+    way the transition must fail loudly rather than lose the email."""
+    monkeypatch.setattr(enqueue_module, "idempotency_key", lambda *args, **kwargs: None)
+    with pytest.raises((RuntimeError, IntegrityError)) as raised:
         write(order, PendingMail(E.ORDER_CONFIRMATION))
+    if connection.vendor == "sqlite":
+        assert "could not be written" in str(raised.value)
+    assert not OutboxEmail.objects.exists()
+
+
+def test_enqueue_returns_only_the_rows_it_inserted(order, no_broker):
+    first = write(order, PendingMail(E.ORDER_CONFIRMATION), PendingMail(E.PAYMENT_FAILED))
+    second = write(order, PendingMail(E.ORDER_CONFIRMATION), PendingMail(E.SHIPPING_CONFIRMATION))
+    assert all(row.pk for row in first + second)
+    assert [row.event for row in second] == [E.SHIPPING_CONFIRMATION]
+    assert OutboxEmail.objects.get(pk=second[0].pk).idempotency_key == second[0].idempotency_key
+    assert OutboxEmail.objects.count() == 3
 
 
 # -- publish --------------------------------------------------------------------------
 
 
-def test_publish_hands_each_id_to_the_task(monkeypatch, mail_settings):
-    mail_settings(CELERY_QUEUE="mail")
+def test_publish_sends_the_ids_in_batches(monkeypatch, mail_settings):
+    mail_settings(CELERY_QUEUE="mail", DELIVERY_BATCH_SIZE=2)
     calls = []
-    monkeypatch.setattr(tasks.send_email, "apply_async", lambda **kw: calls.append(kw))
-    assert enqueue_module.publish([1, 2], countdown=30) == 2
-    assert [c["args"] for c in calls] == [[1], [2]]
+    monkeypatch.setattr(tasks.send_emails, "apply_async", lambda **kw: calls.append(kw))
+    assert enqueue_module.publish([1, 2, 3], countdown=30) == 3
+    assert [c["args"] for c in calls] == [[[1, 2]], [[3]]]
     assert all(c["queue"] == "mail" and c["countdown"] == 30 and c["retry"] is True for c in calls)
     assert calls[0]["retry_policy"]["max_retries"] == 1
+    assert calls[0]["producer"] is calls[1]["producer"]  # one broker connection for the list
 
 
-def test_publish_stops_after_first_broker_error(monkeypatch):
+def test_publish_stops_after_first_broker_error(monkeypatch, mail_settings):
+    mail_settings(DELIVERY_BATCH_SIZE=2)
     calls = []
 
     def apply_async(**kwargs):
@@ -118,14 +129,14 @@ def test_publish_stops_after_first_broker_error(monkeypatch):
         if len(calls) == 2:
             raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(tasks.send_email, "apply_async", apply_async)
-    assert enqueue_module.publish([11, 12, 13, 14]) == 1
-    assert calls == [11, 12]  # did not wait out the retry policy for 13 and 14
+    monkeypatch.setattr(tasks.send_emails, "apply_async", apply_async)
+    assert enqueue_module.publish([11, 12, 13, 14, 15, 16]) == 2
+    assert calls == [[11, 12], [13, 14]]  # did not wait out the retry policy for 15 and 16
 
 
 def test_publish_without_countdown_or_queue(monkeypatch):
     calls = []
-    monkeypatch.setattr(tasks.send_email, "apply_async", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(tasks.send_emails, "apply_async", lambda **kw: calls.append(kw))
     enqueue_module.publish([5])
     assert "countdown" not in calls[0]
     assert "queue" not in calls[0]
@@ -135,7 +146,7 @@ def test_rows_stay_queued_when_the_broker_is_down(order, monkeypatch, django_cap
     def broken(**kwargs):
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(tasks.send_email, "apply_async", broken)
+    monkeypatch.setattr(tasks.send_emails, "apply_async", broken)
     with django_capture_on_commit_callbacks(execute=True):
         order.confirm_payment()
         order.save()  # must not raise

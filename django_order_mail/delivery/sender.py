@@ -19,19 +19,22 @@ import uuid
 from datetime import timedelta
 
 from django.core.mail import get_connection
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from ..carts.relevance import check_before_send
 from ..conf import get_setting
 from ..events import FOLLOW_UP_EVENTS
+from ..lifecycle.shipments import Shipment
 from ..lifecycle.states import order_state
+from ..memo import batch_scope
 from ..outbox.enqueue import publish
 from ..outbox.models import EmailLog, OutboxEmail, Status
 from ..rendering.message import build_message
 from ..rendering.render import render_outbox_email
 from ..tracking.ab import choose_variant
-from ..tracking.suppression import suppression_for
+from ..tracking.suppression import prime_suppressions, suppression_for
 from .errors import classify
 
 logger = logging.getLogger("django_order_mail.delivery")
@@ -61,10 +64,20 @@ def reset_connection() -> None:
 def claim(email_id: int) -> OutboxEmail | None:
     """Move a due queued row to ``sending``; None if another worker has it,
     it is not due yet, or it is already final."""
+    rows = claim_many([email_id])
+    return rows[0] if rows else None
+
+
+def claim_many(ids: list[int]) -> list[OutboxEmail]:
+    """Move the due queued rows among ``ids`` to ``sending`` in one
+    statement and return them (in id order); rows another worker holds, rows
+    not due yet and final rows are left out."""
+    if not ids:
+        return []
     now = timezone.now()
     token = uuid.uuid4()
     claimed = (
-        OutboxEmail.objects.filter(pk=email_id, status=Status.QUEUED)
+        OutboxEmail.objects.filter(pk__in=ids, status=Status.QUEUED)
         .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
         .update(
             status=Status.SENDING,
@@ -75,8 +88,12 @@ def claim(email_id: int) -> OutboxEmail | None:
         )
     )
     if not claimed:
-        return None
-    return OutboxEmail.objects.select_related("shipment", "content_type").get(pk=email_id)
+        return []
+    return list(
+        OutboxEmail.objects.select_related("shipment", "content_type")
+        .filter(pk__in=ids, claim_token=token)
+        .order_by("pk")
+    )
 
 
 def _finish(row: OutboxEmail, status: str, message: str = "", **fields) -> bool:
@@ -86,12 +103,13 @@ def _finish(row: OutboxEmail, status: str, message: str = "", **fields) -> bool:
     outcome: recording a send that did happen prevents a duplicate.
     """
     now = timezone.now()
-    updated = OutboxEmail.objects.filter(
-        pk=row.pk, claim_token=row.claim_token, status__in=(Status.SENDING, Status.QUEUED)
-    ).update(status=status, updated_at=now, **fields)
-    if updated:
-        EmailLog.objects.create(email_id=row.pk, status=status, message=message[:2000])
-    else:
+    with transaction.atomic():  # one commit for the outcome and its log line
+        updated = OutboxEmail.objects.filter(
+            pk=row.pk, claim_token=row.claim_token, status__in=(Status.SENDING, Status.QUEUED)
+        ).update(status=status, updated_at=now, **fields)
+        if updated:
+            EmailLog.objects.create(email_id=row.pk, status=status, message=message[:2000])
+    if not updated:
         logger.warning("Email %s: claim lost before recording %s", row.pk, status)
     return bool(updated)
 
@@ -128,7 +146,64 @@ def deliver(email_id: int) -> str:
     row = claim(email_id)
     if row is None:
         return "not-claimed"
+    return deliver_claimed(row)
 
+
+def deliver_batch(ids: list[int]) -> dict[int, str]:
+    """Send the outbox rows ``ids`` as one batch; return what happened to each.
+
+    One statement claims them all; their orders (with the order model's
+    ``mail_prefetch_related``), shipments and suppression entries are read
+    in a few queries, and template choices and A/B tests once
+    (:mod:`django_order_mail.memo`). Each email is still rendered, checked,
+    sent and recorded on its own, right after its ESP call, and one email's
+    failure never stops the others. A row this worker could not finish (it
+    was killed, the database went away) stays ``sending`` until the sweep
+    releases it after ``SENDING_TIMEOUT``.
+    """
+    ids = list(dict.fromkeys(ids))
+    rows = claim_many(ids)
+    outcomes = dict.fromkeys(ids, "not-claimed")
+    with batch_scope():
+        _prefetch(rows)
+        for row in rows:
+            try:
+                outcomes[row.pk] = deliver_claimed(row)
+            except Exception:
+                logger.exception("Email %s: unexpected error; the sweep will release it", row.pk)
+                outcomes[row.pk] = "error"
+    return outcomes
+
+
+def _prefetch(rows: list[OutboxEmail]) -> None:
+    """Load the orders of ``rows`` per model in one query each (plus the
+    model's ``mail_prefetch_related``), their shipments and the recipients'
+    suppression entries, for the current batch."""
+    by_type: dict[int, list[OutboxEmail]] = {}
+    for row in rows:
+        by_type.setdefault(row.content_type_id, []).append(row)
+    for group in by_type.values():
+        content_type = group[0].content_type
+        model = content_type.model_class()
+        if model is None:
+            continue
+        qs = model._default_manager.filter(pk__in={row.object_id for row in group})
+        related = getattr(model, "mail_prefetch_related", ())
+        if related:
+            qs = qs.prefetch_related(*related)
+        found = {str(obj.pk): obj for obj in qs}
+        for row in group:
+            obj = found.get(row.object_id)
+            if obj is not None:
+                row.order = obj
+        Shipment.prime_for_orders(content_type, found)
+    # The address stored at enqueue time; if the order's address changed
+    # since, suppression_for() looks the new one up on its own.
+    prime_suppressions([row.recipient for row in rows])
+
+
+def deliver_claimed(row: OutboxEmail) -> str:
+    """Check, render, send and record a row this worker claimed."""
     order = row.order
     if order is None:
         _finish(row, Status.FAILED, "the order no longer exists", last_error="the order no longer exists")

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .sender import deliver
+from .sender import deliver, deliver_batch
 from .sweep import sweep
+
+
+@shared_task(name="django_order_mail.send_emails", acks_late=True, ignore_result=True)
+def send_emails(email_ids: list[int]) -> dict[int, str]:
+    """Send a batch of outbox rows (what :func:`~django_order_mail.outbox.enqueue.publish` sends)."""
+    return deliver_batch(email_ids)
 
 
 @shared_task(name="django_order_mail.send_email", acks_late=True, ignore_result=True)
 def send_email(email_id: int) -> str:
+    """Send one outbox row. Kept for messages published by version 0.1,
+    still in a broker during an upgrade, and for shops that call it."""
     return deliver(email_id)
 
 

@@ -41,6 +41,10 @@ class OrderMailContextMixin(models.Model):
     mail_cancel_scheduled_states: frozenset[str] = frozenset(
         {"cancelled", "refunded", "in_dispute", "frozen"}
     )
+    #: ``prefetch_related()`` lookups the worker applies when it loads a batch
+    #: of orders to email, e.g. ``("lines__product",)``: the hooks then read
+    #: ``self.lines.all()`` from the prefetch instead of a query per order.
+    mail_prefetch_related: tuple[str, ...] = ()
 
     class Meta:
         abstract = True

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..memo import in_batch, memoized, prime
 from .carriers import get_carrier
 
 
@@ -68,3 +69,22 @@ class Shipment(models.Model):
     def for_order(cls, order) -> models.QuerySet[Shipment]:
         ct = ContentType.objects.get_for_model(order)
         return cls.objects.filter(content_type=ct, object_id=str(order.pk))
+
+    @classmethod
+    def list_for_order(cls, order) -> list[Shipment]:
+        """The order's shipments as a list; fetched once per send batch
+        (:func:`prime_for_orders` fetches a whole batch's in one query)."""
+        ct = ContentType.objects.get_for_model(order)
+        return memoized(("shipments", ct.pk, str(order.pk)), lambda: list(cls.for_order(order)))
+
+    @classmethod
+    def prime_for_orders(cls, content_type, object_ids) -> None:
+        """One query for the shipments of every order in a send batch."""
+        ids = {str(pk) for pk in object_ids}
+        if not ids or not in_batch():
+            return
+        found: dict[str, list[Shipment]] = {pk: [] for pk in ids}
+        for shipment in cls.objects.filter(content_type=content_type, object_id__in=ids):
+            found[shipment.object_id].append(shipment)
+        for pk, shipments in found.items():
+            prime(("shipments", content_type.pk, pk), shipments)

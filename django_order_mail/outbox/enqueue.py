@@ -24,7 +24,9 @@ from functools import partial
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from ..conf import get_setting
@@ -127,21 +129,55 @@ def enqueue(order, pending: list[PendingMail]) -> list[OutboxEmail]:
             )
         )
     with transaction.atomic(savepoint=False):
-        OutboxEmail.objects.bulk_create(rows, ignore_conflicts=True)
-        # ignore_conflicts gives no primary keys back; the batch token marks
-        # the rows this call inserted (rows of another transaction are not
-        # visible or carry that transaction's token).
-        created = list(
-            OutboxEmail.objects.filter(
-                idempotency_key__in=[r.idempotency_key for r in rows], claim_token=batch
-            )
-        )
+        created = _insert_new(rows, batch)
         if len(created) < len(rows):
             _check_conflicts_only(rows, created)
         publish_on_commit([r.pk for r in created if r.status == Status.QUEUED])
     for row in created:
         if row.status == Status.SKIPPED:
             logger.info("Skipped %s for %s: %s", row.event, row.reference, row.last_error)
+    return created
+
+
+def _insert_new(rows: list[OutboxEmail], batch: uuid.UUID) -> list[OutboxEmail]:
+    """Insert ``rows``, skipping idempotency keys that exist; return the
+    rows inserted now, with their primary keys.
+
+    PostgreSQL and SQLite do it in one statement (``INSERT ... ON CONFLICT
+    DO NOTHING RETURNING``): the returned keys say which rows are new. Other
+    databases insert with ``bulk_create(ignore_conflicts=True)`` and read
+    the new rows back by the batch token (rows of another transaction are
+    not visible or carry that transaction's token).
+    """
+    using = router.db_for_write(OutboxEmail)
+    connection = connections[using]
+    if connection.vendor not in ("postgresql", "sqlite") or not (
+        connection.features.can_return_rows_from_bulk_insert
+    ):
+        OutboxEmail.objects.using(using).bulk_create(rows, ignore_conflicts=True)
+        return list(
+            OutboxEmail.objects.using(using).filter(
+                idempotency_key__in=[r.idempotency_key for r in rows], claim_token=batch
+            )
+        )
+    opts = OutboxEmail._meta
+    fields = [f for f in opts.concrete_fields if f is not opts.pk and not f.generated]
+    query = InsertQuery(OutboxEmail, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, rows)
+    returning = f" RETURNING {connection.ops.quote_name(opts.pk.column)}, " + connection.ops.quote_name(
+        opts.get_field("idempotency_key").column
+    )
+    by_key = {row.idempotency_key: row for row in rows}
+    created = []
+    with connection.cursor() as cursor:
+        for sql, params in query.get_compiler(connection=connection).as_sql():
+            cursor.execute(sql + returning, params)
+            for pk, key in cursor.fetchall():
+                row = by_key[key]
+                row.pk = pk
+                row._state.adding = False
+                row._state.db = using
+                created.append(row)
     return created
 
 
@@ -160,16 +196,41 @@ def _check_conflicts_only(rows: list[OutboxEmail], created: list[OutboxEmail]) -
 def publish_on_commit(ids: list[int], countdown: float | None = None) -> None:
     """Tell Celery about ``ids`` once the current transaction commits."""
     if ids:
-        transaction.on_commit(partial(publish, ids, countdown=countdown))
+        transaction.on_commit(partial(hand_off, ids, countdown))
+
+
+def hand_off(ids: list[int], countdown: float | None = None) -> None:
+    """Publish ``ids`` now, or through the process's background publisher
+    (``PUBLISH_IN_BACKGROUND``, :mod:`django_order_mail.outbox.publisher`).
+
+    Eager Celery (``task_always_eager``) runs the task in the publishing
+    thread, so it is always published here, in the caller's thread.
+    """
+    if get_setting("PUBLISH_IN_BACKGROUND") and not _celery_is_eager():
+        from .publisher import publisher
+
+        publisher.submit(ids, countdown)
+    else:
+        publish(ids, countdown=countdown)
+
+
+def _celery_is_eager() -> bool:
+    from ..delivery.tasks import send_emails
+
+    return bool(send_emails.app.conf.task_always_eager)
 
 
 def publish(ids: list[int], countdown: float | None = None) -> int:
     """Hand ``ids`` to the broker now; return how many were accepted.
 
+    The ids travel in ``send_emails`` messages of up to
+    ``DELIVERY_BATCH_SIZE`` ids each, so the worker that takes a message
+    claims and sends them as one batch.
+
     A broker that is down costs at most the short ``PUBLISH_RETRY_POLICY``;
     the rows stay queued and the sweep publishes them again later.
     """
-    from ..delivery.tasks import send_email
+    from ..delivery.tasks import send_emails
 
     options: dict[str, Any] = {
         "retry": True,
@@ -179,14 +240,20 @@ def publish(ids: list[int], countdown: float | None = None) -> int:
         options["queue"] = get_setting("CELERY_QUEUE")
     if countdown:
         options["countdown"] = countdown
+    size = get_setting("DELIVERY_BATCH_SIZE")
     accepted = 0
-    for pk in ids:
-        try:
-            send_email.apply_async(args=[pk], **options)
-            accepted += 1
-        except Exception as exc:  # noqa: BLE001 - any broker error: the sweep retries
-            logger.warning("Could not hand email %s to the broker (%s); the sweep will retry.", pk, exc)
-            break  # the broker is down: do not wait out the retry policy for every row
+    try:
+        # One producer (and broker connection) for the whole list.
+        with send_emails.app.producer_or_acquire() as producer:
+            for start in range(0, len(ids), size):
+                chunk = list(ids[start : start + size])
+                send_emails.apply_async(args=[chunk], producer=producer, **options)
+                accepted += len(chunk)
+    except Exception as exc:  # noqa: BLE001 - any broker error: the sweep retries
+        logger.warning(
+            "Could not hand %d email(s) to the broker (%s); the sweep will retry.", len(ids) - accepted, exc
+        )
+        # the broker is down: do not wait out the retry policy for every chunk
     return accepted
 
 

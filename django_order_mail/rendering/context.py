@@ -56,7 +56,7 @@ def build_context(order, event: str, *, shipment=None, extra=None, email_id=None
 
         return build_cart_context(order, extra=extra, email_id=email_id)
     items = list(_call(order, "get_mail_line_items", default=[]))
-    shipments = [shipment_context(s) for s in Shipment.for_order(order)] if order.pk else []
+    shipments = [shipment_context(s) for s in Shipment.list_for_order(order)] if order.pk else []
     context = {
         "event": event,
         "order": order,

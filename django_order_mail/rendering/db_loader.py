@@ -34,6 +34,7 @@ from django.template.backends.django import DjangoTemplates
 from django.template.base import DebugLexer, TokenType
 from django.template.loader import get_template
 
+from ..memo import memoized
 from .models import TEMPLATE_FIELDS, EmailTemplate
 
 TEMPLATE_DIR = "django_order_mail/email/"
@@ -81,7 +82,12 @@ def language_candidates(language: str) -> list[str]:
 
 
 def choose(event: str, language: str, channel: str = "") -> Choice:
-    """Apply the lookup order (one query for the database candidates)."""
+    """Apply the lookup order (one query for the database candidates; once
+    per send batch, :mod:`django_order_mail.memo`)."""
+    return memoized(("template", event, language, channel), lambda: _choose(event, language, channel))
+
+
+def _choose(event: str, language: str, channel: str) -> Choice:
     langs = language_candidates(language)
     channels = [channel, ""] if channel else [""]
     found = {

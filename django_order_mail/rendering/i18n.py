@@ -208,8 +208,14 @@ def format_money(value, currency: str = "", language: str | None = None) -> str:
     amount = to_decimal(value)
     if amount is None:
         return str(value)
-    locale = babel_locale(language)
-    code = str(currency or "").strip().upper()
+    return _format_amount(amount, str(currency or "").strip().upper(), babel_locale(language))
+
+
+@lru_cache(maxsize=4096)
+def _format_amount(amount: Decimal, code: str, locale) -> str:
+    """Babel's formatting is the slowest part of rendering an order's lines
+    and totals; an email shows the same few amounts many times and a shop
+    sells at the same prices all day, so the answers are kept."""
     if not code:
         return format_decimal(amount, format="#,##0.00", locale=locale)
     text = format_currency(amount, code, locale=locale)

@@ -26,13 +26,14 @@ from dataclasses import dataclass
 import css_inline
 from django.conf import settings
 from django.template import Context
+from django.template.loader import select_template
 from django.utils import translation
 from render_block import BlockNotFound
-from render_block.django import django_render_block
-from templated_email import get_templated_mail
+from templated_email.backends.vanilla_django import EmailRenderException, TemplateBackend
 
 from ..conf import get_setting
 from ..lifecycle.states import order_state
+from .blocks import render_block
 from .context import build_context
 from .db_loader import choose, compile_fields, parent_template
 
@@ -90,12 +91,31 @@ def render_parts(template, context: dict) -> dict[str, str]:
     parts = {}
     for part in ("subject", "plain", "html"):
         try:
-            parts[part] = django_render_block(template, part, Context(context, autoescape=(part == "html")))
+            parts[part] = render_block(template, part, Context(context, autoescape=(part == "html")))
         except BlockNotFound:
             continue
     if "plain" not in parts and "html" not in parts:
         raise ValueError("the template has neither a plain nor an html block")
     return parts
+
+
+class EmailTemplateBackend(TemplateBackend):
+    """django-templated-email's backend, rendering each block with the
+    cached block lookup of :mod:`.blocks` (same output, no tree walk per
+    block). It builds the ``EmailMultiAlternatives`` as templated-email does."""
+
+    def _render_email(self, template_name, context, template_dir=None, file_extension=None):
+        names = template_name if isinstance(template_name, (list, tuple)) else [template_name]
+        extension = "." + (file_extension or self.template_suffix).lstrip(".")
+        prefix = template_dir or self.template_prefix
+        full = [n if n.endswith(extension) else n + extension for n in (prefix + name for name in names)]
+        try:
+            return render_parts(select_template(full), context)
+        except ValueError as exc:
+            raise EmailRenderException(f"Couldn't render email parts: {exc}") from exc
+
+
+_backend = EmailTemplateBackend(template_prefix=TEMPLATE_DIR, template_suffix="email")
 
 
 def _rendered(parts: dict[str, str], language: str) -> RenderedEmail:
@@ -154,12 +174,11 @@ def render_event(
                 logger.exception("Edited template %s failed; using the file template", choice.db_template.pk)
                 if on_db_error is not None:
                     on_db_error(choice.db_template, exc)
-        message = get_templated_mail(
-            template_names(event, channel),
-            context,
-            to=[context.get("recipient") or "preview@example.invalid"],
-            template_dir=TEMPLATE_DIR,
-            file_extension="email",
+        names = template_names(event, channel)
+        if choice is not None and choice.file_names:  # the file the lookup chose: no second search
+            names = [name.removeprefix(TEMPLATE_DIR).removesuffix(".email") for name in choice.file_names]
+        message = _backend.get_email_message(
+            names, context, to=[context.get("recipient") or "preview@example.invalid"]
         )
     html = ""
     for content, mimetype in getattr(message, "alternatives", []):

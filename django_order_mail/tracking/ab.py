@@ -23,6 +23,7 @@ from django.db.models import Count, Q
 from django.template import Context, Template
 from django.utils import timezone, translation
 
+from ..memo import memoized
 from ..outbox.models import OutboxEmail, Status
 from .models import SubjectTest, SubjectVariant
 
@@ -42,8 +43,16 @@ def _language_matches(test_language: str, language: str) -> bool:
 
 def active_test(event: str, language: str) -> SubjectTest | None:
     """The active test for ``event`` in ``language`` (a language-specific
-    test wins over one for every language)."""
-    tests = SubjectTest.objects.filter(active=True, event=event).order_by("-language", "pk")
+    test wins over one for every language). The running tests are read once
+    per send batch (:mod:`django_order_mail.memo`)."""
+    tests = memoized(
+        ("subject_tests", event),
+        lambda: list(
+            SubjectTest.objects.filter(active=True, event=event)
+            .select_related("winner")
+            .order_by("-language", "pk")
+        ),
+    )
     for test in tests:
         if _language_matches(test.language, language):
             return test
@@ -76,7 +85,10 @@ def choose_variant(row: OutboxEmail) -> SubjectVariant | None:
         return None
     variant = test.winner if test.winner_id else None
     if variant is None:
-        variant = pick(list(test.variants.order_by("label", "pk")), f"{test.pk}:{row.idempotency_key}")
+        variants = memoized(
+            ("subject_variants", test.pk), lambda: list(test.variants.order_by("label", "pk"))
+        )
+        variant = pick(variants, f"{test.pk}:{row.idempotency_key}")
     if variant is not None:
         OutboxEmail.objects.filter(pk=row.pk).update(subject_variant=variant)
         row.subject_variant = variant

@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from ..events import COMMERCIAL_EVENTS, MailEvent
+from ..memo import in_batch, memoized, prime
 from .models import Suppression, normalize_address
 
 Reason = Suppression.Reason
@@ -48,11 +49,30 @@ def suppression_for(address: str, event: str) -> Suppression | None:
     address = normalize_address(address)
     if not address:
         return None
-    found = list(Suppression.objects.filter(address=address, scope__in=scopes_for(event)))
+    scopes = scopes_for(event)
+    found = [entry for entry in _entries(address) if entry.scope in scopes]
     if not found:
         return None
     found.sort(key=lambda s: (s.scope != Scope.ALL, s.created_at))
     return found[0]
+
+
+def _entries(address: str) -> list[Suppression]:
+    """Every entry of a normalized ``address``; once per send batch."""
+    return memoized(("suppression", address), lambda: list(Suppression.objects.filter(address=address)))
+
+
+def prime_suppressions(addresses) -> None:
+    """Fetch the entries of all ``addresses`` in one query for the current
+    send batch (:mod:`django_order_mail.memo`)."""
+    wanted = {normalize_address(a) for a in addresses} - {""}
+    if not wanted or not in_batch():
+        return
+    found: dict[str, list[Suppression]] = {a: [] for a in wanted}
+    for entry in Suppression.objects.filter(address__in=wanted):
+        found.setdefault(entry.address, []).append(entry)
+    for address, entries in found.items():
+        prime(("suppression", address), entries)
 
 
 def suppress(

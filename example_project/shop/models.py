@@ -65,6 +65,10 @@ class Order(OrderMailMixin, models.Model):
     sales_channel = models.CharField(max_length=20, choices=SalesChannel.choices, default=SalesChannel.WEB)
     currency = models.CharField(max_length=3, default="EUR")
 
+    #: The worker loads a batch of orders with their lines and products in
+    #: three queries; get_mail_line_items() reads self.lines.all().
+    mail_prefetch_related = ("lines__product",)
+
     card_brand = models.CharField(max_length=30, blank=True)
     card_last4 = models.CharField(
         "card last 4 digits",
@@ -129,7 +133,7 @@ class Order(OrderMailMixin, models.Model):
                 "total": line.total,
                 "image_url": line.product.image_url if line.product_id else "",
             }
-            for line in self.lines.select_related("product")
+            for line in self.lines.all()  # prefetched with their products (mail_prefetch_related)
         ]
 
     def get_mail_totals(self) -> dict:

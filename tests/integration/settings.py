@@ -50,4 +50,5 @@ ORDER_MAIL = {
     "RETRY_BACKOFF_BASE": 1,
     "RETRY_BACKOFF_MAX": 4,
     "MAX_ATTEMPTS": 5,
+    "PUBLISH_IN_BACKGROUND": True,  # the default: real Redis, real threads
 }

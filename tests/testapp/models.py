@@ -19,6 +19,8 @@ class Order(OrderMailMixin, models.Model):
     card_brand = models.CharField(max_length=20, default="Visa")
     card_number = models.CharField(max_length=20, default="4242424242424242")
 
+    mail_prefetch_related = ("lines",)
+
     def get_mail_line_items(self):
         return [
             {

@@ -1,0 +1,145 @@
+"""Sending a batch of outbox rows: one claim, shared lookups, isolated failures."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from django_order_mail.delivery import sender, tasks
+from django_order_mail.delivery.sender import deliver, deliver_batch
+from django_order_mail.events import MailEvent as E
+from django_order_mail.memo import batch_scope, memoized
+from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
+from django_order_mail.tracking.models import Suppression
+from django_order_mail.tracking.suppression import suppress
+from tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def confirmed_rows(n, **order_fields):
+    rows = []
+    for _ in range(n):
+        order = OrderFactory(**order_fields)
+        order.confirm_payment()
+        order.save()
+        rows.append(OutboxEmail.for_order(order).get(event=E.ORDER_CONFIRMATION))
+    return rows
+
+
+def test_a_batch_sends_each_row_once_and_records_each(broker, esp):
+    rows = confirmed_rows(5)
+    outcomes = deliver_batch([r.pk for r in rows])
+    assert outcomes == {r.pk: Status.SENT for r in rows}
+    assert sorted(m.to[0] for m in esp.sent) == sorted(r.recipient for r in rows)
+    assert set(OutboxEmail.objects.values_list("status", flat=True)) == {Status.SENT}
+    assert EmailLog.objects.filter(status=Status.SENT).count() == 5
+    # Each email got its own order's content, not a neighbour's.
+    for row in rows:
+        [message] = [m for m in esp.sent if m.to[0] == row.recipient]
+        assert row.reference in message.subject
+
+
+def test_rows_already_taken_are_not_sent_again(broker, esp):
+    rows = confirmed_rows(3)
+    assert deliver(rows[1].pk) == Status.SENT
+    outcomes = deliver_batch([r.pk for r in rows] + [rows[0].pk])  # a repeated id, too
+    assert outcomes == {rows[0].pk: Status.SENT, rows[1].pk: "not-claimed", rows[2].pk: Status.SENT}
+    assert len(esp.sent) == 3
+    assert deliver_batch([r.pk for r in rows]) == dict.fromkeys([r.pk for r in rows], "not-claimed")
+    assert len(esp.sent) == 3
+
+
+def test_queries_per_batch_do_not_grow_with_each_email(broker, esp):
+    """The lookups a batch shares are made once: 10 emails cost far fewer
+    than 10 times the statements of one."""
+    one = confirmed_rows(1)
+    with CaptureQueriesContext(connection) as single:
+        deliver_batch([one[0].pk])
+    ten = confirmed_rows(10)
+    with CaptureQueriesContext(connection) as batch:
+        deliver_batch([r.pk for r in ten])
+
+    def lookups(captured):
+        """Statements other than recording one email's outcome."""
+        recording = ("SAVEPOINT", "RELEASE SAVEPOINT", 'INSERT INTO "django_order_mail_emaillog"')
+        return [
+            q["sql"]
+            for q in captured.captured_queries
+            if not q["sql"].startswith(recording) and "SET \"status\" = 'sent'" not in q["sql"]
+        ]
+
+    assert len(lookups(batch)) <= len(lookups(single)) <= 10
+    sent_updates = [q for q in batch.captured_queries if "SET \"status\" = 'sent'" in q["sql"]]
+    assert len(sent_updates) == 10  # each outcome recorded on its own, right after its send
+    claims = [q for q in batch.captured_queries if "SET \"status\" = 'sending'" in q["sql"]]
+    assert len(claims) == 1
+
+
+def test_one_failing_email_does_not_stop_the_others(broker, esp, monkeypatch):
+    rows = confirmed_rows(3)
+    original = sender.render_outbox_email
+
+    def render(row, order, **kwargs):
+        if row.pk == rows[1].pk:
+            raise ValueError("bad data in this order")
+        return original(row, order, **kwargs)
+
+    monkeypatch.setattr(sender, "render_outbox_email", render)
+    outcomes = deliver_batch([r.pk for r in rows])
+    assert outcomes == {rows[0].pk: Status.SENT, rows[1].pk: Status.FAILED, rows[2].pk: Status.SENT}
+    failed = OutboxEmail.objects.get(pk=rows[1].pk)
+    assert "bad data in this order" in failed.last_error
+
+
+def test_an_unexpected_error_leaves_the_row_for_the_sweep(broker, esp, monkeypatch):
+    rows = confirmed_rows(2)
+    original = sender.deliver_claimed
+
+    def explode(row):
+        if row.pk == rows[0].pk:
+            raise RuntimeError("database went away")
+        return original(row)
+
+    monkeypatch.setattr(sender, "deliver_claimed", explode)
+    outcomes = deliver_batch([r.pk for r in rows])
+    assert outcomes == {rows[0].pk: "error", rows[1].pk: Status.SENT}
+    assert OutboxEmail.objects.get(pk=rows[0].pk).status == Status.SENDING  # released by the sweep
+
+
+def test_suppression_is_honoured_per_recipient_in_a_batch(broker, esp):
+    rows = confirmed_rows(3)
+    suppress(rows[1].recipient.upper(), Suppression.Reason.HARD_BOUNCE)
+    outcomes = deliver_batch([r.pk for r in rows])
+    assert outcomes[rows[1].pk] == Status.SUPPRESSED
+    assert outcomes[rows[0].pk] == outcomes[rows[2].pk] == Status.SENT
+    assert len(esp.sent) == 2
+
+
+def test_a_deleted_order_fails_only_its_own_email(broker, esp):
+    rows = confirmed_rows(2)
+    rows[0].order.delete()
+    outcomes = deliver_batch([r.pk for r in rows])
+    assert outcomes == {rows[0].pk: Status.FAILED, rows[1].pk: Status.SENT}
+    assert OutboxEmail.objects.get(pk=rows[0].pk).last_error == "the order no longer exists"
+
+
+def test_the_task_delivers_its_batch(broker, esp):
+    rows = confirmed_rows(2)
+    assert tasks.send_emails([r.pk for r in rows]) == {r.pk: Status.SENT for r in rows}
+    assert tasks.send_email(rows[0].pk) == "not-claimed"  # the single-row task still works
+
+
+def test_memo_is_per_batch_only():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert memoized("k", compute) == 1
+    assert memoized("k", compute) == 2  # no batch: computed every time
+    with batch_scope():
+        assert memoized("k", compute) == 3
+        assert memoized("k", compute) == 3
+    with batch_scope():
+        assert memoized("k", compute) == 4  # a new batch starts fresh
