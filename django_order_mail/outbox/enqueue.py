@@ -24,13 +24,12 @@ from functools import partial
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections, router, transaction
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
+from django.db import router, transaction
 from django.utils import timezone
 
 from ..conf import get_setting
 from ..events import skip_reason
+from .insert import insert_returning, supports_returning
 from .models import EmailLog, OutboxEmail, Status
 
 logger = logging.getLogger("django_order_mail.outbox")
@@ -144,41 +143,21 @@ def _insert_new(rows: list[OutboxEmail], batch: uuid.UUID) -> list[OutboxEmail]:
     rows inserted now, with their primary keys.
 
     PostgreSQL and SQLite do it in one statement (``INSERT ... ON CONFLICT
-    DO NOTHING RETURNING``): the returned keys say which rows are new. Other
+    DO NOTHING RETURNING``, :mod:`.insert`): the returned keys say which
+    rows are new. Other
     databases insert with ``bulk_create(ignore_conflicts=True)`` and read
     the new rows back by the batch token (rows of another transaction are
     not visible or carry that transaction's token).
     """
     using = router.db_for_write(OutboxEmail)
-    connection = connections[using]
-    if connection.vendor not in ("postgresql", "sqlite") or not (
-        connection.features.can_return_rows_from_bulk_insert
-    ):
-        OutboxEmail.objects.using(using).bulk_create(rows, ignore_conflicts=True)
-        return list(
-            OutboxEmail.objects.using(using).filter(
-                idempotency_key__in=[r.idempotency_key for r in rows], claim_token=batch
-            )
+    if supports_returning(using):
+        return insert_returning(rows, using)
+    OutboxEmail.objects.using(using).bulk_create(rows, ignore_conflicts=True)
+    return list(
+        OutboxEmail.objects.using(using).filter(
+            idempotency_key__in=[r.idempotency_key for r in rows], claim_token=batch
         )
-    opts = OutboxEmail._meta
-    fields = [f for f in opts.concrete_fields if f is not opts.pk and not f.generated]
-    query = InsertQuery(OutboxEmail, on_conflict=OnConflict.IGNORE)
-    query.insert_values(fields, rows)
-    returning = f" RETURNING {connection.ops.quote_name(opts.pk.column)}, " + connection.ops.quote_name(
-        opts.get_field("idempotency_key").column
     )
-    by_key = {row.idempotency_key: row for row in rows}
-    created = []
-    with connection.cursor() as cursor:
-        for sql, params in query.get_compiler(connection=connection).as_sql():
-            cursor.execute(sql + returning, params)
-            for pk, key in cursor.fetchall():
-                row = by_key[key]
-                row.pk = pk
-                row._state.adding = False
-                row._state.db = using
-                created.append(row)
-    return created
 
 
 def _check_conflicts_only(rows: list[OutboxEmail], created: list[OutboxEmail]) -> None:

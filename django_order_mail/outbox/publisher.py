@@ -100,10 +100,13 @@ class BackgroundPublisher:
         if first is _STOP:
             return None
         batch = [first]
-        deadline = time.monotonic() + self._linger
+        if self._linger:
+            # Sleep rather than wait on the queue: a waiting thread would be
+            # woken (and take the GIL from the request thread) by every put.
+            time.sleep(self._linger)
         while len(batch) < self._max_batch:
             try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                item = self._queue.get_nowait()
             except queue.Empty:
                 break
             if item is _STOP:
