@@ -19,7 +19,6 @@ import uuid
 from datetime import timedelta
 
 from django.core.mail import get_connection
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -30,12 +29,13 @@ from ..lifecycle.shipments import Shipment
 from ..lifecycle.states import order_state
 from ..memo import batch_scope
 from ..outbox.enqueue import publish
-from ..outbox.models import EmailLog, OutboxEmail, Status
+from ..outbox.models import OutboxEmail, Status
 from ..rendering.message import build_message
 from ..rendering.render import render_outbox_email
 from ..tracking.ab import choose_variant
 from ..tracking.suppression import prime_suppressions, suppression_for
 from .errors import classify
+from .record import record_outcome
 
 logger = logging.getLogger("django_order_mail.delivery")
 
@@ -102,13 +102,10 @@ def _finish(row: OutboxEmail, status: str, message: str = "", **fields) -> bool:
     A row the sweep released (``queued`` again, same token) still accepts the
     outcome: recording a send that did happen prevents a duplicate.
     """
-    now = timezone.now()
-    with transaction.atomic():  # one commit for the outcome and its log line
-        updated = OutboxEmail.objects.filter(
-            pk=row.pk, claim_token=row.claim_token, status__in=(Status.SENDING, Status.QUEUED)
-        ).update(status=status, updated_at=now, **fields)
-        if updated:
-            EmailLog.objects.create(email_id=row.pk, status=status, message=message[:2000])
+    values = {"status": status, "updated_at": timezone.now(), **fields}
+    updated = record_outcome(
+        row, (Status.SENDING, Status.QUEUED), status=status, message=message, values=values
+    )
     if not updated:
         logger.warning("Email %s: claim lost before recording %s", row.pk, status)
     return bool(updated)

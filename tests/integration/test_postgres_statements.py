@@ -1,0 +1,78 @@
+"""The PostgreSQL-only statements of the hot path, on PostgreSQL: the outbox
+insert (``INSERT ... ON CONFLICT DO NOTHING RETURNING``, compiled once) and
+the outcome record (``WITH updated AS (UPDATE ...) INSERT INTO log``)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from django_order_mail.delivery.record import record_outcome
+from django_order_mail.delivery.sender import claim
+from django_order_mail.events import MailEvent as E
+from django_order_mail.outbox import insert
+from django_order_mail.outbox.enqueue import PendingMail, enqueue
+from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
+from tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _postgres(services_ok):
+    assert connection.vendor == "postgresql"
+
+
+def write(order, *pending):
+    with transaction.atomic():
+        return enqueue(order, list(pending))
+
+
+def test_insert_returns_new_rows_and_skips_existing_keys():
+    order = OrderFactory()
+    insert._single_row_sql.clear()
+    [first] = write(order, PendingMail(E.ORDER_CONFIRMATION))
+    assert insert._single_row_sql["default"]  # the fast path is on for PostgreSQL
+    with CaptureQueriesContext(connection) as captured:
+        assert write(order, PendingMail(E.ORDER_CONFIRMATION)) == []  # the same key again
+    [statement] = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    assert "ON CONFLICT DO NOTHING RETURNING" in statement
+    both = write(order, PendingMail(E.ORDER_CONFIRMATION), PendingMail(E.PAYMENT_FAILED))  # two rows
+    assert [r.event for r in both] == [E.PAYMENT_FAILED]
+    stored = OutboxEmail.objects.get(pk=first.pk)
+    assert (stored.idempotency_key, stored.status, stored.extra) == (first.idempotency_key, Status.QUEUED, {})
+    assert stored.created_at == first.created_at
+    assert OutboxEmail.objects.count() == 2
+
+
+def test_a_not_null_violation_raises_on_postgresql(monkeypatch):
+    from django.db import IntegrityError
+
+    from django_order_mail.outbox import enqueue as enqueue_module
+
+    monkeypatch.setattr(enqueue_module, "idempotency_key", lambda *args, **kwargs: None)
+    with pytest.raises(IntegrityError):
+        write(OrderFactory(), PendingMail(E.ORDER_CONFIRMATION))
+
+
+def test_record_is_one_statement_that_updates_and_logs():
+    order = OrderFactory()
+    [row] = write(order, PendingMail(E.ORDER_CONFIRMATION))
+    claimed = claim(row.pk)
+    values = {"status": Status.SENT, "updated_at": timezone.now(), "esp_message_id": "m-1"}
+    with CaptureQueriesContext(connection) as captured:
+        assert record_outcome(claimed, (Status.SENDING,), status=Status.SENT, message="ok", values=values)
+    assert len(captured.captured_queries) == 1
+    stored = OutboxEmail.objects.get(pk=row.pk)
+    assert (stored.status, stored.esp_message_id) == (Status.SENT, "m-1")
+    [log] = EmailLog.objects.filter(email=row)
+    assert (log.status, log.message, log.created_at) == (Status.SENT, "ok", values["updated_at"])
+
+    # A lost claim (another token, or the row moved on) changes and logs nothing.
+    claimed.claim_token = None
+    values = {"status": Status.FAILED, "updated_at": timezone.now()}
+    assert not record_outcome(claimed, (Status.SENDING,), status=Status.FAILED, message="x", values=values)
+    assert OutboxEmail.objects.get(pk=row.pk).status == Status.SENT
+    assert EmailLog.objects.filter(email=row).count() == 1
