@@ -22,8 +22,8 @@ def send_emails(email_ids: list[int]) -> dict[int, str]:
 
 @shared_task(name="django_order_mail.send_email", acks_late=True, ignore_result=True)
 def send_email(email_id: int) -> str:
-    """Send one outbox row. Kept for messages published by version 0.1,
-    still in a broker during an upgrade, and for shops that call it."""
+    """Send one outbox row: for code that hands a single id to Celery
+    itself (the package publishes ``send_emails``)."""
     return deliver(email_id)
 
 
