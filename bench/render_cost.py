@@ -1,8 +1,10 @@
 """Where one email's time goes, and the hot-path profiles.
 
-``deliver(pk)`` runs in this process, one email after another, against the
-fast fake ESP, with timers wrapped around its stages (claim, render: context
-/ templates / css-inline, message, send, record). The wrappers replace module
+``deliver_batch(ids)`` (what the ``send_emails`` task runs) goes through
+batches of ``DELIVERY_BATCH_SIZE`` rows in this process against the fast fake
+ESP, with timers wrapped around its stages (claim, batch prefetch, render:
+context / templates / css-inline, message, send, record); each stage's total
+is divided by the number of emails. The wrappers replace module
 attributes for the duration of the measurement only; the code measured is the
 package's own. ``cProfile`` then profiles the same path (and the transition
 path) and writes the top functions to ``bench/results/``.
@@ -14,7 +16,6 @@ import contextlib
 import cProfile
 import io
 import pstats
-import statistics
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -36,14 +37,15 @@ def _instrument(timings: dict):
     from django_order_mail.rendering import render
 
     targets = [
-        (sender, "claim", "claim (UPDATE + SELECT)"),
+        (sender, "claim_many", "claim (UPDATE + SELECT, per batch)"),
+        (sender, "_prefetch", "batch prefetch (orders, lines, shipments, suppressions)"),
         (sender, "render_outbox_email", "render"),
         (render, "build_context", "render: context (order hooks, queries)"),
-        (render, "get_templated_mail", "render: templates"),
+        (render, "render_parts", "render: templates"),
         (render, "inline_css", "render: css-inline"),
         (sender, "build_message", "build message"),
         (AnymailBaseBackend, "send_messages", "send (Anymail + HTTP to the ESP)"),
-        (sender, "_finish", "record (UPDATE + log INSERT)"),
+        (sender, "_finish", "record (UPDATE + log INSERT, one commit)"),
     ]
     saved = []
     for owner, name, label in targets:
@@ -92,34 +94,48 @@ def _profile(fn, items, path: Path, title: str) -> None:
     path.write_text(out.getvalue())
 
 
+def _batches(ids: list[int]) -> list[list[int]]:
+    from django_order_mail.conf import get_setting
+
+    size = get_setting("DELIVERY_BATCH_SIZE")
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
 def run(n: int, redis, log) -> dict:
-    from django_order_mail.delivery.sender import deliver
+    from django_order_mail.delivery.sender import deliver_batch
     from django_order_mail.outbox.models import OutboxEmail
 
     ids = _queued_rows("RC", n + 20)
     redis.flush()  # no worker runs: the in-process calls deliver these rows
-    for pk in ids[:20]:
-        deliver(pk)  # warm-up: template cache, connections
+    deliver_batch(ids[:20])  # warm-up: template cache, connections
     timings: dict = defaultdict(list)
-    totals = []
+    elapsed = 0.0
     with _instrument(timings):
-        for pk in ids[20:]:
+        for batch in _batches(ids[20:]):
             start = time.perf_counter()
-            outcome = deliver(pk)
-            totals.append(time.perf_counter() - start)
-            assert outcome == "sent", outcome
-    total = statistics.fmean(totals)
-    stages = {label: statistics.fmean(values) for label, values in timings.items()}
+            outcomes = deliver_batch(batch)
+            elapsed += time.perf_counter() - start
+            assert set(outcomes.values()) == {"sent"}, outcomes
+    emails = len(ids) - 20
+    total = elapsed / emails
+    stages = {label: sum(values) / emails for label, values in timings.items()}
     named = sum(v for k, v in stages.items() if not k.startswith("render:"))
-    stages["other (load order, checks, task bookkeeping)"] = max(0.0, total - named)
+    stages["other (checks, suppression, A/B, bookkeeping)"] = max(0.0, total - named)
 
     # Queries of one email, and the profiles.
     extra = _queued_rows("RQ", 2 * min(n, 300) + 1)
     redis.flush()
+    first, rest = _batches(extra[1:])[0], extra[1:]
     with CaptureQueriesContext(connection) as captured:
-        deliver(extra[0])
+        deliver_batch(first)
     RESULTS.mkdir(exist_ok=True)
-    _profile(deliver, extra[1:], RESULTS / "profile_deliver.txt", f"deliver() x {len(extra) - 1}")
+    rest = rest[len(first) :]
+    _profile(
+        deliver_batch,
+        _batches(rest),
+        RESULTS / "profile_deliver.txt",
+        f"deliver_batch() of {len(rest)} emails",
+    )
     orders = make_orders("RT", min(n, 300))
     _profile(
         confirm, orders, RESULTS / "profile_transition.txt", f"confirm_payment() + save() x {len(orders)}"
@@ -129,16 +145,17 @@ def run(n: int, redis, log) -> dict:
 
     render_ms = stages.get("render", 0.0) * 1000
     result = {
-        "n": len(totals),
+        "n": emails,
+        "batch_size": len(first),
         "total_ms": total * 1000,
         "stages_ms": {k: v * 1000 for k, v in stages.items()},
         "render_ms": render_ms,
         "render_share": render_ms / (total * 1000) if total else 0.0,
-        "queries_per_email": len(captured.captured_queries),
+        "queries_per_email": len(captured.captured_queries) / len(first),
         "sql": [q["sql"][:120] for q in captured.captured_queries],
     }
     log(
         f"  {result['total_ms']:.1f} ms per email in one process; render {render_ms:.1f} ms "
-        f"({result['render_share']:.0%}); {result['queries_per_email']} queries"
+        f"({result['render_share']:.0%}); {result['queries_per_email']:.1f} queries"
     )
     return result
