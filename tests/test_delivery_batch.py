@@ -1,8 +1,9 @@
 """Sending a batch of outbox rows: one claim, shared lookups, isolated failures."""
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from django_order_mail.delivery import sender, tasks
 from django_order_mail.delivery.sender import deliver, deliver_batch
@@ -91,19 +92,51 @@ def test_one_failing_email_does_not_stop_the_others(broker, esp, monkeypatch):
     assert "bad data in this order" in failed.last_error
 
 
-def test_an_unexpected_error_leaves_the_row_for_the_sweep(broker, esp, monkeypatch):
+def test_an_unexpected_error_before_the_send_is_retried_with_backoff(broker, esp, monkeypatch, mail_settings):
+    """A shop hook that raises (here: the cart/commercial check) is not the
+    customer's fault and may pass: retried like an ESP outage, then failed."""
+    mail_settings(MAX_ATTEMPTS=2)
     rows = confirmed_rows(2)
-    original = sender.deliver_claimed
 
-    def explode(row):
+    def explode(row, order, now=None):
         if row.pk == rows[0].pk:
-            raise RuntimeError("database went away")
-        return original(row)
+            raise RuntimeError("stock service timed out")
+        return None
 
-    monkeypatch.setattr(sender, "deliver_claimed", explode)
-    outcomes = deliver_batch([r.pk for r in rows])
-    assert outcomes == {rows[0].pk: "error", rows[1].pk: Status.SENT}
-    assert OutboxEmail.objects.get(pk=rows[0].pk).status == Status.SENDING  # released by the sweep
+    monkeypatch.setattr(sender, "check_before_send", explode)
+    assert deliver_batch([r.pk for r in rows]) == {rows[0].pk: "retry", rows[1].pk: Status.SENT}
+    retried = OutboxEmail.objects.get(pk=rows[0].pk)
+    assert retried.status == Status.QUEUED
+    assert retried.send_after > timezone.now()
+    assert retried.last_error == "unexpected error: RuntimeError: stock service timed out"
+    [(ids, countdown)] = broker  # re-published with its countdown
+    assert ids == [rows[0].pk] and countdown > 0
+    assert EmailLog.objects.filter(email=retried, message__contains="retry in").exists()
+
+    OutboxEmail.objects.filter(pk=rows[0].pk).update(send_after=None)
+    assert deliver_batch([rows[0].pk]) == {rows[0].pk: Status.FAILED}  # attempt 2 of 2
+    failed = OutboxEmail.objects.get(pk=rows[0].pk)
+    assert failed.status == Status.FAILED
+    assert failed.last_error == "unexpected error: RuntimeError: stock service timed out"
+    assert len(esp.sent) == 1
+
+
+def test_an_error_after_the_esp_accepted_leaves_the_row_for_the_sweep(broker, esp, monkeypatch):
+    """The ESP has the message but recording it failed: only the sweep, after
+    SENDING_TIMEOUT, may decide to send again (the duplicate window)."""
+    rows = confirmed_rows(2)
+    original = sender.record_outcome
+
+    def record(row, *args, status, **kwargs):
+        if row.pk == rows[0].pk and status == Status.SENT:
+            raise OperationalError("server closed the connection unexpectedly")
+        return original(row, *args, status=status, **kwargs)
+
+    monkeypatch.setattr(sender, "record_outcome", record)
+    assert deliver_batch([r.pk for r in rows]) == {rows[0].pk: "error", rows[1].pk: Status.SENT}
+    assert OutboxEmail.objects.get(pk=rows[0].pk).status == Status.SENDING
+    assert len(esp.sent) == 2
+    assert broker == []
 
 
 def test_suppression_is_honoured_per_recipient_in_a_batch(broker, esp):

@@ -166,10 +166,40 @@ def deliver_batch(ids: list[int]) -> dict[int, str]:
         for row in rows:
             try:
                 outcomes[row.pk] = deliver_claimed(row)
-            except Exception:
-                logger.exception("Email %s: unexpected error; the sweep will release it", row.pk)
-                outcomes[row.pk] = "error"
+            except Exception as exc:  # noqa: BLE001 - one email's problem, not the batch's
+                outcomes[row.pk] = _unexpected_error(row, exc)
     return outcomes
+
+
+def _unexpected_error(row: OutboxEmail, exc: Exception) -> str:
+    """An error nobody classified (a shop hook raised, the database went
+    away). Before the send it is retried with backoff like an ESP outage,
+    and fails the row after ``MAX_ATTEMPTS``; once the ESP may have the
+    message the row is left ``sending`` for the sweep, which is the only
+    safe judge (``SENDING_TIMEOUT``)."""
+    logger.exception("Email %s: unexpected error", row.pk)
+    if getattr(row, "send_started", False):
+        return "error"
+    reason = f"unexpected error: {type(exc).__name__}: {exc}"[:2000]
+    try:
+        if row.attempts >= get_setting("MAX_ATTEMPTS"):
+            _finish(row, Status.FAILED, f"gave up after {row.attempts} attempts: {reason}", last_error=reason)
+            return Status.FAILED
+        delay = retry_delay(row.attempts)
+        now = timezone.now()
+        if _finish(
+            row,
+            Status.QUEUED,
+            f"attempt {row.attempts} failed, retry in {delay:.0f}s: {reason}",
+            last_error=reason,
+            send_after=now + timedelta(seconds=delay),
+            enqueued_at=now,
+        ):
+            publish([row.pk], countdown=delay)
+        return "retry"
+    except Exception:  # the database itself is gone: the sweep releases the row
+        logger.exception("Email %s: could not record the error; the sweep will release it", row.pk)
+        return "error"
 
 
 def _prefetch(rows: list[OutboxEmail]) -> None:
@@ -233,6 +263,7 @@ def deliver_claimed(row: OutboxEmail) -> str:
         _finish(row, Status.SUPPRESSED, reason, last_error=reason, recipient=message.to[0][:254])
         return Status.SUPPRESSED
 
+    row.send_started = True  # from here on the ESP may have the message
     try:
         message.connection = _connection()
         message.send()
