@@ -54,6 +54,34 @@ def test_a_burst_becomes_few_batches():
     publisher.stop()
 
 
+def test_a_sustained_burst_is_gathered_into_full_batches():
+    """While ids keep pouring in, the thread keeps gathering until a full
+    send_emails message (target) is ready, instead of publishing small ones."""
+    recorder = Recorder()
+    publisher = BackgroundPublisher(recorder, linger=0.02, max_linger=5, target=lambda: 25)
+    for pk in range(100):
+        publisher.submit([pk])
+        time.sleep(0.002)  # 500 transitions a second
+    assert publisher.flush(10)
+    sizes = [len(ids) for ids, _ in recorder.calls]
+    assert sorted(pk for ids, _ in recorder.calls for pk in ids) == list(range(100))
+    assert min(sizes[:-1], default=25) >= 25  # every message but the last is full
+    publisher.stop()
+
+
+def test_a_quiet_shop_is_not_kept_waiting():
+    """One order now and then: each is published after one linger, not held
+    back for a batch that is not coming."""
+    recorder = Recorder()
+    publisher = BackgroundPublisher(recorder, linger=0.02, max_linger=5, target=lambda: 25)
+    started = time.monotonic()
+    publisher.submit([1])
+    assert publisher.flush(5)
+    assert time.monotonic() - started < 1.0
+    assert recorder.calls == [([1], None)]
+    publisher.stop()
+
+
 def test_countdowns_are_kept_apart():
     recorder = Recorder()
     publisher = BackgroundPublisher(recorder, linger=0.2)

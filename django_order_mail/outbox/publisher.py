@@ -6,9 +6,10 @@ puts a broker round trip (about 1-2 ms with Redis, far more when the broker
 is slow or down and the retry policy runs) into every checkout request. The
 :class:`BackgroundPublisher` instead takes the ids in the callback (a queue
 put: microseconds) and one daemon thread per process publishes them. It
-lingers a moment (``linger``, 20 ms) after the first id so that a burst of
-transitions becomes a few broker messages carrying many ids each
-(``send_emails``), which the workers claim and send as a batch.
+lingers a moment (20 ms) after the first id, and longer (up to 100 ms) while
+ids keep pouring in, so that a burst of transitions becomes broker messages
+carrying ``DELIVERY_BATCH_SIZE`` ids each (``send_emails``), which the
+workers claim and send as batches.
 
 Nothing can be lost this way that could not be lost before: the rows are
 already committed as ``queued``, so ids that never reach the broker (the
@@ -49,10 +50,14 @@ class BackgroundPublisher:
         *,
         max_batch: int = 500,
         linger: float = 0.02,
+        max_linger: float = 0.1,
+        target: Callable[[], int] = lambda: 1,
     ):
         self._publish = publish
         self._max_batch = max_batch
         self._linger = linger
+        self._max_linger = max_linger
+        self._target = target
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
@@ -96,24 +101,52 @@ class BackgroundPublisher:
             self._thread.start()
 
     def _take_batch(self) -> list[tuple[list[int], float | None]] | None:
+        """Wait for ids; then gather more while they keep coming.
+
+        After the first id the thread sleeps ``linger`` and takes what
+        arrived. While ids keep arriving fast (at least two submits per
+        ``linger``: a burst) and fewer than ``target()`` ids are gathered
+        (a full ``send_emails`` message), it sleeps again, up to
+        ``max_linger`` in all. A quiet shop's email waits one ``linger``; a
+        burst becomes full messages, which the workers send as batches.
+        """
         first = self._queue.get()
         if first is _STOP:
             return None
         batch = [first]
-        if self._linger:
+        if not self._linger:
+            self._drain_into(batch)
+            return batch
+        target = max(1, self._target())
+        deadline = time.monotonic() + self._max_linger
+        while True:
             # Sleep rather than wait on the queue: a waiting thread would be
             # woken (and take the GIL from the request thread) by every put.
             time.sleep(self._linger)
+            before = len(batch)
+            stopped = self._drain_into(batch)
+            gathered = sum(len(ids) for ids, _ in batch)
+            if (
+                stopped
+                or len(batch) - before < 2
+                or gathered >= target
+                or len(batch) >= self._max_batch
+                or time.monotonic() >= deadline
+            ):
+                return batch
+
+    def _drain_into(self, batch: list) -> bool:
+        """Move queued submits into ``batch``; True if a stop was seen."""
         while len(batch) < self._max_batch:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                break
+                return False
             if item is _STOP:
                 self._queue.put(_STOP)  # seen after this batch
-                break
+                return True
             batch.append(item)
-        return batch
+        return False
 
     def _run(self) -> None:
         while True:
@@ -150,5 +183,11 @@ def _publish(ids: list[int], countdown: float | None) -> int:
     return enqueue.publish(ids, countdown=countdown)
 
 
-publisher = BackgroundPublisher(_publish)
+def _batch_size() -> int:
+    from ..conf import get_setting
+
+    return get_setting("DELIVERY_BATCH_SIZE")
+
+
+publisher = BackgroundPublisher(_publish, target=_batch_size)
 atexit.register(publisher.stop)
