@@ -62,6 +62,9 @@ class FakeESP:
         self.timed_out = 0
         #: How long a "slow" answer takes; set it above ANYMAIL REQUESTS_TIMEOUT.
         self.slow_seconds = 2.0
+        #: Seconds every API call takes, like a real ESP's response time
+        #: (0: answer at once).
+        self.latency = 0.0
         self._fail_rate = 0.0
         self._fail_outcomes: tuple = ()
         self._rng = random.Random(0)
@@ -102,6 +105,7 @@ class FakeESP:
             self.attempts = []
             self.timed_out = 0
             self.slow_seconds = 2.0
+            self.latency = 0.0
             self._fail_rate = 0.0
             self._fail_outcomes = ()
         self._release.set()
@@ -180,6 +184,8 @@ class FakeESP:
             outbox_id = int((json.loads(body).get("Metadata") or {})["outbox_id"])
         except (ValueError, KeyError, TypeError, AttributeError):
             outbox_id = None
+        if self.latency:
+            time.sleep(self.latency)
         outcome = self._next_outcome(outbox_id)
         if outcome == "slow":
             # Slower than the client's timeout: a client that gave up gets

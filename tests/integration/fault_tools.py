@@ -79,15 +79,27 @@ def recover(esp, timeout: float = 120.0) -> dict:
         if not active():
             return {"sweep_rounds": rounds, "in_window": in_window}
         assert time.monotonic() < deadline, "rows still active after recovery"
-        accepted = set(esp.accepted_by_outbox_id())
-        orphans = set(OutboxEmail.objects.filter(status=Status.SENDING).values_list("pk", flat=True))
-        in_window += len(orphans & accepted)
-        hour = timedelta(hours=1)
-        OutboxEmail.objects.filter(status__in=(Status.QUEUED, Status.SENDING)).update(
-            enqueued_at=F("enqueued_at") - hour, claimed_at=F("claimed_at") - hour
-        )
-        sweep()
+        in_window += _sweep_with_time_travel(esp)
         rounds += 1
+
+
+def redrive(esp) -> int:
+    """One sweep round once the workers are idle, as beat's sweep would do
+    after REQUEUE_AFTER / SENDING_TIMEOUT (time travel again); returns the
+    orphaned rows the ESP had already accepted (the duplicate window)."""
+    wait_quiet(esp)
+    return _sweep_with_time_travel(esp) if active() else 0
+
+
+def _sweep_with_time_travel(esp) -> int:
+    accepted = set(esp.accepted_by_outbox_id())
+    orphans = set(OutboxEmail.objects.filter(status=Status.SENDING).values_list("pk", flat=True))
+    hour = timedelta(hours=1)
+    OutboxEmail.objects.filter(status__in=(Status.QUEUED, Status.SENDING)).update(
+        enqueued_at=F("enqueued_at") - hour, claimed_at=F("claimed_at") - hour
+    )
+    sweep()
+    return len(orphans & accepted)
 
 
 def tally(esp) -> dict:
