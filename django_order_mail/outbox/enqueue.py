@@ -144,10 +144,10 @@ def _insert_new(rows: list[OutboxEmail], batch: uuid.UUID) -> list[OutboxEmail]:
 
     PostgreSQL and SQLite do it in one statement (``INSERT ... ON CONFLICT
     DO NOTHING RETURNING``, :mod:`.insert`): the returned keys say which
-    rows are new. Other
-    databases insert with ``bulk_create(ignore_conflicts=True)`` and read
-    the new rows back by the batch token (rows of another transaction are
-    not visible or carry that transaction's token).
+    rows are new. Other databases insert with
+    ``bulk_create(ignore_conflicts=True)`` and read the new rows back by the
+    batch token (rows of another transaction are not visible or carry that
+    transaction's token).
     """
     using = router.db_for_write(OutboxEmail)
     if supports_returning(using):
