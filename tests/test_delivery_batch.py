@@ -176,3 +176,59 @@ def test_memo_is_per_batch_only():
         assert memoized("k", compute) == 3
     with batch_scope():
         assert memoized("k", compute) == 4  # a new batch starts fresh
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_survives_a_dropped_database_connection(broker, esp, monkeypatch):
+    """The first statement after the ESP call is the one that notices a
+    connection that died while the worker waited; it is retried on a new
+    connection instead of leaving an accepted email to be sent again."""
+    from django_order_mail.delivery import record
+
+    [row] = confirmed_rows(1)
+    original, calls = record._record, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(record, "_record", flaky)
+    monkeypatch.setattr(record, "RECORD_RETRY_DELAYS", (0.01,))
+    assert deliver_batch([row.pk]) == {row.pk: Status.SENT}
+    assert len(calls) == 2
+    assert OutboxEmail.objects.get(pk=row.pk).status == Status.SENT
+    assert len(esp.sent) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_that_stays_down_leaves_the_row_for_the_sweep(broker, esp, monkeypatch):
+    from django_order_mail.delivery import record
+
+    [row] = confirmed_rows(1)
+
+    def down(*args, **kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(record, "_record", down)
+    monkeypatch.setattr(record, "RECORD_RETRY_DELAYS", (0.01, 0.01))
+    assert deliver_batch([row.pk]) == {row.pk: "error"}
+    assert OutboxEmail.objects.get(pk=row.pk).status == Status.SENDING
+
+
+def test_a_database_error_while_rendering_is_retried_not_a_render_error(broker, esp, monkeypatch):
+    """A hook whose query hits a dropped connection says nothing about the
+    template: the email is retried with backoff, not failed for good."""
+    [row] = confirmed_rows(1)
+
+    def lines_query_fails(self):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(type(row.order), "get_mail_line_items", lines_query_fails)
+    assert deliver_batch([row.pk]) == {row.pk: "retry"}
+    retried = OutboxEmail.objects.get(pk=row.pk)
+    assert retried.status == Status.QUEUED
+    assert retried.last_error == (
+        "unexpected error: OperationalError: server closed the connection unexpectedly"
+    )

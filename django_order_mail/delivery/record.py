@@ -11,23 +11,56 @@ statement (``WITH updated AS (UPDATE ... RETURNING id) INSERT INTO ...``):
 one round trip and one commit, instead of ``BEGIN``, ``UPDATE``,
 ``INSERT``, ``COMMIT``. Other databases run the same two statements in one
 ``transaction.atomic`` block. Either way the log line exists exactly when
-the row was updated.
+the row was updated. A connection error is retried on a new connection
+(:func:`record_outcome`).
 """
 
 from __future__ import annotations
 
-from django.db import connections, router, transaction
+import logging
+import time
+
+from django.db import InterfaceError, OperationalError, connections, router, transaction
 from django.db.models.sql import UpdateQuery
 
 from ..outbox.models import EmailLog, OutboxEmail
+
+logger = logging.getLogger("django_order_mail.delivery")
+
+
+#: Attempts at recording, and the pause before each retry (seconds).
+RECORD_RETRY_DELAYS = (0.1, 0.5, 2.0)
 
 
 def record_outcome(row: OutboxEmail, claimed_statuses, *, status: str, message: str, values: dict) -> bool:
     """Apply ``values`` (which include ``status`` and ``updated_at``) to
     ``row`` if it still carries our claim token and is in one of
     ``claimed_statuses``, and log ``status``/``message`` if it did; True if
-    the row was updated."""
+    the row was updated.
+
+    A worker waiting on the ESP holds an idle database connection, and a
+    connection that died meanwhile (a restarted or failed-over server, a
+    proxy's idle timeout) is noticed first by this statement — the one that
+    must not be lost, or the sweep sends the email again. So a connection
+    error is retried on a fresh connection, a few times over about 2.6 s.
+    Retrying is safe: if the first attempt did commit, the row is no longer
+    in ``claimed_statuses`` and the retry changes nothing.
+    """
     using = router.db_for_write(OutboxEmail)
+    connection = connections[using]
+    for pause in (*RECORD_RETRY_DELAYS, None):
+        try:
+            return _record(row, claimed_statuses, status=status, message=message, values=values, using=using)
+        except (OperationalError, InterfaceError):
+            if pause is None or connection.in_atomic_block:
+                raise
+            logger.warning("Email %s: recording %s failed; retrying on a new connection", row.pk, status)
+            connection.close_if_unusable_or_obsolete()
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _record(row, claimed_statuses, *, status, message, values, using) -> bool:
     connection = connections[using]
     message = message[:2000]
     claimed = OutboxEmail.objects.using(using).filter(

@@ -19,6 +19,7 @@ import uuid
 from datetime import timedelta
 
 from django.core.mail import get_connection
+from django.db import DatabaseError, connections, router
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -162,13 +163,24 @@ def deliver_batch(ids: list[int]) -> dict[int, str]:
     rows = claim_many(ids)
     outcomes = dict.fromkeys(ids, "not-claimed")
     with batch_scope():
-        _prefetch(rows)
+        try:
+            _prefetch(rows)
+        except Exception:
+            logger.exception("Loading the orders of a batch failed; each email loads its own")
+            _drop_broken_connection()
         for row in rows:
             try:
                 outcomes[row.pk] = deliver_claimed(row)
             except Exception as exc:  # noqa: BLE001 - one email's problem, not the batch's
                 outcomes[row.pk] = _unexpected_error(row, exc)
     return outcomes
+
+
+def _drop_broken_connection() -> None:
+    """Close the outbox database's connection if an error left it unusable
+    (a restarted or failed-over server, a terminated backend), so the next
+    statement reconnects; what Django does between requests."""
+    connections[router.db_for_write(OutboxEmail)].close_if_unusable_or_obsolete()
 
 
 def _unexpected_error(row: OutboxEmail, exc: Exception) -> str:
@@ -178,6 +190,7 @@ def _unexpected_error(row: OutboxEmail, exc: Exception) -> str:
     message the row is left ``sending`` for the sweep, which is the only
     safe judge (``SENDING_TIMEOUT``)."""
     logger.exception("Email %s: unexpected error", row.pk)
+    _drop_broken_connection()  # a dead database connection must not fail the rest of the batch
     if getattr(row, "send_started", False):
         return "error"
     reason = f"unexpected error: {type(exc).__name__}: {exc}"[:2000]
@@ -249,6 +262,10 @@ def deliver_claimed(row: OutboxEmail) -> str:
         variant = choose_variant(row)  # subject A/B test; stored on the row
         rendered = render_outbox_email(row, order, subject_template=variant.subject if variant else "")
         message = build_message(row, rendered)
+    except DatabaseError:
+        # The database, not the template: a dropped connection while a hook
+        # read the order is retried (_unexpected_error), never a render error.
+        raise
     except Exception as exc:
         reason = f"render error: {type(exc).__name__}: {exc}"
         logger.exception("Email %s could not be rendered", row.pk)

@@ -83,6 +83,22 @@ def recover(esp, timeout: float = 120.0) -> dict:
         rounds += 1
 
 
+def wait_for_accepted(esp, target: int, timeout: float = 120.0) -> int:
+    """Wait until the ESP accepted ``target`` messages, running the sweep
+    whenever sending stalls, as beat would: a killed worker (or one whose
+    database connection died) leaves its claimed batch ``sending`` and takes
+    its prefetched messages with it. Returns the rows caught in the window."""
+    in_window = 0
+    deadline = time.monotonic() + timeout
+    while len(esp.accepted) < target:
+        assert time.monotonic() < deadline, f"timed out waiting for {target} emails sent"
+        before = len(esp.accepted)
+        time.sleep(2)
+        if len(esp.accepted) == before:
+            in_window += redrive(esp)
+    return in_window
+
+
 def redrive(esp) -> int:
     """One sweep round once the workers are idle, as beat's sweep would do
     after REQUEUE_AFTER / SENDING_TIMEOUT (time travel again); returns the
