@@ -117,7 +117,10 @@ def test_an_unexpected_error_before_the_send_is_retried_with_backoff(broker, esp
     assert deliver_batch([rows[0].pk]) == {rows[0].pk: Status.FAILED}  # attempt 2 of 2
     failed = OutboxEmail.objects.get(pk=rows[0].pk)
     assert failed.status == Status.FAILED
-    assert failed.last_error == "unexpected error: RuntimeError: stock service timed out"
+    assert (
+        failed.last_error
+        == "gave up after 2 attempts: unexpected error: RuntimeError: stock service timed out"
+    )
     assert len(esp.sent) == 1
 
 

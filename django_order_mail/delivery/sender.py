@@ -195,21 +195,7 @@ def _unexpected_error(row: OutboxEmail, exc: Exception) -> str:
         return "error"
     reason = f"unexpected error: {type(exc).__name__}: {exc}"[:2000]
     try:
-        if row.attempts >= get_setting("MAX_ATTEMPTS"):
-            _finish(row, Status.FAILED, f"gave up after {row.attempts} attempts: {reason}", last_error=reason)
-            return Status.FAILED
-        delay = retry_delay(row.attempts)
-        now = timezone.now()
-        if _finish(
-            row,
-            Status.QUEUED,
-            f"attempt {row.attempts} failed, retry in {delay:.0f}s: {reason}",
-            last_error=reason,
-            send_after=now + timedelta(seconds=delay),
-            enqueued_at=now,
-        ):
-            publish([row.pk], countdown=delay)
-        return "retry"
+        return _retry_later(row, reason)
     except Exception:  # the database itself is gone: the sweep releases the row
         logger.exception("Email %s: could not record the error; the sweep will release it", row.pk)
         return "error"
@@ -316,18 +302,24 @@ def _handle_send_error(row: OutboxEmail, rendered, exc: BaseException) -> str:
     if not verdict.transient:
         _finish(row, Status.FAILED, verdict.reason, last_error=verdict.reason, subject=rendered.subject[:998])
         return Status.FAILED
+    reset_connection()  # a broken keep-alive connection must not poison the next send
+    return _retry_later(row, verdict.reason, verdict.retry_after)
+
+
+def _retry_later(row: OutboxEmail, reason: str, retry_after: float | None = None) -> str:
+    """Back to ``queued`` after a backoff delay (published with that
+    countdown), or ``failed`` once ``MAX_ATTEMPTS`` attempts were made."""
     if row.attempts >= get_setting("MAX_ATTEMPTS"):
-        reason = f"gave up after {row.attempts} attempts: {verdict.reason}"
+        reason = f"gave up after {row.attempts} attempts: {reason}"
         _finish(row, Status.FAILED, reason, last_error=reason)
         return Status.FAILED
-    reset_connection()  # a broken keep-alive connection must not poison the next send
-    delay = retry_delay(row.attempts, verdict.retry_after)
+    delay = retry_delay(row.attempts, retry_after)
     now = timezone.now()
     if _finish(
         row,
         Status.QUEUED,
-        f"attempt {row.attempts} failed, retry in {delay:.0f}s: {verdict.reason}",
-        last_error=verdict.reason,
+        f"attempt {row.attempts} failed, retry in {delay:.0f}s: {reason}",
+        last_error=reason,
         send_after=now + timedelta(seconds=delay),
         enqueued_at=now,
     ):
