@@ -46,3 +46,43 @@ def test_block_super_and_missing_blocks():
     assert child.template not in blocks._levels
     with pytest.raises(BlockNotFound):
         render_block(child, "c", Context({"p": parent.template}))
+
+
+def test_a_reloaded_parent_is_never_rendered_from_stale_blocks(monkeypatch):
+    """runserver reloads an edited file template; a child compiled before
+    (an edited database template) must render the new parent."""
+    from django.template import Engine
+
+    sources = {"layout.email": "{% block a %}old{% endblock %}|{% block b %}B{% endblock %}"}
+    engine = Engine(loaders=[("django.template.loaders.locmem.Loader", sources)])
+    child = engine.from_string('{% extends "layout.email" %}{% block b %}child{% endblock %}')
+    assert render_block(child, "a", Context({})) == "old"
+    monkeypatch.setattr(blocks, "RECHECK_AFTER", 0)  # the second has passed
+    sources["layout.email"] = "{% block a %}new{% endblock %}"
+    assert render_block(child, "a", Context({})) == "new"
+    assert render_block(child, "b", Context({})) == "child"
+
+
+def test_a_project_template_extending_the_packaged_one_of_the_same_name():
+    """The usual override: a project's base.email extends the packaged
+    base.email and changes one block; cached or not, both levels render."""
+    from django.template import Engine
+
+    project = {"base.email": '{% extends "base.email" %}{% block a %}mine+{{ block.super }}{% endblock %}'}
+    package = {"base.email": "{% block a %}pkg{% endblock %}|{% block b %}B{% endblock %}"}
+    engine = Engine(
+        loaders=[
+            (
+                "django.template.loaders.cached.Loader",
+                [
+                    ("django.template.loaders.locmem.Loader", project),
+                    ("django.template.loaders.locmem.Loader", package),
+                ],
+            )
+        ]
+    )
+    template = engine.get_template("base.email")
+    for _ in range(3):  # the first render fills the cache, the others use it
+        assert render_block(template, "a", Context({})) == "mine+pkg"
+        assert render_block(template, "b", Context({})) == "B"
+    assert template in blocks._levels

@@ -12,11 +12,16 @@ renders exactly as ``django_render_block`` does: a fresh render context, a
 ``BlockContext`` filled child first, and the most derived block rendered.
 
 Templates whose ``{% extends %}`` parent is a variable are not cached (their
-parent can differ per render); they are walked every time, as before.
+parent can differ per render); they are walked every time, as before. For
+the others the parents are looked up again at most once a second (a hit in
+Django's cached loader) and the cached blocks are used only while they are
+the same template objects, so a reloaded parent (``runserver`` after an
+edit) is rendered from its new nodes within a second.
 """
 
 from __future__ import annotations
 
+import time
 from copy import copy
 from weakref import WeakKeyDictionary
 
@@ -26,7 +31,11 @@ from django.template.context import RenderContext
 from django.template.loader_tags import BLOCK_CONTEXT_KEY, BlockContext, BlockNode, ExtendsNode
 from render_block import BlockNotFound
 
-_levels: WeakKeyDictionary[Template, list[dict[str, BlockNode]]] = WeakKeyDictionary()
+#: template -> [its blocks and its ancestors', child first; the ancestors;
+#: when the ancestors were last checked (time.monotonic())]
+_levels: WeakKeyDictionary[Template, list] = WeakKeyDictionary()
+#: Seconds a check that the ancestors are unchanged stays good.
+RECHECK_AFTER = 1.0
 
 
 def _constant_parent(node: ExtendsNode) -> bool:
@@ -36,10 +45,16 @@ def _constant_parent(node: ExtendsNode) -> bool:
 
 def _block_levels(template: Template, context: Context) -> list[dict[str, BlockNode]]:
     """The block nodes of ``template`` and of each template it extends, child first."""
-    levels = _levels.get(template)
-    if levels is not None:
-        return levels
-    levels, cacheable, current = [], True, template
+    cached = _levels.get(template)
+    if cached is not None:
+        levels, parents, checked_at = cached
+        now = time.monotonic()
+        if now - checked_at < RECHECK_AFTER:
+            return levels
+        if _same_parents(template, parents, context):
+            cached[2] = now
+            return levels
+    levels, parents, cacheable, current = [], [], True, template
     while current is not None:
         levels.append({n.name: n for n in current.nodelist.get_nodes_by_type(BlockNode)})
         extends = current.nodelist.get_nodes_by_type(ExtendsNode)
@@ -47,9 +62,29 @@ def _block_levels(template: Template, context: Context) -> list[dict[str, BlockN
             break
         cacheable = cacheable and _constant_parent(extends[0])
         current = extends[0].get_parent(context)
+        parents.append(current)
     if cacheable:
-        _levels[template] = levels
+        _levels[template] = [levels, parents, time.monotonic()]
     return levels
+
+
+def _same_parents(template: Template, parents: list[Template], context: Context) -> bool:
+    """Each ``{% extends %}`` of the chain still resolves to the template
+    object the cached blocks came from. Looked up with a render context of
+    its own: ``get_parent`` records each template it finds there, to skip it
+    in the next lookup (how a template may extend one of the same name)."""
+    saved, context.render_context = context.render_context, RenderContext()
+    try:
+        current = template
+        for parent in parents:
+            # {% extends %} is always a top-level node (it must be the first tag).
+            node = next((n for n in current.nodelist if isinstance(n, ExtendsNode)), None)
+            if node is None or node.get_parent(context) is not parent:
+                return False
+            current = parent
+        return True
+    finally:
+        context.render_context = saved
 
 
 def render_block(template, block_name: str, context: Context) -> str:
