@@ -24,42 +24,17 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
+
+from bench.services import ensure_database, setup_tests_django
 
 DB_NAME = os.environ.get("BENCH_ADMIN_DB", "bench_order_mail_admin")
 RESULTS = Path(__file__).resolve().parent / "results" / "admin_changelist.json"
 
 
-def ensure_database(rebuild: bool) -> bool:
-    """Create the database; True if it was (re)created and needs data."""
-    import psycopg
-
-    with psycopg.connect(
-        host="127.0.0.1", user=os.environ.get("PGUSER", "postgres"), dbname="postgres"
-    ) as conn:
-        conn.autocommit = True
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if exists and not rebuild:
-            return False
-        if exists:
-            conn.execute(f'DROP DATABASE "{DB_NAME}"')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return True
-
-
 def setup_django() -> None:
-    os.environ["ORDER_MAIL_TEST_DB"] = "postgres"
-    os.environ["PGDATABASE"] = DB_NAME
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import django
-    from django.conf import settings
-
-    django.setup()
-    # Tables straight from the models in the tree, whatever the migrations say.
-    settings.MIGRATION_MODULES = {app.label: None for app in django.apps.apps.get_app_configs()}
+    setup_tests_django(DB_NAME)
 
 
 def fill(rows: int) -> None:
@@ -220,7 +195,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the data")
     args = parser.parse_args(argv)
 
-    fresh = ensure_database(args.rebuild)
+    fresh = ensure_database(DB_NAME, args.rebuild)
     setup_django()
     from django.db import connection
 

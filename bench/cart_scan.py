@@ -34,43 +34,19 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+
+from bench.services import ensure_database, setup_tests_django
 
 DB_NAME = os.environ.get("BENCH_CART_DB", "bench_order_mail_carts")
 RESULTS = Path(__file__).resolve().parent / "results" / "cart_scan.json"
 SPREAD_SECONDS = 60 * 86400  # last activity spread over 60 days
 
 
-def ensure_database(rebuild: bool) -> bool:
-    """Create the database; True if it was (re)created and needs data."""
-    import psycopg
-
-    with psycopg.connect(
-        host="127.0.0.1", user=os.environ.get("PGUSER", "postgres"), dbname="postgres"
-    ) as conn:
-        conn.autocommit = True
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if exists and not rebuild:
-            return False
-        if exists:
-            conn.execute(f'DROP DATABASE "{DB_NAME}"')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return True
-
-
 def setup_django() -> None:
-    os.environ["ORDER_MAIL_TEST_DB"] = "postgres"
-    os.environ["PGDATABASE"] = DB_NAME
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import django
-    from django.conf import settings
-
-    django.setup()
-    settings.MIGRATION_MODULES = {app.label: None for app in django.apps.apps.get_app_configs()}
+    setup_tests_django(DB_NAME)
     # The scan's own cost: count publishes instead of talking to a broker.
     import django_order_mail.outbox.enqueue as enqueue
 
@@ -257,7 +233,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the data")
     args = parser.parse_args(argv)
 
-    fresh = ensure_database(args.rebuild)
+    fresh = ensure_database(DB_NAME, args.rebuild)
     setup_django()
     from django.db import connection
     from django.db.models import Max

@@ -265,3 +265,36 @@ def recreate_database(name: str) -> None:
     subprocess.run(
         [PY, "-m", "django", "migrate", "--run-syncdb", "-v", "0"], cwd=ROOT, env=child_env(), check=True
     )
+
+
+def ensure_database(name: str, rebuild: bool) -> bool:
+    """Create PostgreSQL database ``name`` unless it exists (``rebuild``:
+    drop it first); True if it was (re)created and needs data. For the
+    benches that keep a large database between runs (the admin, the cart scan)."""
+    import psycopg
+
+    with psycopg.connect(
+        host="127.0.0.1", user=os.environ.get("PGUSER", "postgres"), dbname="postgres"
+    ) as conn:
+        conn.autocommit = True
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and not rebuild:
+            return False
+        if exists:
+            conn.execute(f'DROP DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return True
+
+
+def setup_tests_django(db_name: str) -> None:
+    """Django with the tests' settings on PostgreSQL database ``db_name``,
+    its tables built straight from the models in the tree."""
+    os.environ["ORDER_MAIL_TEST_DB"] = "postgres"
+    os.environ["PGDATABASE"] = db_name
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.MIGRATION_MODULES = {app.label: None for app in django.apps.apps.get_app_configs()}
