@@ -13,30 +13,27 @@ rows are left as they are. Databases other than PostgreSQL, versions before
 from django.db import DatabaseError, migrations, transaction
 
 
-def use_lz4(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor != "postgresql" or connection.pg_version < 140000:
-        return
-    table = schema_editor.quote_name(apps.get_model("django_order_mail", "OutboxEmail")._meta.db_table)
-    try:
-        with transaction.atomic(using=connection.alias):
-            schema_editor.execute(
-                f"ALTER TABLE {table} ALTER COLUMN body_html SET COMPRESSION lz4, "
-                "ALTER COLUMN body_text SET COMPRESSION lz4"
-            )
-    except DatabaseError:  # built without LZ4 ("compression method lz4 not supported")
-        pass
-
-
-def use_default(apps, schema_editor):
+def _alter_compression(apps, schema_editor, method: str) -> None:
     connection = schema_editor.connection
     if connection.vendor != "postgresql" or connection.pg_version < 140000:
         return
     table = schema_editor.quote_name(apps.get_model("django_order_mail", "OutboxEmail")._meta.db_table)
     schema_editor.execute(
-        f"ALTER TABLE {table} ALTER COLUMN body_html SET COMPRESSION default, "
-        "ALTER COLUMN body_text SET COMPRESSION default"
+        f"ALTER TABLE {table} ALTER COLUMN body_html SET COMPRESSION {method}, "
+        f"ALTER COLUMN body_text SET COMPRESSION {method}"
     )
+
+
+def use_lz4(apps, schema_editor):
+    try:
+        with transaction.atomic(using=schema_editor.connection.alias):
+            _alter_compression(apps, schema_editor, "lz4")
+    except DatabaseError:  # built without LZ4 ("compression method lz4 not supported")
+        pass
+
+
+def use_default(apps, schema_editor):
+    _alter_compression(apps, schema_editor, "default")
 
 
 class Migration(migrations.Migration):
