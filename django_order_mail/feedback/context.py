@@ -91,7 +91,17 @@ def alert_context(extra: dict) -> dict:
     if response is None:
         return {"response": None, "answers": [], "admin_url": ""}
     return {
-        "response": response,
+        # Plain data, not the model instance: staff may edit this template,
+        # and an edited template must not reach other rows through it.
+        "response": {
+            "score": response.score,
+            "scale": response.scale,
+            "scale_max": response.scale_max,
+            "comment": response.comment,
+            "channel": response.channel,
+            "reference": response.reference,
+            "created_at": response.created_at,
+        },
         "answers": answers_display(response.answers),
         "admin_url": admin_change_url(response.pk),
     }

@@ -36,11 +36,10 @@ from django.template.loader import get_template
 
 from ..memo import memoized
 from .models import TEMPLATE_FIELDS, EmailTemplate
+from .sandbox import PARTIALS_DIR, PRELOADED, check_source
 
-TEMPLATE_DIR = "django_order_mail/email/"
+TEMPLATE_DIR = PARTIALS_DIR
 BASE_TEMPLATE = TEMPLATE_DIR + "base.email"
-#: Libraries every edited field may use without ``{% load %}``.
-PRELOADED = "{% load i18n order_mail %}"
 #: Model field -> block of base.email it fills.
 FIELD_BLOCKS = {
     "subject": "subject",
@@ -153,6 +152,14 @@ def compile_source(source: str):
 
 
 def compile_fields(fields: dict[str, str], parent: str = BASE_TEMPLATE):
+    """The template of an edited template's fields inside its layout.
+
+    Every field passes the sandbox first (:func:`.sandbox.check_source`,
+    cached), at render time too: a row that reached the database around the
+    admin's validation is refused here with :class:`.sandbox.UnsafeTemplateError`.
+    """
+    for name in TEMPLATE_FIELDS:
+        check_source(fields.get(name) or "")
     return compile_source(assemble(fields, parent))
 
 

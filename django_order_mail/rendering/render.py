@@ -10,12 +10,11 @@ its ``<style>`` @media rules for mobile clients and gets every other rule
 inlined by css-inline (which Gmail and Outlook need), done at render time so
 editors write plain CSS.
 
-Edited templates are written by staff, not developers, so they never get
-the raw ``order`` model instance (:data:`DB_TEMPLATE_HIDDEN`): the context
-built from the order's ``get_mail_*`` hooks is plain data, while a model
-instance offers every field and method of the order, including ones a shop
-would not want in an email. They get ``order.state`` only. Packaged and
-project file templates still get the instance.
+Edited templates are written by staff, not developers: they are checked
+and rendered through the sandbox (:mod:`.sandbox`), which refuses unsafe
+tags and libraries and gives them the context as plain, read-only data
+(never a model instance). Packaged and project file templates still get
+the full context, ``order`` instance included.
 """
 
 from __future__ import annotations
@@ -32,16 +31,14 @@ from render_block import BlockNotFound
 from templated_email.backends.vanilla_django import EmailRenderException, TemplateBackend
 
 from ..conf import get_setting
-from ..lifecycle.states import order_state
 from .blocks import render_block
 from .context import build_context
 from .db_loader import choose, compile_fields, parent_template
+from .sandbox import render_string, staff_context
 
 logger = logging.getLogger("django_order_mail.rendering")
 
 TEMPLATE_DIR = "django_order_mail/email/"
-#: Context keys an edited (database) template does not get.
-DB_TEMPLATE_HIDDEN = frozenset({"order"})
 
 _inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False)
 
@@ -72,17 +69,6 @@ def inline_css(html: str) -> str:
     if not html or not get_setting("INLINE_CSS"):
         return html
     return _inliner.inline(html)
-
-
-def db_template_context(context: dict) -> dict:
-    """``context`` as edited templates see it: ``order`` is replaced by a
-    plain ``{"state": ...}`` (the packaged shipping confirmation reads
-    ``order.state``), everything else in :data:`DB_TEMPLATE_HIDDEN` is left out."""
-    visible = {key: value for key, value in context.items() if key not in DB_TEMPLATE_HIDDEN}
-    order = context.get("order")
-    if order is not None:
-        visible["order"] = {"state": order_state(order) or ""}
-    return visible
 
 
 def render_parts(template, context: dict) -> dict[str, str]:
@@ -139,7 +125,7 @@ def render_fields(
     lang = resolve_language(language)
     with translation.override(lang):
         parent = parent_template(event, channel)
-        parts = render_parts(compile_fields(fields, parent), db_template_context(context))
+        parts = render_parts(compile_fields(fields, parent), staff_context(context))
     return _rendered(parts, lang)
 
 
@@ -166,9 +152,7 @@ def render_event(
             try:
                 template = choice.db_template
                 parent = parent_template(event, template.channel)
-                parts = render_parts(
-                    compile_fields(template.field_values(), parent), db_template_context(context)
-                )
+                parts = render_parts(compile_fields(template.field_values(), parent), staff_context(context))
                 return _rendered(parts, lang)
             except Exception as exc:
                 logger.exception("Edited template %s failed; using the file template", choice.db_template.pk)
@@ -216,11 +200,25 @@ def render_outbox_email(row, order, *, subject_template: str = "") -> RenderedEm
         row.event, context, language=row.language, channel=row.channel, on_db_error=note_fallback
     )
     if subject_template:
-        from ..tracking.ab import render_subject
-
         subject = render_subject(subject_template, context, rendered.language)
         if subject:
             rendered = RenderedEmail(
                 subject=subject, text=rendered.text, html=rendered.html, language=rendered.language
             )
     return rendered
+
+
+def render_subject(template: str, context: dict, language: str) -> str:
+    """Render a one-line subject written by staff (an A/B variant) through
+    the sandbox, in ``language``, autoescape off (a subject is plain text).
+
+    "" if the sandbox refuses it or it fails, so the template's own subject
+    is used instead of losing the email (the reason is logged).
+    """
+    try:
+        with translation.override(language or None):
+            text = render_string(template, context, autoescape=False)
+    except Exception:  # a bad variant must not lose the email
+        logger.exception("Subject variant could not be rendered; using the template subject")
+        return ""
+    return " ".join(text.split())

@@ -3,10 +3,11 @@
 Three levels, from :func:`validate_fields`:
 
 * **errors** refuse the save: a Django template syntax error (with the field,
-  the line and Django's reason), a tag that does not belong in an edited
-  template (``extends``, ``block``, ``debug``, an ``include`` outside the
-  email partials), an empty subject, or a render of the sample order that
-  fails;
+  the line and Django's reason), anything the sandbox refuses
+  (:mod:`.sandbox`: ``extends``, ``block``, ``debug``, ``autoescape``, the
+  ``safe`` filter, a ``load`` of a library outside its allow-list, an
+  ``include`` outside the email partials), an empty subject, or a render of
+  the sample order that fails;
 * **warnings** need the editor to confirm: a variable the event's context
   does not have (``{{ shop.nmae }}``), no plain-text part, external CSS,
   scripts, HTML big enough for Gmail to clip;
@@ -23,17 +24,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.template import Engine, TemplateSyntaxError
-from django.template.base import FilterExpression, Lexer, NodeList, Origin, Parser, TokenType, Variable
-from django.template.defaulttags import DebugNode, ForNode, IfNode, WithNode
-from django.template.loader_tags import BlockNode, ExtendsNode, IncludeNode
+from django.template.base import FilterExpression, NodeList, TokenType, Variable
+from django.template.defaulttags import ForNode, IfNode, WithNode
 from django.templatetags.i18n import BlockTranslateNode
 from django.utils.translation import gettext
 
-from .db_loader import PRELOADED, TEMPLATE_DIR
 from .models import TEMPLATE_FIELDS
-from .render import db_template_context, render_fields
+from .render import render_fields
 from .sample import sample_context
+from .sandbox import UnsafeTemplateError, check_source, staff_context, walk_nodes
 
 GMAIL_CLIP_BYTES = 102 * 1024
 #: Context values whose keys are open-ended (event data): not checked.
@@ -64,42 +63,9 @@ class Problem:
 
 
 def parse_field(source: str):
-    """Compile one field on its own (same line numbers as the editor)."""
-    engine = Engine.get_default()
-    tokens = Lexer(PRELOADED + source).tokenize()
-    parser = Parser(tokens, engine.template_libraries, engine.template_builtins, Origin("<editor>"))
-    return parser.parse()
-
-
-def _forbidden(nodelist) -> list[tuple[int | None, str]]:
-    found = []
-    for node in _all_nodes(nodelist):
-        line = getattr(getattr(node, "token", None), "lineno", None)
-        if isinstance(node, (ExtendsNode, BlockNode)):
-            found.append((line, gettext("{% extends %} and {% block %} are not allowed here.")))
-        elif isinstance(node, DebugNode):
-            found.append((line, gettext("{% debug %} is not allowed in an email.")))
-        elif isinstance(node, IncludeNode):
-            name = node.template.var if isinstance(node.template, FilterExpression) else None
-            if not isinstance(name, str) or not name.startswith(TEMPLATE_DIR) or ".." in name:
-                found.append(
-                    (
-                        line,
-                        gettext("{%% include %%} may only include the email partials in %(dir)s.")
-                        % {"dir": TEMPLATE_DIR},
-                    )
-                )
-    return found
-
-
-def _all_nodes(nodelist):
-    for node in nodelist:
-        yield node
-        for attr in getattr(node, "child_nodelists", ()):
-            yield from _all_nodes(getattr(node, attr, None) or [])
-        if isinstance(node, IfNode):
-            for _cond, inner in node.conditions_nodelists:
-                yield from _all_nodes(inner)
+    """Compile one field in the sandbox (same line numbers as the editor);
+    raises :class:`~.sandbox.UnsafeTemplateError` with the line and the reason."""
+    return check_source(source).nodelist
 
 
 class _VariableChecker:
@@ -229,7 +195,7 @@ class _VariableChecker:
 def _bound_names(nodelists) -> set[str]:
     names = set()
     for nodelist in nodelists:
-        for node in _all_nodes(nodelist):
+        for node in walk_nodes(nodelist):
             for attr in _BINDING_ATTRS:
                 value = getattr(node, attr, None)
                 if isinstance(value, str) and value:
@@ -291,12 +257,8 @@ def validate_fields(
         source = fields.get(name) or ""
         try:
             nodelists[name] = parse_field(source)
-        except TemplateSyntaxError as exc:
-            line = getattr(getattr(exc, "token", None), "lineno", None)
-            # The line goes into Problem; Django's "on line N" would repeat it.
-            errors.append(Problem("error", name, line, re.sub(r" on line \d+", "", str(exc))))
-            continue
-        errors += [Problem("error", name, line, msg) for line, msg in _forbidden(nodelists[name])]
+        except UnsafeTemplateError as exc:
+            errors.append(Problem("error", name, exc.line, str(exc)))
     if not (fields.get("subject") or "").strip():
         errors.append(Problem("error", "subject", None, gettext("The subject is empty.")))
     if errors:
@@ -321,7 +283,7 @@ def validate_fields(
         )
 
     warnings = []
-    visible = db_template_context(context)
+    visible = staff_context(context)
     bound = _bound_names(nodelists.values())
     for name, nodelist in nodelists.items():
         checker = _VariableChecker(visible, bound)
@@ -342,7 +304,7 @@ def describe_context(context: dict) -> list[tuple[str, str]]:
         text = str(value)
         return text if len(text) <= 60 else text[:59] + "…"
 
-    for key in sorted(db_template_context(context)):
+    for key in sorted(staff_context(context)):
         value = context[key]
         if isinstance(value, dict):
             rows.append((key, ""))

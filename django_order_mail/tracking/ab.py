@@ -14,20 +14,15 @@ Protection opens every email it downloads, so open rates are inflated
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
-import re
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
-from django.template import Context, Template
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from ..memo import memoized
 from ..outbox.models import OutboxEmail, Status
 from .models import SubjectTest, SubjectVariant
-
-logger = logging.getLogger("django_order_mail.tracking")
 
 #: Below this many sent emails per variant no verdict is given.
 MIN_SAMPLE = 100
@@ -93,21 +88,6 @@ def choose_variant(row: OutboxEmail) -> SubjectVariant | None:
         OutboxEmail.objects.filter(pk=row.pk).update(subject_variant=variant)
         row.subject_variant = variant
     return variant
-
-
-def render_subject(template: str, context: dict, language: str) -> str:
-    """Render a variant's one-line subject template with the email's context
-    (autoescape off: a subject is plain text). Staff write variants, so like
-    edited templates they do not get the raw ``order`` instance. "" if it
-    fails, so the template's own subject is used instead of losing the email."""
-    context = {key: value for key, value in context.items() if key != "order"}
-    try:
-        with translation.override(language or None):
-            text = Template(template).render(Context(context, autoescape=False))
-    except Exception:  # a bad variant must not lose the email
-        logger.exception("Subject variant could not be rendered; using the template subject")
-        return ""
-    return re.sub(r"\s+", " ", text).strip()
 
 
 @dataclass(frozen=True)

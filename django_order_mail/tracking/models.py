@@ -10,12 +10,12 @@ from email.utils import parseaddr
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.template import Template, TemplateSyntaxError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..events import COMMERCIAL_EVENTS, MailEvent
 from ..outbox.models import OutboxEmail
+from ..rendering.sandbox import UnsafeTemplateError, check_source
 
 
 class TrackingEvent(models.Model):
@@ -143,8 +143,8 @@ def validate_subject_template(value: str) -> None:
     if "\n" in value or "\r" in value:
         raise ValidationError(_("A subject must be one line."))
     try:
-        Template(value)
-    except TemplateSyntaxError as exc:
+        check_source(value, allow_include=False)  # the sandbox of every staff text
+    except UnsafeTemplateError as exc:
         raise ValidationError(_("Template syntax error: %(error)s"), params={"error": exc}) from exc
 
 
