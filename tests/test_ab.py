@@ -13,6 +13,7 @@ from django_order_mail.rendering.render import render_subject
 from django_order_mail.tracking import ab
 from django_order_mail.tracking.models import SubjectTest, SubjectVariant
 from tests.backends import api_error
+from tests.factories import OrderFactory
 from tests.tracking_utils import bulk_sent, queued_row
 
 pytestmark = pytest.mark.django_db
@@ -223,3 +224,22 @@ def test_admin_creates_a_test_with_variants(staff_client):
     assert response.status_code == 200  # the broken variant is refused, nothing saved
     assert "Template syntax error" in response.content.decode()
     assert not SubjectTest.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["nb", "ru", "zh-hans"])
+def test_a_test_without_a_language_never_reaches_emails_in_another_language(broker, esp, test_ab, language):
+    """Variants are typed in one language: a test left on "every language"
+    means the site's default one, so a Norwegian or Russian customer keeps
+    the template's subject in their own language."""
+    order = OrderFactory(language=language)
+    row = send_many(order, 1)[0]
+    assert row.subject_variant_id is None
+    assert "is confirmed" not in row.subject and "we got your order" not in row.subject
+    assert ab.active_test(E.ORDER_CONFIRMATION, "en") is not None  # the default language takes part
+
+
+def test_a_saved_test_names_its_language(settings):
+    settings.LANGUAGE_CODE = "nb"
+    test = SubjectTest(name="t", event=E.REFUND)
+    test.full_clean()
+    assert test.language == "nb"

@@ -17,22 +17,22 @@ import hashlib
 import math
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from ..memo import memoized
 from ..outbox.models import OutboxEmail, Status
+from ..rendering.i18n import resolve_language
 from .models import SubjectTest, SubjectVariant
 
 #: Below this many sent emails per variant no verdict is given.
 MIN_SAMPLE = 100
 
 
-def _language_matches(test_language: str, language: str) -> bool:
-    if not test_language:
-        return True
-    wanted = test_language.lower()
-    language = (language or "").lower()
+def _language_matches(test: SubjectTest, language: str) -> bool:
+    wanted = test.effective_language()
+    language = resolve_language(language or settings.LANGUAGE_CODE).lower()
     return language == wanted or language.split("-")[0] == wanted
 
 
@@ -49,7 +49,7 @@ def active_test(event: str, language: str) -> SubjectTest | None:
         ),
     )
     for test in tests:
-        if _language_matches(test.language, language):
+        if _language_matches(test, language):
             return test
     return None
 

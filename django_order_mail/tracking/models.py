@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from email.utils import parseaddr
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..events import COMMERCIAL_EVENTS, MailEvent
 from ..outbox.models import OutboxEmail
+from ..rendering.i18n import resolve_language
 from ..rendering.sandbox import UnsafeTemplateError, check_source
 
 
@@ -149,7 +151,7 @@ def validate_subject_template(value: str) -> None:
 
 
 class SubjectTest(models.Model):
-    """A subject-line A/B test for one mail event (optionally one language).
+    """A subject-line A/B test for one mail event in one language.
 
     While active, each email of the event gets one of the variants by weight
     (the choice is stored on the outbox row). Promoting a winner sends every
@@ -162,7 +164,10 @@ class SubjectTest(models.Model):
         _("language"),
         max_length=15,
         blank=True,
-        help_text=_("Only emails in this language (e.g. 'nb'); empty for every language."),
+        help_text=_(
+            "The language the variants are written in (e.g. 'nb'): only emails in this language "
+            "take part. Empty: the site's default language."
+        ),
     )
     active = models.BooleanField(_("active"), default=True)
     winner = models.ForeignKey(
@@ -184,10 +189,18 @@ class SubjectTest(models.Model):
     def __str__(self):
         return self.name
 
+    def effective_language(self) -> str:
+        """The language the variants are written in: the test's own, else
+        the site's default. A test never applies to emails in another
+        language, so no customer gets a subject in a language that is not
+        the email's (``docs/tracking.rst``)."""
+        return resolve_language(self.language or settings.LANGUAGE_CODE).lower()
+
     def clean(self):
+        self.language = self.language or settings.LANGUAGE_CODE
         if self.active and self.event:
-            clash = SubjectTest.objects.filter(active=True, event=self.event, language=self.language)
-            if clash.exclude(pk=self.pk).exists():
+            others = SubjectTest.objects.filter(active=True, event=self.event).exclude(pk=self.pk)
+            if any(t.effective_language() == self.effective_language() for t in others):
                 raise ValidationError(
                     _("Another active test already covers this event and language; switch it off first.")
                 )
