@@ -169,6 +169,14 @@ def test_worker_sigkilled_repeatedly_loses_nothing(fault_worker, fake_esp):
     assert result["duplicates"] <= recovered["in_window"]
 
 
+def test_waiting_for_sends_ends_when_nothing_is_left_to_send(fake_esp, transactional_db):
+    """The fault tests wait for "n more emails accepted" before each fault;
+    when every email was already accepted (a fast machine, or a slow one
+    that caught up) that wait must end by itself, not time out."""
+    assert not OutboxEmail.objects.exists()
+    assert wait_for_accepted(fake_esp, len(fake_esp.accepted) + 1, timeout=10) == 0
+
+
 def _terminate_worker_connections() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
