@@ -1,6 +1,7 @@
 """manage.py order_mail_marketplace_sync and the Celery task
 django_order_mail.marketplace_sync (run in-process with Task.apply)."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -93,3 +94,36 @@ def test_celery_task_returns_the_summary():
     assert result["newest"] == "2024-03-20T15:00:00+00:00"
     again = marketplace_sync.apply(kwargs={"files": [str(FIXTURES / "lifecycle_pages.json")]}).get()
     assert (again["applied"], again["duplicates"]) == (0, 10)
+
+
+def _deep(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize(
+    ("name", "feed", "message"),
+    [
+        # deeper than the JSON parser can recurse: a RecursionError before
+        ("deep.json", _deep(100_000), "deep.json is nested too deeply"),
+        # one such line among good JSON Lines (the other lines are not applied either)
+        (
+            "deep.jsonl",
+            (FIXTURES / "seed_page2.json").read_text().replace("\n", "") + "\n" + _deep(100_000) + "\n",
+            "deep.jsonl line 2 is nested too deeply",
+        ),
+    ],
+)
+def test_command_refuses_a_deeply_nested_feed_and_leaves_the_cursor(tmp_path, name, feed, message):
+    from django_order_mail.marketplaces.models import MarketplaceOrderUpdate, MarketplaceSyncCursor
+
+    assert run("--file", str(FIXTURES / "seed_page1.json"))[0] == 0
+    cursor = MarketplaceSyncCursor.objects.values().get()
+    logged = MarketplaceOrderUpdate.objects.count()
+    bad = tmp_path / name
+    bad.write_text(feed)
+    with pytest.raises(CommandError, match=re.escape(message)) as error:
+        call_command("order_mail_marketplace_sync", "--file", str(bad), stdout=StringIO(), stderr=StringIO())
+    assert error.value.returncode == 1  # manage.py prints "CommandError: ..." and exits 1
+    assert MarketplaceSyncCursor.objects.values().get() == cursor
+    assert MarketplaceOrderUpdate.objects.count() == logged
+    assert not Order.objects.filter(number="5010253598549133").exists()  # seed_page2's order: not applied

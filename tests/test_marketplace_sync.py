@@ -11,7 +11,7 @@ from django_order_mail.events import MailEvent as E
 from django_order_mail.lifecycle.shipments import Shipment
 from django_order_mail.marketplaces.base import get_adapter
 from django_order_mail.marketplaces.models import MarketplaceOrderUpdate, MarketplaceSyncCursor, Outcome
-from django_order_mail.marketplaces.sync import pages_from_file, run_sync, sync_pages
+from django_order_mail.marketplaces.sync import FeedError, pages_from_file, run_sync, sync_pages
 from django_order_mail.outbox.models import OutboxEmail, Status
 from tests.test_marketplace_helpers import (  # noqa: F401
     BROKEN,
@@ -315,3 +315,29 @@ def test_feed_file_shapes(tmp_path):
 
 def _dumps(data):
     return json.dumps(data)
+
+
+def nested(levels: int):
+    value = "x"
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def test_a_feed_file_nested_deeper_than_the_limit_is_refused_before_anything_is_applied(tmp_path):
+    page = load("seed_page1.json")
+    page["aliexpress_solution_order_get_response"]["result"]["target_list"]["order_dto"][0]["memo"] = nested(
+        150
+    )
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps(page))
+    with pytest.raises(FeedError, match=r"deep\.json is nested too deeply"):
+        run_sync("aliexpress", files=[FIXTURES / "seed_page2.json", path])
+    assert not MarketplaceOrderUpdate.objects.exists()
+    assert not MarketplaceSyncCursor.objects.exists()
+
+
+def test_a_too_deeply_nested_page_of_a_page_source_is_one_failure():
+    summary = sync_pages(get_adapter("aliexpress"), [{"items": nested(150)}, load("seed_page1.json")])
+    assert (summary.pages, summary.failed, summary.applied) == (2, 1, 1)
+    assert "page 1: nested too deeply" in summary.problems[0]

@@ -126,6 +126,31 @@ def parse_external_id(value, field: str = "order_id") -> str:
     return value.strip()
 
 
+#: Arrays and objects nested deeper than this are refused before anything
+#: reads them recursively (real AliExpress answers nest about 8 levels). Far
+#: below Python's recursion limit, so hashing, parsing and saving an
+#: accepted feed never raises ``RecursionError``.
+MAX_NESTING = 100
+
+
+def nested_too_deeply(value, limit: int = MAX_NESTING) -> bool:
+    """Whether lists/dicts in ``value`` nest more than ``limit`` levels
+    (iterative: a hostile feed cannot make this check itself overflow)."""
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict):
+            children = current.values()
+        elif isinstance(current, (list, tuple)):
+            children = current
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list, tuple)))
+    return False
+
+
 def payload_hash(item) -> str:
     """SHA-256 of the item's canonical JSON: equal items hash equally."""
     canonical = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)

@@ -38,7 +38,7 @@ from django.utils.module_loading import import_string
 from .applier import UpdateConflictError, apply_update
 from .base import BaseAdapter, MarketplaceUpdate, get_adapter
 from .models import MarketplaceOrderUpdate, MarketplaceSyncCursor, Outcome
-from .parsing import MalformedUpdateError, payload_hash
+from .parsing import MAX_NESTING, MalformedUpdateError, nested_too_deeply, payload_hash
 
 logger = logging.getLogger("django_order_mail.marketplaces")
 
@@ -46,7 +46,8 @@ _OLDEST = datetime.min.replace(tzinfo=dt_timezone.utc)
 
 
 class FeedError(Exception):
-    """The feed as a whole cannot be read (missing file, not JSON)."""
+    """The feed as a whole cannot be read (missing file, not JSON, nested
+    deeper than :data:`~.parsing.MAX_NESTING` levels)."""
 
 
 @dataclass
@@ -105,28 +106,47 @@ def _is_page(value) -> bool:
 
 def pages_from_file(path: str | Path) -> Iterator:
     """Pages of a JSON feed file: one API answer, a list of answers (pages), a
-    list of order items (one page), or JSON Lines with one answer per line."""
+    list of order items (one page), or JSON Lines with one answer per line.
+
+    The whole file is parsed here, so a file that cannot be used (unreadable,
+    not JSON, nested too deeply) raises :class:`FeedError` before anything
+    is applied or the cursor moves."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FeedError(f"cannot read feed file {path}: {exc}") from exc
     try:
-        data = json.loads(text)
+        data = _load_json(text, str(path))
     except json.JSONDecodeError as exc:
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) < 2:
             raise FeedError(f"{path} is not JSON: {exc.msg} (line {exc.lineno})") from exc
-        return iter(_json_lines(path, lines))
+        return iter(list(_json_lines(path, lines)))
     if isinstance(data, list) and data and all(_is_page(p) for p in data):
         return iter(data)
     return iter([data])
 
 
+def _load_json(text: str, where: str):
+    """``json.loads`` that refuses arrays/objects nested deeper than
+    ``MAX_NESTING`` with a :class:`FeedError` instead of a ``RecursionError``."""
+    too_deep = FeedError(
+        f"{where} is nested too deeply (more than {MAX_NESTING} levels of arrays or objects)"
+    )
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise too_deep from None
+    if nested_too_deeply(data):
+        raise too_deep
+    return data
+
+
 def _json_lines(path: Path, lines: list[str]) -> Iterator:
     for number, line in enumerate(lines, start=1):
         try:
-            yield json.loads(line)
+            yield _load_json(line, f"{path.name} line {number}")
         except json.JSONDecodeError as exc:
             yield InvalidPage(f"{path.name} line {number} is not JSON: {exc.msg}", line)
 
@@ -174,6 +194,10 @@ def sync_pages(adapter: BaseAdapter, pages: Iterable, *, notify: bool = True) ->
 def apply_page(adapter: BaseAdapter, page, number: int, summary: SyncSummary, *, notify: bool = True) -> None:
     if isinstance(page, InvalidPage):
         _record_failure(adapter, summary, payload_hash(page.text), page.reason)
+        return
+    if nested_too_deeply(page):  # a page source's; files are checked when read
+        reason = f"page {number}: nested too deeply (more than {MAX_NESTING} levels of arrays or objects)"
+        _record_failure(adapter, summary, payload_hash(reason), reason)
         return
     try:
         items = list(adapter.iter_items(page))
