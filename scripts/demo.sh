@@ -8,12 +8,16 @@
 # Needs no servers (SQLite + kombu's filesystem broker). For PostgreSQL/Redis set
 # DATABASE_URL / CELERY_BROKER_URL (see example_project/demo_shop/settings.py).
 # Other knobs: DEMO_FAST_FEEDBACK=1 (send feedback requests now, not in 5-7 days),
-# DEMO_MAIL_FAILURE_RATE=0.3 (simulate ESP outages to watch retries), DEMO_PORT.
+# DEMO_MAIL_FAILURE_RATE=0.3 (simulate ESP outages to watch retries), DEMO_PORT=8001 (serve
+# there; the links in the emails follow unless SITE_URL is set).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
 PORT="${DEMO_PORT:-8000}"
+# The worker, the management commands and runserver all read it: the links in
+# the emails (SITE_URL, unless you set one) point to the port served below.
+export DEMO_PORT="$PORT"
 
 # shellcheck source=scripts/_venv.sh
 source scripts/_venv.sh

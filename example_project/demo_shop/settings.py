@@ -8,6 +8,8 @@ Environment variables switch the same project to production-like services:
 * ``CELERY_BROKER_URL`` redis://localhost:6379/0, amqp://guest:guest@localhost:5672//
 * ``EMAIL_BACKEND``     e.g. anymail.backends.postmark.EmailBackend (+ ``ANYMAIL_*`` below)
 * ``SITE_URL``, ``DJANGO_SECRET_KEY``, ``DJANGO_DEBUG``, ``DJANGO_ALLOWED_HOSTS``
+* ``DEMO_PORT``         the port ``scripts/demo.sh`` serves on (default 8000): without
+  ``SITE_URL`` the links in the emails point to http://127.0.0.1:<DEMO_PORT>
 """
 
 import os
@@ -28,7 +30,8 @@ def env_bool(name: str, default: bool) -> bool:
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-shop-insecure-key-change-me-in-production")
 DEBUG = env_bool("DJANGO_DEBUG", True)
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+DEMO_PORT = os.environ.get("DEMO_PORT", "").strip() or "8000"
+SITE_URL = (os.environ.get("SITE_URL") or f"http://127.0.0.1:{DEMO_PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
