@@ -213,8 +213,8 @@ class EmailTemplateAdmin(admin.ModelAdmin):
 
     def compare_view(self, request, pk):
         obj = self._template(request, pk)
-        a = get_object_or_404(EmailTemplateVersion, template=obj, number=request.GET.get("a") or 0)
-        b = get_object_or_404(EmailTemplateVersion, template=obj, number=request.GET.get("b") or 0)
+        a = get_object_or_404(EmailTemplateVersion, template=obj, number=_version_number(request, "a"))
+        b = get_object_or_404(EmailTemplateVersion, template=obj, number=_version_number(request, "b"))
         if a.number > b.number:
             a, b = b, a
         diffs = []
@@ -287,7 +287,12 @@ class EmailTemplateAdmin(admin.ModelAdmin):
         channel = form["channel"].value() or ""
         sample = sample_context(event, channel=channel or "web")
         in_use = choose(event, form["language"].value() or "", channel) if not add else None
-        fields = {name: form[name].value() or "" for name in TEMPLATE_FIELDS}
+        # A view-only user's form has no template fields (the admin shows
+        # them read-only): the saved template's text is what they look at.
+        fields = {
+            name: (form[name].value() if name in form.fields else getattr(obj, name, "")) or ""
+            for name in TEMPLATE_FIELDS
+        }
         try:
             rendered = render_fields(
                 fields, sample, event=event, language=form["language"].value() or "", channel=channel
@@ -320,6 +325,15 @@ class EmailTemplateAdmin(admin.ModelAdmin):
         events = [(value, label, value in edited) for value, label in event_choices()]
         extra_context = {**(extra_context or {}), "order_mail_events": events}
         return super().changelist_view(request, extra_context)
+
+
+def _version_number(request, param: str) -> int:
+    """``?a=`` / ``?b=`` of the comparison: a version number (0, which no
+    version has, when missing); anything else is a bad request (400)."""
+    value = request.GET.get(param) or "0"
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        raise BadRequest(f"?{param}= must be a version number")
+    return int(value)
 
 
 def _problem_json(problem) -> dict:

@@ -4,7 +4,10 @@
 :class:`~django_order_mail.lifecycle.mixins.OrderMailContextMixin` with
 plausible data, in memory (nothing is saved, no shop model is needed), so
 staff can preview any email before the shop has a single real order and the
-validator knows which variables each event's context has.
+validator knows which variables each event's context has. The
+abandoned-cart reminder is about a cart, not an order: :class:`SampleCart`
+answers the cart hooks of
+:class:`~django_order_mail.carts.mixins.AbandonedCartMixin` the same way.
 """
 
 from __future__ import annotations
@@ -32,7 +35,19 @@ def sample_extra(event: str) -> dict:
         E.ORDER_EDITED: {"changes": [gettext("Wool socks: size M → L")]},
         E.ORDER_ON_HOLD: {"reason": ""},
         E.SHIPPING_CONFIRMATION: {"partial_shipment": False},
-    }.get(event, {})
+    }.get(event, {}) or _cart_extra(event)
+
+
+def _cart_extra(event: str) -> dict:
+    if event != E.ABANDONED_CART:
+        return {}
+    from ..carts.sequence import configured_steps
+
+    try:
+        steps = len(configured_steps())
+    except ValueError:  # a broken ABANDONED_CART_STEPS (check E401 says so)
+        steps = 1
+    return {"step": 1, "steps": max(steps, 1)}
 
 
 class SampleOrder:
@@ -130,6 +145,70 @@ class SampleOrder:
         return {}
 
 
+class SampleCart:
+    """An unsaved cart with two items: what the abandoned-cart reminder is
+    previewed and validated with (:func:`sample_context` picks it)."""
+
+    pk = None
+
+    def __init__(self, *, customer_name: str = "Tina Hansen", channel: str = "web"):
+        self.customer_name = customer_name
+        self.channel = channel
+
+    def __str__(self):
+        return gettext("Sample cart")
+
+    def get_cart_items(self):
+        return [
+            {
+                "name": gettext("Merino wool socks"),
+                "variant": gettext("Grey, size M"),
+                "price": Decimal("12.50"),
+                "quantity": 2,
+                "image_url": "",
+                "url": "",
+                "stock_left": 3,
+            },
+            {
+                "name": gettext("Enamel mug"),
+                "price": Decimal("9.90"),
+                "quantity": 1,
+                "image_url": "",
+                "url": "",
+            },
+        ]
+
+    def get_cart_total(self):
+        return sum((item["price"] * item["quantity"] for item in self.get_cart_items()), Decimal("0"))
+
+    def get_cart_currency(self):
+        return "EUR"
+
+    def get_cart_stock_left(self, item):
+        return item.get("stock_left")
+
+    def get_checkout_url(self, request=None):
+        return "https://shop.example/checkout/"
+
+    def get_mail_recipient(self):
+        return "tina@example.com"
+
+    def get_mail_customer_name(self):
+        return self.customer_name
+
+    def get_mail_language(self):
+        return ""
+
+    def get_mail_channel(self):
+        return self.channel
+
+    def get_mail_order_number(self):
+        return ""
+
+    def get_mail_extra_context(self, event):
+        return {}
+
+
 def sample_shipment() -> Shipment:
     """An unsaved parcel with a carrier, tracking number and delivery window."""
     today = timezone.localdate()
@@ -146,8 +225,9 @@ def sample_shipment() -> Shipment:
 
 
 def sample_context(event: str, *, channel: str = "web") -> dict:
-    """The full context ``event`` would get for :class:`SampleOrder`."""
-    order = SampleOrder(channel=channel)
+    """The full context ``event`` would get for :class:`SampleOrder` (for
+    :class:`SampleCart`, the abandoned-cart reminder)."""
+    order = SampleCart(channel=channel) if event == E.ABANDONED_CART else SampleOrder(channel=channel)
     shipment = sample_shipment() if event in SHIPMENT_EVENTS else None
     # email_id 0: the links an email gets (feedback, unsubscribe) are built
     # as for a real row; they lead nowhere, which is fine for a preview.
