@@ -130,6 +130,9 @@ DEFAULTS: dict[str, Any] = {
     "ABANDONED_CART_BATCH_SIZE": 500,
     # Cart-restore links in reminders expire after this.
     "ABANDONED_CART_LINK_MAX_AGE_DAYS": 30,
+    # Cart-restore requests allowed per link and per client IP within "window"
+    # seconds (None switches a limit off); keys you give are merged in.
+    "ABANDONED_CART_RATE_LIMIT": {"token": 30, "ip": 300, "window": 3600},
     # An order within this many hours after a reminder (or after a restore
     # link was opened) counts as recovered by that reminder.
     "ABANDONED_CART_ATTRIBUTION_HOURS": 72,

@@ -75,6 +75,13 @@ def cart_checks() -> list:
         _coupon_errors(value("ABANDONED_CART_COUPON_ISSUER"), value("ABANDONED_CART_COUPON_POLICY"))
     )
     errors.extend(_cap_errors(value("COMMERCIAL_FREQUENCY_CAP")))
+    limit = value("ABANDONED_CART_RATE_LIMIT")
+    if not isinstance(limit, dict) or any(
+        k not in ("token", "ip", "window") or not (v is None or _is_int(v)) for k, v in limit.items()
+    ):
+        errors.append(
+            _e("ORDER_MAIL['ABANDONED_CART_RATE_LIMIT'] takes 'token', 'ip' and 'window' integers.", 404)
+        )
     max_idle = value("ABANDONED_CART_MAX_IDLE_HOURS")
     if steps and _is_int(max_idle) and max_idle * 3600 <= steps[0].after.total_seconds():
         errors.append(

@@ -168,12 +168,14 @@ class AbandonedCartMixin(models.Model):
     def restore_for_request(self, request, *, coupon: str = "") -> None:
         """Put this cart back into the customer's session (the restore link).
 
-        The default stores the pk under :attr:`cart_session_key`; override
-        to copy items into the visitor's current cart or apply ``coupon``.
+        Called on every visit of the link. The default stores the pk under
+        :attr:`cart_session_key`; override to copy items into the visitor's
+        current cart or apply ``coupon``. The link itself restarts the idle
+        clock, at most once per ``carts.visits.VISIT_WINDOW``: do not call
+        :meth:`touch` here, or every GET of the link postpones the reminders.
         """
         pk = self.pk if isinstance(self.pk, int) else str(self.pk)
         request.session[self.cart_session_key] = pk
-        self.touch()
 
     def has_order_since(self, since: datetime) -> bool:
         """Did the customer order since ``since``? Checked right before each

@@ -7,7 +7,9 @@ session so the order placed next is credited to the reminder, and redirects
 to the shop's checkout page.
 
 A tampered or expired link, or a cart that is gone or already ordered, gets
-a friendly page with a 4xx status and changes nothing.
+a friendly page with a 4xx status and changes nothing; so does a link opened
+too often (429, :mod:`.visits`). Every page answers in the language of the
+email the link came from, not the browser's.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ from __future__ import annotations
 from django.core import signing
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ..events import MailEvent
-from ..outbox.models import OutboxEmail
 from ..rendering.branding import get_branding
 from ..views import link_problem
+from . import visits
 from .links import mark_session, read_restore_token
 from .mixins import AbandonedCartMixin
 
@@ -49,17 +51,34 @@ def _unavailable(request, title: str, message: str, status: int):
 @never_cache
 @require_GET
 def restore(request, token):
+    expired = False
     try:
         email_id = read_restore_token(token)
     except signing.SignatureExpired:
-        return link_problem(request, expired=True)
+        email_id, expired = None, True
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return link_problem(request, expired=False)
-    row = (
-        OutboxEmail.objects.select_related("content_type")
-        .filter(pk=email_id, event=MailEvent.ABANDONED_CART)
-        .first()
-    )
+        email_id = None
+    # The link is counted and answered by what its signed payload names (an
+    # expired one still names its email), never by the token string.
+    if expired:
+        email_id = visits.expired_email_id(token)
+    row = visits.reminder(email_id)
+    with translation.override(visits.page_language(row)):
+        response = _answer(request, email_id, row, expired=expired)
+        response["Content-Language"] = translation.get_language()
+    return response
+
+
+def _answer(request, email_id, row, *, expired: bool):
+    if not visits.allowed(request, email_id):
+        return _unavailable(
+            request,
+            _("Too many requests"),
+            _("This link was opened very often in a short time. Please try again in a while."),
+            429,
+        )
+    if expired or email_id is None:
+        return link_problem(request, expired=expired)
     if row is None:
         return link_problem(request, expired=False, status=404)
     cart = row.order
@@ -85,7 +104,9 @@ def restore(request, token):
             410,
         )
     coupon = (row.extra or {}).get("coupon") or {}
+    # Every visit puts the cart into this visitor's session; the log line and
+    # the idle-clock restart happen at most once per cart per VISIT_WINDOW.
     cart.restore_for_request(request, coupon=str(coupon.get("code", "")) if isinstance(coupon, dict) else "")
     mark_session(request, row.pk)
-    row.log("restore", "the customer opened the cart-restore link")
+    visits.record_visit(row, cart)
     return HttpResponseRedirect(cart.get_checkout_url(request))

@@ -1,4 +1,6 @@
-"""Fixed-window rate limits for the public survey pages, in Django's cache.
+"""Fixed-window rate limits for the public survey pages (and, with their own
+counters and ``ABANDONED_CART_RATE_LIMIT``, the cart-restore link), in
+Django's cache.
 
 Two counters per request: one per link (a leaked or scanned link cannot be
 hammered) and one per client IP (one client cannot walk through many
@@ -22,7 +24,7 @@ from django.core.cache import cache
 from ..conf import get_setting
 
 DEFAULT_LIMITS = {"token": 30, "ip": 300, "window": 3600}
-_PREFIX = "django_order_mail:feedback:rl"
+_PREFIX = "django_order_mail:{scope}:rl"
 
 
 def limits() -> dict:
@@ -44,18 +46,31 @@ def _count(key: str, window: int) -> int:
         return 1
 
 
-def allow(token: str, ip: str, *, now: float | None = None) -> bool:
+def allow(
+    token: str | None,
+    ip: str,
+    *,
+    now: float | None = None,
+    scope: str = "feedback",
+    conf: dict | None = None,
+) -> bool:
     """Count one request of ``ip`` for ``token``; False once either counter
-    is over its limit within the current window."""
-    conf = limits()
+    is over its limit within the current window.
+
+    ``token`` identifies the link (None: count the IP only, e.g. for a token
+    that is not even signed); ``scope`` keeps the counters of one kind of
+    page apart from another's, ``conf`` its limits (default: the survey's).
+    """
+    conf = {**DEFAULT_LIMITS, **conf} if conf is not None else limits()
     window = max(1, int(conf["window"]))
     bucket = int((time.time() if now is None else now) // window)
+    prefix = _PREFIX.format(scope=scope)
     allowed = True
     for kind, ident in (("token", token), ("ip", ip or "unknown")):
         limit = conf.get(kind)
-        if limit is None:
+        if limit is None or ident is None:
             continue
-        if _count(f"{_PREFIX}:{kind}:{_digest(ident)}:{bucket}", window) > int(limit):
+        if _count(f"{prefix}:{kind}:{_digest(ident)}:{bucket}", window) > int(limit):
             allowed = False
     return allowed
 
