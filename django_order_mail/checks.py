@@ -111,6 +111,9 @@ def check_settings(app_configs=None, **kwargs):
     from .rendering.i18n import language_setting_errors  # E010
 
     errors += language_setting_errors(raw)
+    from .lifecycle.reasons import reason_setting_errors  # E011, W004
+
+    errors += reason_setting_errors(raw)
     return errors
 
 

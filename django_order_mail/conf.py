@@ -28,6 +28,10 @@ DEFAULTS: dict[str, Any] = {
     # Per-channel rules, merged over django_order_mail.events.DEFAULT_CHANNELS.
     # {"amazon_fba": {"events": ["feedback_request"], "feedback_delay_days": 7}}
     "CHANNELS": {},
+    # Preset reasons staff pick (cancellation, refund, ...), merged over
+    # django_order_mail.lifecycle.reasons.PRESETS: {event: {code: {"label":
+    # ..., "sentence": ...} or None}}. See docs/settings.rst.
+    "REASONS": {},
     # Days after delivery before the feedback/review request is sent.
     "FEEDBACK_DELAY_DAYS": 7,
     # --- Feedback survey (docs/feedback.rst) ---

@@ -41,8 +41,8 @@ def change_url(order):
     return reverse("admin:testapp_order_change", args=[order.pk])
 
 
-def move(client, order, name, *, notify=True):
-    data = {"transition": name}
+def move(client, order, name, *, notify=True, **fields):
+    data = {"transition": name, **fields}
     if notify:
         data[f"notify_{name}"] = "1"
     return client.post(reverse("admin:testapp_order_order_mail_transition", args=[order.pk]), data)
@@ -174,3 +174,43 @@ def test_order_editor_without_resend_permission(client, order, no_broker):
     assert not [f for f in response.context["inline_admin_formsets"] if f.formset.model is OutboxEmail]
     assert resend(client, order).status_code == 403
     assert OutboxEmail.objects.count() == 1
+
+
+# -- reasons: translatable presets and a free-text note ---------------------------------------------------
+
+
+def test_cancel_offers_the_preset_reasons_and_a_labelled_note(admin_client, order):
+    body = admin_client.get(change_url(order)).content.decode()
+    select = body.split('name="cancel-reason_code"', 1)[1].split("</select>", 1)[0]
+    for code, label in [("customer_request", "Customer asked to cancel"), ("out_of_stock", "Out of stock")]:
+        assert f'<option value="{code}">{label}</option>' in select
+    assert 'name="cancel-note"' in body
+    assert "Free text, sent as typed, not translated." in body
+    assert 'data-fields="order-mail-cancel-reason_code order-mail-cancel-note "' in body
+    # freeze offers the on-hold presets, not the cancellation ones
+    freeze = body.split('name="freeze-reason_code"', 1)[1].split("</select>", 1)[0]
+    assert 'value="payment_verification"' in freeze and 'value="out_of_stock"' not in freeze
+    assert 'name="confirm_payment-reason_code"' not in body  # its email gives no reason
+
+
+def test_presets_are_labelled_in_the_staff_language(admin_client, order):
+    body = admin_client.get(change_url(order), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert '<option value="out_of_stock">Nicht vorrätig</option>' in body
+
+
+def test_cancel_with_a_preset_and_a_note_stores_the_code_and_the_note(admin_client, order, no_broker):
+    order.language = "ru"
+    order.save()
+    move(admin_client, order, "cancel", **{"cancel-reason_code": "out_of_stock", "cancel-note": " До мая "})
+    order.refresh_from_db()
+    assert order.state == "cancelled"
+    row = OutboxEmail.for_order(order).get()
+    assert row.extra == {"reason_code": "out_of_stock", "note": "До мая"}
+
+
+def test_a_reason_that_is_not_offered_is_refused(admin_client, order, no_broker):
+    response = move(admin_client, order, "cancel", **{"cancel-reason_code": "damaged"})  # a refund preset
+    assert any("damaged" in str(m) for m in response.wsgi_request._messages)
+    order.refresh_from_db()
+    assert order.state == "pending_payment"
+    assert not OutboxEmail.objects.exists()

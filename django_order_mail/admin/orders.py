@@ -14,7 +14,9 @@ change page and an inline of the order's emails (shown to staff who may read
 the send log). Buttons are offered only for transitions django-fsm says are
 available from the current state (conditions and transition permissions
 included) and only to staff who may change the order; the resend button
-needs ``django_order_mail.resend_outboxemail``.
+needs ``django_order_mail.resend_outboxemail``. A transition whose email gives
+a reason gets a choice of the translatable preset reasons and an optional
+note, free text sent as typed (:mod:`.reasons`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from ..events import MailEvent, skip_reason
 from ..lifecycle.shipments import Shipment
 from ..outbox import actions
 from ..outbox.models import OutboxEmail
+from .reasons import reason_form
 from .send_log import can_resend, status_badge
 from .templates import MEDIA_CSS, MEDIA_JS
 
@@ -178,25 +181,37 @@ class OrderMailAdminMixin:
             for event in getattr(obj, "mail_transitions", {}).get(transition.name, ()):
                 reason = skip_reason(event, channel)
                 emails.append({"label": MailEvent(event).label, "skipped": reason})
+            sent = any(not e["skipped"] for e in emails)
             buttons.append(
                 {
                     "name": transition.name,
                     "label": transition.custom.get("label") or transition.name.replace("_", " ").capitalize(),
                     "help": (inspect.getdoc(method) or "").split("\n")[0],
                     "emails": emails,
-                    "notify": _accepts(method, "notify") and any(not e["skipped"] for e in emails),
+                    "notify": _accepts(method, "notify") and sent,
+                    "reason_form": self.get_order_mail_reason_form(obj, transition.name) if sent else None,
                 }
             )
         buttons.sort(key=lambda b: defined.index(b["name"]) if b["name"] in defined else len(defined))
         return buttons
 
+    def get_order_mail_reason_form(self, order, name: str, data=None):
+        """The reason fields of transition ``name`` (:mod:`.reasons`), or None."""
+        return reason_form(order, name, data)
+
     def get_order_mail_transition_kwargs(self, request, order, name: str) -> dict:
         """Arguments for ``order.<name>()``; override for your own transitions.
 
         Fills ``shipment`` with the newest parcel no shipping email was
-        written for. Raise ``ValueError("what to do")`` to refuse.
+        written for, ``reason_code`` and ``note`` from the reason fields.
+        Raise ``ValueError("what to do")`` to refuse.
         """
         kwargs = {}
+        form = self.get_order_mail_reason_form(order, name, data=request.POST)
+        if form is not None:
+            if not form.is_valid():
+                raise ValueError(" ".join(str(e) for errors in form.errors.values() for e in errors))
+            kwargs.update({key: value for key, value in form.cleaned_data.items() if value})
         if "shipment" in _required_params(getattr(order, name)):
             shipment = (
                 Shipment.for_order(order)

@@ -19,6 +19,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from ..conf import get_setting
 from ..events import MailEvent
 from ..outbox.enqueue import PendingMail, enqueue
+from .reasons import check_reason
 from .shipments import Shipment
 from .states import EDITABLE_STATES, OrderState, order_state
 
@@ -166,22 +167,29 @@ class OrderMailContextMixin(models.Model):
                 ],
             )
 
-    def notify_order_edited(self, changes: list[str], *, notify: bool = True):
+    def notify_order_edited(
+        self, changes: list[str], *, reason_code: str = "", note: str = "", notify: bool = True
+    ):
         """Email the customer what changed in an order that has not shipped.
 
-        ``changes`` are human-readable lines ("Size M → L").
+        ``changes`` are human-readable lines ("Size M → L"), shown as given:
+        write them in the order's language. ``reason_code`` is a preset
+        reason of ``order_edited`` (shown in the email's language), ``note``
+        free text sent as typed (see ``lifecycle.reasons``).
         """
         state = order_state(self)
         if state is not None and state not in EDITABLE_STATES:
             raise ValueError(f"order {self.pk} has shipped; edits are no longer confirmed")
+        check_reason(E.ORDER_EDITED, reason_code)
         lines = [str(c) for c in changes]
+        extra = {"changes": lines, "reason_code": reason_code, "note": str(note or "").strip()}
         with transaction.atomic():
             return enqueue(
                 self,
                 [
                     PendingMail(
                         E.ORDER_EDITED,
-                        extra={"changes": lines},
+                        extra={k: v for k, v in extra.items() if v},
                         discriminator="\n".join(lines),
                         notify=notify,
                     )
@@ -198,6 +206,11 @@ class OrderMailMixin(ConcurrentTransitionMixin, OrderMailContextMixin):
 
     Every transition takes ``notify=False`` to move the order without emailing
     the customer (the skip is still logged). Call transitions, then ``save()``.
+
+    Transitions whose email gives a reason take ``reason_code`` (a preset of
+    :mod:`.reasons`, shown in the email's language; an unknown code raises
+    ``ValueError``) and ``note`` (free text, sent as typed). ``reason`` is
+    the older free-text argument, kept for existing callers.
     """
 
     state = FSMField(
@@ -232,8 +245,9 @@ class OrderMailMixin(ConcurrentTransitionMixin, OrderMailContextMixin):
         """Payment confirmed: sends the order confirmation."""
 
     @transition(field=state, source=[S.PENDING_PAYMENT, S.PAYMENT_REVIEW], target=S.PENDING_PAYMENT)
-    def fail_payment(self, reason: str = "", *, notify=True):
+    def fail_payment(self, reason: str = "", *, reason_code: str = "", note: str = "", notify=True):
         """The payment was declined: asks the customer to retry."""
+        check_reason(E.PAYMENT_FAILED, reason_code)
 
     @transition(field=state, source=[S.AWAITING_SHIPMENT, S.PARTIALLY_SHIPPED], target=S.PARTIALLY_SHIPPED)
     def ship_partially(self, shipment: Shipment, *, notify=True):
@@ -260,16 +274,21 @@ class OrderMailMixin(ConcurrentTransitionMixin, OrderMailContextMixin):
         source=[S.PENDING_PAYMENT, S.PAYMENT_REVIEW, S.AWAITING_SHIPMENT, S.FROZEN],
         target=S.CANCELLED,
     )
-    def cancel(self, reason: str = "", *, notify=True):
+    def cancel(self, reason: str = "", *, reason_code: str = "", note: str = "", notify=True):
         """Cancelled by the customer, the shop or a timeout."""
+        check_reason(E.CANCELLATION, reason_code)
 
     @transition(
         field=state,
         source=[S.PENDING_PAYMENT, S.PAYMENT_REVIEW, S.AWAITING_SHIPMENT],
         target=S.FROZEN,
     )
-    def freeze(self, reason: str = "", *, notify=True):
-        """Held by a fraud/suspicion check."""
+    def freeze(self, reason: str = "", *, reason_code: str = "", note: str = "", notify=True):
+        """Held by a fraud/suspicion check.
+
+        ``reason`` (free text, often an internal note) is not shown to the customer.
+        """
+        check_reason(E.ORDER_ON_HOLD, reason_code)
 
     @transition(field=state, source=S.FROZEN, target=S.AWAITING_SHIPMENT)
     def release_hold(self, *, notify=True):
@@ -302,5 +321,6 @@ class OrderMailMixin(ConcurrentTransitionMixin, OrderMailContextMixin):
         ],
         target=S.REFUNDED,
     )
-    def refund(self, amount=None, reason: str = "", *, notify=True):
+    def refund(self, amount=None, reason: str = "", *, reason_code: str = "", note: str = "", notify=True):
         """Money returned to the customer (``amount`` None means in full)."""
+        check_reason(E.REFUND, reason_code)

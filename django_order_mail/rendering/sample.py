@@ -26,14 +26,19 @@ E = MailEvent
 
 
 def sample_extra(event: str) -> dict:
-    """What each event stores in ``extra`` when it is written."""
-    reason = gettext("The item is no longer in stock.")
+    """What each event stores in ``extra`` when it is written: where the email
+    gives a reason, a preset's code and a staff note (``lifecycle.reasons``)."""
+    note = gettext("Sorry for the trouble. Write to us any time if you have questions.")
     return {
-        E.CANCELLATION: {"reason": reason},
-        E.REFUND: {"amount": Decimal("34.90"), "reason": reason},
-        E.PAYMENT_FAILED: {"reason": gettext("The card was declined.")},
-        E.ORDER_EDITED: {"changes": [gettext("Wool socks: size M → L")]},
-        E.ORDER_ON_HOLD: {"reason": ""},
+        E.CANCELLATION: {"reason_code": "out_of_stock", "note": note},
+        E.REFUND: {"amount": Decimal("34.90"), "reason_code": "damaged", "note": note},
+        E.PAYMENT_FAILED: {"reason_code": "card_declined", "note": note},
+        E.ORDER_EDITED: {
+            "changes": [gettext("Wool socks: size M → L")],
+            "reason_code": "customer_request",
+            "note": note,
+        },
+        E.ORDER_ON_HOLD: {"reason_code": "payment_verification", "note": note},
         E.SHIPPING_CONFIRMATION: {"partial_shipment": False},
     }.get(event, {}) or _cart_extra(event)
 

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
+from ..lifecycle.reasons import reason_text as preset_reason_text
 from ..rendering.i18n import address_lines as format_address
 from ..rendering.i18n import format_date, format_money
 
@@ -55,3 +56,13 @@ def address_lines(address) -> list[str]:
     destination country writes addresses, the country named in the
     reader's language."""
     return format_address(address)
+
+
+@register.filter
+def reason_text(code, event) -> str:
+    """``{{ extra.reason_code|reason_text:event }}``: the customer sentence of
+    a preset reason (``docs/lifecycle.rst``) in the email's language, e.g.
+    "One or more items of your order are no longer in stock." /
+    "Некоторых товаров из вашего заказа больше нет в наличии.". Empty for no
+    code or a code the shop no longer has."""
+    return preset_reason_text(str(event or ""), code)

@@ -177,6 +177,11 @@
     if (button.name) { add(button.name, button.value); }
     var notify = button.dataset.notify && document.getElementById(button.dataset.notify);
     if (notify && notify.checked) { add(notify.name, notify.value); }
+    /* The reason fields under the button (a preset and a free-text note). */
+    (button.dataset.fields || "").split(" ").forEach(function (id) {
+      var field = id && document.getElementById(id);
+      if (field) { add(field.name, field.value); }
+    });
     document.body.appendChild(form);
     form.submit();
   }

@@ -255,7 +255,8 @@ class Command(BaseCommand):
             o.shipping_address = o.shipping_address.replace("Apt 4", "Apt 12")
             o.save()
             o.notify_order_edited(
-                ["Fjord knit sweater: size M → L", "Shipping address: 1200 Pine Street, Apt 4 → Apt 12"]
+                ["Fjord knit sweater: size M → L", "Shipping address: 1200 Pine Street, Apt 4 → Apt 12"],
+                reason_code="customer_request",
             )
         self.say(f"  {o.number}: notify_order_edited (size and address changed)")
         parcel = self.shipment(
@@ -273,7 +274,8 @@ class Command(BaseCommand):
 
         # 3. Chinese customer: card declined first, then paid; cross-border parcel.
         o = self.new_order("wang", [(p["mug"], 2, "森林绿"), (p["board"], 1, "")], hours_ago=26)
-        self.step(o, "fail_payment", "Card declined by the issuing bank")
+        # A preset reason: the customer reads it in Chinese (lifecycle.reasons).
+        self.step(o, "fail_payment", reason_code="card_declined")
         self.step(o, "confirm_payment")
         parcel = self.shipment(o, "yanwen", "UG581104230YP", days=(7, 15))
         self.step(o, "ship", parcel)
@@ -284,7 +286,7 @@ class Command(BaseCommand):
         # 4. Russian customer cancels before shipping.
         o = self.new_order("olga", [(p["beanie"], 2, "Бордовый"), (p["socks"], 1, "Р. 36–38")], hours_ago=20)
         self.step(o, "confirm_payment")
-        self.step(o, "cancel", "Customer asked to cancel before shipping; the payment is returned in full")
+        self.step(o, "cancel", reason_code="customer_request")
         orders.append(o)
 
         # 5. Amazon FBA: Amazon emails the customer; the shop sends only the review request.
@@ -308,7 +310,8 @@ class Command(BaseCommand):
         self.step(o, "confirm_payment")
         self.step(o, "ship", self.shipment(o, "royal_mail", "TT123456785GB", days=(2, 3)))
         self.step(o, "mark_delivered")
-        self.step(o, "refund", str(o.total), "Two mugs arrived chipped")
+        # A preset reason plus a free-text note (sent as typed: Emma reads English).
+        self.step(o, "refund", str(o.total), reason_code="damaged", note="Two mugs arrived chipped.")
         orders.append(o)
 
         if options["fast_feedback"]:
