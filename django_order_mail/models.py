@@ -1,7 +1,7 @@
 """Concrete models of the app (the shop's Order model stays the shop's own)."""
 
 from .carts.models import CartCoupon, CartRecovery
-from .feedback.models import FollowUp, SurveyResponse
+from .feedback.models import FollowUp, SurveyAnswer, SurveyResponse
 from .lifecycle.shipments import Shipment
 from .marketplaces.models import MarketplaceOrderUpdate, MarketplaceSyncCursor
 from .outbox.models import EmailLog, OutboxEmail, Status
@@ -25,6 +25,7 @@ __all__ = [
     "SubjectTest",
     "SubjectVariant",
     "Suppression",
+    "SurveyAnswer",
     "SurveyResponse",
     "TrackingEvent",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -223,3 +224,35 @@ def test_chart_breaks_the_line_at_empty_weeks():
     assert "CSAT &lt;per&gt; week" in svg
     empty = str(line_chart([{"week": weeks[0], "value": None, "count": 0}], y_min=0, y_max=100, title="t"))
     assert "No answers in this period" in empty
+
+
+def test_nps_answers_from_the_rating_links_make_the_weekly_nps_trend(admin_client, no_broker, mail_settings):
+    """Regression guard: NPS answers recorded by clicking the email's links
+    (not made by hand) show in the weekly table and chart of the report."""
+    from urllib.parse import urlsplit
+
+    from django.db import transaction
+
+    from django_order_mail.events import MailEvent
+    from django_order_mail.outbox.enqueue import PendingMail, enqueue
+    from django_order_mail.rendering.links import feedback_url
+
+    mail_settings(FEEDBACK_SCALE="nps", FEEDBACK_RATE_LIMIT={"token": None, "ip": None, "window": 60})
+    start = date(2025, 3, 3)  # a Monday
+    for week, scores in enumerate([(10, 9, 3), (6, 8)]):
+        for score in scores:
+            with transaction.atomic():
+                [row] = enqueue(OrderFactory(), [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+            parts = urlsplit(feedback_url(row.pk, score, "nps"))
+            admin_client.get(f"{parts.path}?{parts.query}")
+            SurveyResponse.objects.filter(email=row).update(
+                created_at=at(start + timedelta(days=7 * week + 2))
+            )
+    assert set(SurveyResponse.objects.values_list("scale", flat=True)) == {"nps"}
+    page = admin_client.get(reverse(REPORT), {"start": "2025-03-03", "end": "2025-03-16"}).content.decode()
+    weeks = page.split('<table class="weeks">', 1)[1].split("</table>", 1)[0]
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td>.*?</td>", weeks)]
+    assert cells[1:5] == ["–", "0", "33", "3"] and cells[6:10] == ["–", "0", "-50", "2"]
+    assert '<span class="big" id="nps-value">0</span>' in page
+    nps_chart = page.split("NPS per week</h2>", 1)[1].split("</svg>", 1)[0]
+    assert nps_chart.count("<circle") == 2 and "<polyline" in nps_chart

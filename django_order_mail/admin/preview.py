@@ -6,6 +6,13 @@ that staff pick by its number. A real order is found through the send log
 (the newest email row with that order number gives its content type and id),
 because the app does not know the shop's Order model; showing a real
 customer's data therefore needs the send-log view permission as well.
+
+The links of a preview (and so of the "send me a test" email, which holds
+what the preview showed) are preview links
+(:func:`~django_order_mail.rendering.links.preview_links`): they name no
+outbox row, so opening one records nothing for the real customer (no
+rating, no unsubscribe, no restored cart) and shows a "this is a test email"
+page in the email's language.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +31,8 @@ from ..lifecycle.shipments import Shipment
 from ..outbox.enqueue import publish_on_commit
 from ..outbox.models import EmailLog, OutboxEmail, Status
 from ..rendering.context import build_context
+from ..rendering.i18n import resolve_language
+from ..rendering.links import preview_links
 from ..rendering.render import RenderedEmail
 from ..rendering.sample import sample_context, sample_extra
 
@@ -55,8 +65,21 @@ def find_order(number: str):
     return model._default_manager.filter(pk=row["object_id"]).first()
 
 
-def preview_subject(request, event: str, *, order_number: str = "", channel: str = "") -> PreviewSubject:
-    """The context to preview ``event`` with: the sample, or a real order."""
+def preview_subject(
+    request, event: str, *, order_number: str = "", channel: str = "", language: str | None = None
+) -> PreviewSubject:
+    """The context to preview ``event`` with: the sample, or a real order.
+
+    ``language`` is the email's (default: the editor's ``language`` field of
+    the request); the preview links carry it for their "test email" page.
+    """
+    if language is None:
+        language = request.POST.get("language") or request.POST.get("_language") or ""
+    with preview_links(resolve_language(language, default=settings.LANGUAGE_CODE)):
+        return _preview_subject(request, event, order_number=order_number, channel=channel)
+
+
+def _preview_subject(request, event: str, *, order_number: str, channel: str) -> PreviewSubject:
     number = (order_number or "").strip()
     if not number:
         return PreviewSubject(sample_context(event, channel=channel or "web"), gettext("sample order"))
@@ -78,7 +101,9 @@ def preview_subject(request, event: str, *, order_number: str = "", channel: str
         event,
         shipment=shipment,
         extra=last["extra"] if last else sample_extra(event),
-        email_id=last["pk"] if last else None,
+        # Preview links name no row whatever the id: 0 when the order has
+        # no such email yet, so the preview still shows its links.
+        email_id=last["pk"] if last else 0,
     )
     return PreviewSubject(context, gettext("order %(number)s") % {"number": number})
 

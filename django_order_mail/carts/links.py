@@ -3,7 +3,8 @@
 The token carries only the reminder's outbox row id — no address, no cart
 contents — signed with SECRET_KEY and its own salt, and expires after
 ``ABANDONED_CART_LINK_MAX_AGE_DAYS``. The row leads to the cart, the step
-and any coupon on the server.
+and any coupon on the server. A link built for a staff preview or test
+email names no row (:func:`..rendering.links.preview_links`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from ..conf import get_setting
-from ..rendering.links import absolute, make_token, read_token
+from ..rendering.links import EmailLink, absolute, email_token, make_token, read_email_token, read_token
 
 PURPOSE = "cart_restore"
 #: The session marker of a restore-link visit, read when the order is placed.
@@ -20,13 +21,22 @@ SESSION_KEY = "django_order_mail.cart_restore"
 
 
 def restore_token(email_id: int) -> str:
-    return make_token(PURPOSE, {"e": int(email_id)})
+    return email_token(PURPOSE, email_id)
+
+
+def read_restore_link(token: str) -> EmailLink:
+    """The reminder row (or preview) the token names; raises ``BadSignature``
+    / ``SignatureExpired``."""
+    return read_email_token(PURPOSE, token, max_age_days=get_setting("ABANDONED_CART_LINK_MAX_AGE_DAYS"))
 
 
 def read_restore_token(token: str) -> int:
-    """The reminder row id; raises ``BadSignature`` / ``SignatureExpired``."""
-    payload = read_token(PURPOSE, token, max_age_days=get_setting("ABANDONED_CART_LINK_MAX_AGE_DAYS"))
-    return int(payload["e"])
+    """The reminder row id; raises ``BadSignature`` / ``SignatureExpired``,
+    and ``ValueError`` for a preview link (it names no row)."""
+    link = read_restore_link(token)
+    if link.email_id is None:
+        raise ValueError("a preview link names no email")
+    return link.email_id
 
 
 def restore_url(email_id: int) -> str:

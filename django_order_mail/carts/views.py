@@ -9,7 +9,8 @@ to the shop's checkout page.
 A tampered or expired link, or a cart that is gone or already ordered, gets
 a friendly page with a 4xx status and changes nothing; so does a link opened
 too often (429, :mod:`.visits`). Every page answers in the language of the
-email the link came from, not the browser's.
+email the link came from, not the browser's. A link from a staff
+preview or test email restores nothing and gets the "test email" page.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ..rendering.branding import get_branding
-from ..views import link_problem
+from ..views import link_problem, preview_link
 from . import visits
-from .links import mark_session, read_restore_token
+from .links import mark_session, read_restore_link
 from .mixins import AbandonedCartMixin
 
 try:
@@ -53,15 +54,16 @@ def _unavailable(request, title: str, message: str, status: int):
 def restore(request, token):
     expired = False
     try:
-        email_id = read_restore_token(token)
+        link = read_restore_link(token)
     except signing.SignatureExpired:
-        email_id, expired = None, True
+        link, expired = None, True
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        email_id = None
+        link = None
+    if link is not None and link.is_preview:
+        return preview_link(request, link.preview_language)
     # The link is counted and answered by what its signed payload names (an
     # expired one still names its email), never by the token string.
-    if expired:
-        email_id = visits.expired_email_id(token)
+    email_id = link.email_id if link is not None else (visits.expired_email_id(token) if expired else None)
     row = visits.reminder(email_id)
     with translation.override(visits.page_language(row)):
         response = _answer(request, email_id, row, expired=expired)
@@ -81,6 +83,8 @@ def _answer(request, email_id, row, *, expired: bool):
         return link_problem(request, expired=expired)
     if row is None:
         return link_problem(request, expired=False, status=404)
+    if row.is_test:
+        return preview_link(request, row.language)
     cart = row.order
     if not isinstance(cart, AbandonedCartMixin):
         return _unavailable(

@@ -14,19 +14,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, pgettext_lazy
 
 from . import stats
 from .charts import line_chart
 from .context import answers_display
-from .models import FollowUp, FollowUpStatus, SurveyResponse
+from .models import FollowUp, FollowUpStatus, SurveyAnswer, SurveyResponse
 
 MAX_REPORT_DAYS = 3 * 366
 DEFAULT_REPORT_WEEKS = 12
@@ -66,7 +67,7 @@ class SurveyResponseAdmin(admin.ModelAdmin):
         "assignee",
     )
     list_display_links = ("created_at",)
-    list_filter = ("scale", "score", "is_low", "follow_up_status", "channel")
+    list_filter = ("scale", "score", "is_low", "complaint", "follow_up_status", "channel")
     date_hierarchy = "created_at"
     search_fields = ("reference", "comment")
     list_select_related = ("assignee", "content_type")
@@ -85,6 +86,7 @@ class SurveyResponseAdmin(admin.ModelAdmin):
                     "created_at",
                     "updated_at",
                     "email_link",
+                    "answer_history",
                 )
             },
         ),
@@ -100,6 +102,7 @@ class SurveyResponseAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "email_link",
+        "answer_history",
     )
 
     def has_add_permission(self, request):
@@ -120,12 +123,20 @@ class SurveyResponseAdmin(admin.ModelAdmin):
             widget.can_delete_related = widget.can_view_related = False
         return field
 
+    def get_queryset(self, request):
+        # The lowest low score a complaint ever had, for the score column.
+        lowest = SurveyAnswer.objects.filter(response=OuterRef("pk"), is_low=True).order_by("score", "id")
+        return super().get_queryset(request).annotate(_lowest_low=Subquery(lowest.values("score")[:1]))
+
     @admin.display(description=_("score"), ordering="score")
     def score_badge(self, obj):
-        colour = "#b91c1c" if obj.is_low else "#15803d" if obj.score >= obj.scale_max - 1 else "#374151"
-        return format_html(
-            '<strong style="color:{}">{}</strong>&thinsp;/&thinsp;{}', colour, obj.score, obj.scale_max
-        )
+        badge = _score_html(obj.score, obj.scale_max, obj.is_low)
+        lowest = getattr(obj, "_lowest_low", None)
+        if obj.complaint and not obj.is_low and lowest is not None:
+            # Raised since: the complaint is why it stays in the queue.
+            was = gettext("was %(score)s/%(max)s") % {"score": lowest, "max": obj.scale_max}
+            return format_html('{} <small style="color:#b91c1c">({})</small>', badge, was)
+        return badge
 
     @admin.display(description=_("comment"))
     def comment_excerpt(self, obj):
@@ -148,6 +159,39 @@ class SurveyResponseAdmin(admin.ModelAdmin):
                 "", "<tr><th>{}</th><td>{}</td></tr>", ((a["question"], a["answer"]) for a in answers)
             ),
         )
+
+    @admin.display(description=_("answer history"))
+    def answer_history(self, obj):
+        """Every recorded state of the response, oldest first: what the
+        customer answered before a later click or post changed it."""
+        entries = list(obj.history.all()) if obj.pk else []
+        if not entries:
+            return "—"
+        field = SurveyAnswer._meta.get_field
+        head = format_html_join(
+            "",
+            "<th>{}</th>",
+            (
+                (capfirst(field(name).verbose_name),)
+                for name in ("recorded_at", "via", "score", "comment", "answers")
+            ),
+        )
+        rows = format_html_join(
+            "",
+            '<tr><td>{}</td><td>{}</td><td>{}</td><td style="white-space:pre-wrap">{}</td><td>{}</td></tr>',
+            (
+                (
+                    date_format(timezone.localtime(entry.recorded_at), "DATETIME_FORMAT"),
+                    entry.get_via_display() or "—",
+                    _score_html(entry.score, entry.scale_max, entry.is_low),
+                    entry.comment or "—",
+                    "; ".join(f"{a['question']}: {a['answer']}" for a in answers_display(entry.answers))
+                    or "—",
+                )
+                for entry in entries
+            ),
+        )
+        return format_html('<table class="answer-history"><tr>{}</tr>{}</table>', head, rows)
 
     @admin.display(description=_("order"), ordering="reference")
     def order_reference(self, obj):
@@ -232,6 +276,11 @@ class SurveyResponseAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "django_order_mail/feedback/admin/report.html", context)
 
 
+def _score_html(score: int, scale_max: int, low: bool):
+    colour = "#b91c1c" if low else "#15803d" if score >= scale_max - 1 else "#374151"
+    return format_html('<strong style="color:{}">{}</strong>&thinsp;/&thinsp;{}', colour, score, scale_max)
+
+
 def _follow_up_url() -> str:
     try:
         return reverse("admin:django_order_mail_followup_changelist")
@@ -240,7 +289,9 @@ def _follow_up_url() -> str:
 
 
 class FollowUpAdmin(SurveyResponseAdmin):
-    """The low scores: who contacts the customer, and what came of it."""
+    """The complaints (every response that was ever low, whatever its score
+    is now): who contacts the customer, and what came of it. A case leaves
+    the open part of the queue only when staff resolve it."""
 
     list_display = (
         "created_at",
@@ -252,7 +303,7 @@ class FollowUpAdmin(SurveyResponseAdmin):
         "assignee",
     )
     list_editable = ("follow_up_status", "assignee")
-    list_filter = ("follow_up_status", "assignee", "channel", "scale")
+    list_filter = ("follow_up_status", "assignee", "is_low", "channel", "scale")
     actions = ("assign_to_me", "mark_contacted", "mark_resolved")
     change_list_template = None
 
@@ -267,7 +318,7 @@ class FollowUpAdmin(SurveyResponseAdmin):
         return (
             super()
             .get_queryset(request)
-            .filter(is_low=True)
+            .filter(Q(complaint=True) | Q(is_low=True))
             .annotate(_rank=rank)
             .order_by("_rank", "-created_at")
         )

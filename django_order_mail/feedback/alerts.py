@@ -9,8 +9,10 @@ one response alerts at most once.
 The row waits ``FEEDBACK_ALERT_DELAY`` seconds (as a ``scheduled`` row the
 sweep releases), so that a comment typed right after the click is in the
 alert, which is rendered when sent. If the customer raises the score before
-then, the alert is cancelled; if they lower it again, the same row is
-scheduled again.
+then - a mis-click corrected - the alert is cancelled; if they lower it
+again, the same row is scheduled again. A complaint in words is never
+cancelled that way: once a comment stood beside a low score, raising the
+score later leaves the alert as it is.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def sync_low_score_alert(response: SurveyResponse, *, now=None) -> OutboxEmail |
     key = alert_key(response)
     row = OutboxEmail.objects.select_for_update().filter(idempotency_key=key).first()
     if not response.is_low:
-        if row is not None and _cancel(row, now):
+        if row is not None and not complained_in_words(response) and _cancel(row, now):
             row.log(Status.CANCELLED, SCORE_RAISED)
         return row
     if row is None:
@@ -79,6 +81,11 @@ def sync_low_score_alert(response: SurveyResponse, *, now=None) -> OutboxEmail |
             if status == Status.QUEUED:
                 publish_on_commit([row.pk])
     return row
+
+
+def complained_in_words(response: SurveyResponse) -> bool:
+    """Whether a comment was ever recorded together with a low score."""
+    return response.history.filter(is_low=True).exclude(comment="").exists()
 
 
 def _cancel(row: OutboxEmail, now) -> bool:

@@ -55,7 +55,7 @@ def request_context(order, *, email_id, items: list[dict], order_number: str) ->
     # A review request links to review pages only: on a marketplace, links
     # to the shop's own site are not allowed in buyer messages.
     if email_id is not None and channel.mode != REVIEW:
-        context["feedback_url"] = feedback_url(email_id)
+        context["feedback_url"] = feedback_url(email_id, scale=scale)
         context["feedback_ratings"] = rating_links(email_id, scale)
     return context
 
@@ -86,11 +86,17 @@ def admin_change_url(response_pk: int) -> str:
 
 
 def alert_context(extra: dict) -> dict:
-    """The response as it is *now*: a comment added after the click is in."""
+    """The response as it is *now*: a comment added after the click is in.
+
+    ``low_answer`` is the latest low answer of its history (the complaint
+    the alert is about), even if the customer raised the score since.
+    """
     response = SurveyResponse.objects.filter(pk=extra.get("response")).first()
     if response is None:
-        return {"response": None, "answers": [], "admin_url": ""}
+        return {"response": None, "low_answer": None, "answers": [], "admin_url": ""}
+    low = response.history.filter(is_low=True).order_by("-recorded_at", "-id").first() or response
     return {
+        "low_answer": {"score": low.score, "scale": low.scale, "scale_max": low.scale_max},
         # Plain data, not the model instance: staff may edit this template,
         # and an edited template must not reach other rows through it.
         "response": {

@@ -5,6 +5,11 @@ rather than adding a second opinion of the same customer about the same
 order. The response points at the order generically (content type + id, as
 the outbox does) and at the outbox email whose link was used, so the token in
 the link never needs to carry anything but that email's id.
+
+Every change is also kept as a :class:`SurveyAnswer` (the answer history),
+so a complaint that is later overwritten - a 2/5 with a comment, then a
+click on 4 - is still there for staff, and a response that was ever low is
+a ``complaint`` that stays in the follow-up queue until staff resolve it.
 """
 
 from __future__ import annotations
@@ -63,6 +68,15 @@ class SurveyResponse(models.Model):
         db_index=True,
         help_text=_("At or below ORDER_MAIL['FEEDBACK_LOW_SCORE'] when last answered."),
     )
+    complaint = models.BooleanField(
+        _("complaint"),
+        default=False,
+        db_index=True,
+        help_text=_(
+            "A low score was given at some point: the case stays in the follow-up queue, "
+            "whatever the score is now."
+        ),
+    )
     created_at = models.DateTimeField(_("answered at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 
@@ -100,8 +114,49 @@ class SurveyResponse(models.Model):
         return SCALE_RANGE.get(self.scale, (1, 5))[1]
 
 
+class AnswerSource(models.TextChoices):
+    CLICK = "click", _("rating link")
+    FORM = "form", _("survey form")
+
+
+class SurveyAnswer(models.Model):
+    """One recorded state of a response: what it was after each change."""
+
+    response = models.ForeignKey(
+        SurveyResponse, on_delete=models.CASCADE, related_name="history", verbose_name=_("survey response")
+    )
+    recorded_at = models.DateTimeField(_("answered at"), default=timezone.now)
+    via = models.CharField(_("via"), max_length=8, choices=AnswerSource.choices, blank=True)
+    scale = models.CharField(_("scale"), max_length=8, choices=Scale.choices, default=Scale.CSAT)
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True)
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    is_low = models.BooleanField(_("low score"), default=False)
+    email = models.ForeignKey(
+        "django_order_mail.OutboxEmail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("feedback email"),
+    )
+
+    class Meta:
+        verbose_name = _("recorded answer")
+        verbose_name_plural = _("answer history")
+        ordering = ("recorded_at", "id")
+
+    def __str__(self):
+        return f"{self.score}/{self.scale_max}"
+
+    @property
+    def scale_max(self) -> int:
+        return SCALE_RANGE.get(self.scale, (1, 5))[1]
+
+
 class FollowUp(SurveyResponse):
-    """The low scores, as the admin's follow-up queue (same table)."""
+    """The complaints (responses that were ever low), as the admin's
+    follow-up queue (same table)."""
 
     class Meta:
         proxy = True

@@ -4,9 +4,21 @@ A token carries only opaque ids (an outbox row id), signed with the
 project's SECRET_KEY and a per-purpose salt, and expires after
 ``LINK_MAX_AGE_DAYS``. Tampered or expired tokens raise
 :class:`django.core.signing.BadSignature` (``SignatureExpired`` is a subclass).
+
+**Preview links.** A staff preview or "send me a test" email may be rendered
+against a real order, but its links must not act on that customer's rows.
+Links built inside :func:`preview_links` name no outbox row: their payload
+is only the preview marker with the email's language (``{"t": "nb"}``), and
+every customer view answers such a link with the "test email, nothing was
+recorded" page in that language (:func:`django_order_mail.views.preview_link`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from django.core import signing
 from django.urls import reverse
@@ -14,6 +26,10 @@ from django.urls import reverse
 from ..conf import get_setting
 
 _SALT = "django_order_mail.links.{purpose}"
+#: Payload key of a preview link; its value is the email's language.
+PREVIEW = "t"
+
+_preview_language: ContextVar[str | None] = ContextVar("django_order_mail_preview_links", default=None)
 
 
 def make_token(purpose: str, payload: dict) -> str:
@@ -25,18 +41,77 @@ def read_token(purpose: str, token: str, max_age_days: int | None = None) -> dic
     return signing.loads(token, salt=_SALT.format(purpose=purpose), max_age=days * 86400)
 
 
+@contextmanager
+def preview_links(language: str) -> Iterator[None]:
+    """Every email link built inside is a preview link in ``language``:
+    wrap the building of a staff preview's or test email's context in it."""
+    reset = _preview_language.set(str(language or ""))
+    try:
+        yield
+    finally:
+        _preview_language.reset(reset)
+
+
+@dataclass(frozen=True)
+class EmailLink:
+    """What a customer link's token names: an outbox row, or nothing (a preview)."""
+
+    email_id: int | None = None
+    #: The email's language for a preview link; None for a customer's link.
+    preview_language: str | None = None
+    payload: dict = field(default_factory=dict)
+
+    @property
+    def is_preview(self) -> bool:
+        return self.preview_language is not None
+
+
+def email_token(purpose: str, email_id: int, **extra) -> str:
+    """The token of a link of outbox row ``email_id`` (``extra``: more signed
+    payload); inside :func:`preview_links`, a preview token naming no row."""
+    language = _preview_language.get()
+    if language is not None:
+        return make_token(purpose, {PREVIEW: language})
+    return make_token(purpose, {"e": int(email_id), **extra})
+
+
+def _email_link(payload) -> EmailLink:
+    if isinstance(payload, dict) and isinstance(payload.get(PREVIEW), str):
+        return EmailLink(preview_language=payload[PREVIEW], payload=payload)
+    email_id = payload.get("e") if isinstance(payload, dict) else None
+    if not isinstance(email_id, int) or isinstance(email_id, bool):
+        raise signing.BadSignature("the link names no email")
+    return EmailLink(email_id=email_id, payload=payload)
+
+
+def read_email_token(purpose: str, token: str, max_age_days: int | None = None) -> EmailLink:
+    """Raises ``BadSignature`` / ``SignatureExpired`` like :func:`read_token`."""
+    return _email_link(read_token(purpose, token, max_age_days))
+
+
+def read_expired_email_token(purpose: str, token: str) -> EmailLink | None:
+    """What a correctly signed but expired token named (to answer in the
+    email's language); None for anything else."""
+    try:
+        return _email_link(signing.loads(token, salt=_SALT.format(purpose=purpose), max_age=None))
+    except signing.BadSignature:
+        return None
+
+
 def absolute(path: str) -> str:
     return get_setting("SITE_URL").rstrip("/") + path
 
 
-def feedback_url(email_id: int, score: int | None = None, scale: str = "csat") -> str:
+def feedback_url(email_id: int, score: int | None = None, scale: str | None = None) -> str:
     """The survey page of feedback email ``email_id``; with ``score``, the
     one-click rating link (``?score=`` on the 1-5 scale, ``?nps=`` on 0-10).
 
-    The score stays outside the signature on purpose: it is the customer's
-    own answer to their own order, and one token serves the whole row.
+    The scale the email asks on is signed into the token (``"s"``): the
+    survey accepts a score of that scale only. The score itself stays
+    outside the signature on purpose: it is the customer's own answer to
+    their own order, and one token serves the whole row.
     """
-    token = make_token("feedback", {"e": email_id})
+    token = email_token("feedback", email_id, **({"s": str(scale)} if scale else {}))
     path = reverse("django_order_mail:feedback", kwargs={"token": token})
     if score is not None:
         path += f"?{'nps' if scale == 'nps' else 'score'}={int(score)}"

@@ -3,7 +3,8 @@
 The token carries only the outbox row id (no address, no name); the view
 looks the address up server-side. Unsubscribe links live longer than the
 other customer links (``UNSUBSCRIBE_LINK_MAX_AGE_DAYS``): a customer must be
-able to leave from an email that is months old.
+able to leave from an email that is months old. A link built for a staff
+preview or test email names no row (:func:`..rendering.links.preview_links`).
 """
 
 from __future__ import annotations
@@ -11,19 +12,28 @@ from __future__ import annotations
 from django.urls import reverse
 
 from ..conf import get_setting
-from ..rendering.links import absolute, make_token, read_token
+from ..rendering.links import EmailLink, absolute, email_token, read_email_token
 
 PURPOSE = "unsubscribe"
 
 
 def unsubscribe_token(email_id: int) -> str:
-    return make_token(PURPOSE, {"e": int(email_id)})
+    return email_token(PURPOSE, email_id)
+
+
+def read_unsubscribe_link(token: str) -> EmailLink:
+    """The outbox row (or preview) the token names; raises ``BadSignature`` /
+    ``SignatureExpired``."""
+    return read_email_token(PURPOSE, token, max_age_days=get_setting("UNSUBSCRIBE_LINK_MAX_AGE_DAYS"))
 
 
 def read_unsubscribe_token(token: str) -> int:
-    """The outbox row id; raises ``BadSignature`` / ``SignatureExpired``."""
-    payload = read_token(PURPOSE, token, max_age_days=get_setting("UNSUBSCRIBE_LINK_MAX_AGE_DAYS"))
-    return int(payload["e"])
+    """The outbox row id; raises ``BadSignature`` / ``SignatureExpired``, and
+    ``ValueError`` for a preview link (it names no row)."""
+    link = read_unsubscribe_link(token)
+    if link.email_id is None:
+        raise ValueError("a preview link names no email")
+    return link.email_id
 
 
 def unsubscribe_url(email_id: int) -> str:
