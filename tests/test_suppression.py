@@ -1,13 +1,18 @@
 """The suppression policy at send time, and the suppression list in admin."""
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.contrib.auth import get_user_model
 
 from django_order_mail.delivery.sender import deliver
 from django_order_mail.events import MailEvent as E
+from django_order_mail.outbox import actions
 from django_order_mail.outbox.models import EmailLog, Status
+from django_order_mail.tracking.links import preferences_url
 from django_order_mail.tracking.models import Suppression, TrackingEvent
 from django_order_mail.tracking.suppression import (
+    blocks,
     set_preferences,
     suppress,
     suppression_for,
@@ -40,9 +45,70 @@ def test_hard_bounced_address_gets_no_email_at_all(order, broker, esp):
     assert send(order, E.FEEDBACK_REQUEST)[0] == Status.SUPPRESSED
 
 
-def test_complaint_blocks_transactional_mail_too(order, broker, esp):
-    suppress(order.email, R.COMPLAINT)
+def test_complaint_stops_commercial_mail_only(order, broker, esp):
+    """events.py: only a hard bounce blocks transactional mail."""
+    suppress(order.email, R.COMPLAINT, source="Postmark webhook")
+    assert send(order, E.ORDER_CONFIRMATION)[0] == Status.SENT
+    outcome, row = send(order, E.FEEDBACK_REQUEST)
+    assert outcome == Status.SUPPRESSED
+    assert "complaint" in row.last_error and "applies to: commercial" in row.last_error
+    assert len(esp.sent) == 1
+
+
+def test_complaint_on_a_shipping_email_does_not_stop_a_resent_confirmation(order, broker, esp):
+    """The reported case: a complaint about one email, then staff resend the
+    order confirmation; it is sent, and nothing said otherwise beforehand."""
+    confirmation = send(order, E.ORDER_CONFIRMATION)[1]
+    suppress(order.email, R.COMPLAINT, source="Postmark webhook", email=confirmation)
+    copy = actions.resend(confirmation)
+    assert actions.send_outlook(copy) is None
+    assert deliver(copy.pk) == Status.SENT
+
+
+@pytest.mark.parametrize(
+    ("reason", "scope", "transactional", "commercial"),
+    [
+        (R.HARD_BOUNCE, S.ALL, True, True),
+        (R.COMPLAINT, S.ALL, False, True),
+        (R.UNSUBSCRIBE, S.COMMERCIAL, False, True),
+        (R.UNSUBSCRIBE, S.ALL, False, True),
+        (R.MANUAL, S.ALL, True, True),  # staff chose "all emails"
+        (R.MANUAL, S.COMMERCIAL, False, True),
+        (R.UNSUBSCRIBE, S.ABANDONED_CART, False, False),  # feedback requests still go
+    ],
+)
+def test_the_one_rule(reason, scope, transactional, commercial):
+    entry = Suppression(address="a@example.com", reason=reason, scope=scope)
+    assert blocks(entry, E.ORDER_CONFIRMATION) is transactional
+    assert blocks(entry, E.SHIPPING_CONFIRMATION) is transactional
+    assert blocks(entry, E.FEEDBACK_REQUEST) is commercial
+    entry.save()
+    assert (suppression_for("a@example.com", E.REFUND) is not None) is transactional
+    assert (suppression_for("A@example.com", E.FEEDBACK_REQUEST) is not None) is commercial
+
+
+def test_a_hard_bounce_after_a_complaint_stops_transactional_mail(order, broker, esp):
+    """Both are stored for "all": the bounce must not be lost behind the complaint."""
+    suppress(order.email, R.COMPLAINT, source="Postmark webhook", note="reported by Gmail")
+    entry, changed = suppress(order.email, R.HARD_BOUNCE, source="SendGrid webhook")
+    assert changed and (entry.reason, entry.source, entry.note) == (
+        R.HARD_BOUNCE,
+        "SendGrid webhook",
+        "reported by Gmail",
+    )
+    assert Suppression.objects.get().reason == R.HARD_BOUNCE
     assert send(order, E.ORDER_CONFIRMATION)[0] == Status.SUPPRESSED
+    assert suppress(order.email, R.COMPLAINT) == (entry, False)  # never downgraded
+    assert Suppression.objects.get().reason == R.HARD_BOUNCE
+
+
+def test_the_resend_message_is_told_the_same_rule(order, broker, esp):
+    row = send(order, E.ORDER_CONFIRMATION)[1]
+    suppress(order.email, R.HARD_BOUNCE, source="Postmark webhook")
+    copy = actions.resend(row)
+    outlook = actions.send_outlook(copy)
+    assert order.email in outlook and "Hard bounce" in outlook
+    assert deliver(copy.pk) == Status.SUPPRESSED
 
 
 def test_unsubscribed_customer_still_gets_transactional_mail(order, broker, esp):
@@ -117,6 +183,19 @@ def test_preferences_replace_only_the_customers_own_unsubscribes():
     }
     assert list(Suppression.objects.filter(address=address).values_list("reason", flat=True)) == [R.MANUAL]
     assert unsubscribed_events("nobody@example.com") == set()
+
+
+def test_the_preference_page_tells_a_complainer_the_truth(client, order, broker, esp):
+    """Orders' emails still go after a complaint; the page must not say "no email at all"."""
+    row = sent_row(order, E.FEEDBACK_REQUEST)
+    url = urlsplit(preferences_url(row.pk)).path
+    suppress(order.email, R.COMPLAINT, source="Postmark webhook")
+    body = client.get(url).content.decode()
+    assert "We send only the emails about your orders to" in body
+    assert "We do not send any email" not in body and 'type="checkbox"' not in body
+    suppress(order.email, R.HARD_BOUNCE, source="Postmark webhook")
+    body = client.get(url).content.decode()
+    assert "We do not send any email" in body
 
 
 # -- admin ----------------------------------------------------------------------------------------

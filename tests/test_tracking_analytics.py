@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_order_mail.events import MailEvent as E
 from django_order_mail.outbox.models import OutboxEmail
 from django_order_mail.tracking import analytics
+from django_order_mail.tracking.models import TrackingEvent
 from tests.tracking_utils import bulk_sent
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,7 @@ def outcomes(rows, *, delivered=0, opened=0, clicked=0, bounced=0, complained=0)
 
 @pytest.fixture
 def history(order):
+    TrackingEvent.objects.create(esp="Postmark", event_id="first", event_type="delivered")  # webhooks work
     confirmations = bulk_sent(order, 200, sent_at=THIS_WEEK, prefix="c")
     outcomes(confirmations, delivered=196, opened=120, clicked=34, bounced=4)  # 2 % bounces: fine
     feedback = bulk_sent(order, 100, event=E.FEEDBACK_REQUEST, sent_at=LAST_WEEK, prefix="f")
@@ -132,3 +134,36 @@ def test_analytics_page_needs_the_view_permission(client, history):
 def test_empty_period(staff_client):
     page = staff_client.get(URL).content.decode()
     assert "No email was sent in this period." in page
+
+
+# -- before any webhook arrived ---------------------------------------------------------------
+
+
+def test_no_webhook_yet_shows_no_data_instead_of_zero_rates(staff_client, order):
+    bulk_sent(order, 12, sent_at=THIS_WEEK, prefix="c")
+    page = staff_client.get(URL).content.decode()
+    assert 'id="order-mail-no-webhooks"' in page
+    assert "No data yet — connect your ESP's webhooks." in page
+    assert analytics.SETUP_DOCS_URL in page  # the setup instructions
+    section = page.split('id="event-order_confirmation"')[1]
+    assert "no data yet" in section and "0.0 %" not in section
+    assert '<td class="num">12</td>' in section  # what we sent is still counted
+    assert '<figure class="om-chart">' not in page  # no charts of fake 0 % lines
+
+
+def test_an_email_type_without_delivery_events_shows_no_data_next_to_one_with(staff_client, order):
+    TrackingEvent.objects.create(esp="Postmark", event_id="1", event_type="delivered")
+    rows = bulk_sent(order, 10, sent_at=THIS_WEEK, prefix="c")
+    outcomes(rows, delivered=10, opened=5)
+    bulk_sent(order, 4, event=E.FEEDBACK_REQUEST, sent_at=THIS_WEEK, prefix="f")
+    page = staff_client.get(URL).content.decode()
+    assert 'id="order-mail-no-webhooks"' not in page
+    sections = page.split('id="event-order_confirmation"')[1]
+    confirmation, feedback = sections.split('id="event-feedback_request"')
+    assert "50.0 %" in confirmation and "no data yet" not in confirmation  # rates stay as they are
+    assert "0.0 %" in confirmation  # a real 0 % (nothing bounced) is still shown
+    assert "no data yet" in feedback and "%" not in feedback.split("</table>")[0]
+    assert page.count('<figure class="om-chart">') == 2  # only the type with data has charts
+    stats = analytics.weekly_stats(weeks=4, now=NOW)
+    assert analytics.has_data(stats[E.ORDER_CONFIRMATION])
+    assert not analytics.has_data(stats[E.FEEDBACK_REQUEST])

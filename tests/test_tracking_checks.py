@@ -1,6 +1,7 @@
 """Deliverability system checks W601-W603 (tracking/checks.py via checks.py)."""
 
 import pytest
+from django.core.checks import ERROR, WARNING
 
 from django_order_mail.checks import check_deliverability
 from django_order_mail.tracking.checks import aligned, org_domain
@@ -21,11 +22,36 @@ def test_clean_settings_give_no_warning(clean):
     assert ids() == []
 
 
-def test_missing_webhook_secret(clean):
+def test_missing_webhook_secret_is_an_error_with_debug_off(clean):
+    """DEBUG = False: the receiver refuses every unauthenticated webhook."""
     clean.ANYMAIL = {}
-    assert ids() == ["django_order_mail.W601"]
+    clean.DEBUG = False
+    [error] = check_deliverability()
+    assert (error.id, error.level) == ("django_order_mail.E601", ERROR)
+    assert "refused" in error.msg
     clean.ANYMAIL_WEBHOOK_SECRET = "user:pass"  # the flat Anymail setting counts too
     assert ids() == []
+
+
+def test_missing_webhook_secret_is_a_warning_with_debug_on(clean):
+    clean.ANYMAIL = {}
+    clean.DEBUG = True
+    [warning] = check_deliverability()
+    assert (warning.id, warning.level) == ("django_order_mail.W601", WARNING)
+
+
+@pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailInsecureWebhookWarning")
+def test_the_signing_key_of_the_esp_in_use_counts_as_credentials(clean):
+    clean.ANYMAIL = {}
+    clean.DEBUG = False
+    clean.EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
+    assert ids() == ["django_order_mail.E601"]  # Mailgun without a key: its webhook fails
+    clean.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": "key-from-mailgun"}
+    assert ids() == []
+    # Postmark signs nothing: only the basic-auth secret counts.
+    clean.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    clean.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "token"}
+    assert ids() == ["django_order_mail.E601"]
 
 
 @pytest.mark.parametrize(

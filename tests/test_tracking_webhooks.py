@@ -189,7 +189,10 @@ def test_sendgrid_blocked_bounce_does_not_suppress_but_a_real_bounce_does(client
     assert Suppression.objects.get().reason == "hard_bounce"
 
 
-def test_complaint_suppresses_everything_and_unsubscribe_only_commercial(client, order, broker, esp):
+def test_complaint_and_unsubscribe_are_separate_entries(client, order, broker, esp):
+    """Both stop commercial mail only; the complaint keeps a row of its own
+    (scope "all", read as commercial by suppression.blocks) so that neither
+    the preference page nor an ESP resubscribe lifts it."""
     first = sent_row(order)
     post_json(client, POSTMARK_URL, postmark_unsubscribe(first))
     assert list(Suppression.objects.values_list("reason", "scope")) == [("unsubscribe", "commercial")]
@@ -198,6 +201,8 @@ def test_complaint_suppresses_everything_and_unsubscribe_only_commercial(client,
         ("unsubscribe", "commercial"),
         ("complaint", "all"),
     }
+    note = EmailLog.objects.filter(email=first, status="suppressed").last()
+    assert note.message == "address added to the suppression list (complaint, commercial)"
 
 
 def test_resubscribe_at_the_esp_lifts_the_unsubscribe_only(client, row):

@@ -323,6 +323,13 @@ class OrderMailAdminMixin:
             )
             return redirect(change_url)
         copy = actions.resend(row, by=request.user.get_username())
+        why = actions.send_outlook(copy)  # the sender's own checks: never "being sent" when it will not be
+        if why:
+            text = gettext(
+                "The order confirmation was queued again (email #%(pk)d) but will not be sent: %(reason)s."
+            )
+            self.message_user(request, text % {"pk": copy.pk, "reason": why}, messages.WARNING)
+            return redirect(change_url)
         self.message_user(
             request,
             gettext("The order confirmation is being sent again (email #%(pk)d).") % {"pk": copy.pk},

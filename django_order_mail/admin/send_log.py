@@ -319,10 +319,27 @@ class OutboxEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resend selected emails"), permissions=["resend"])
     def resend_emails(self, request, queryset):
-        n = self._act(request, queryset, actions.resend)
+        user = request.user.get_username()
+        copies = [actions.resend(row, by=user) for row in queryset]
+        n = len(copies)
         self.message_user(
             request, ngettext("%(n)d email queued again.", "%(n)d emails queued again.", n) % {"n": n}
         )
+        for copy in copies:  # say which of them will not reach the customer, and why
+            self.warn_if_stopped(request, copy)
+
+    def warn_if_stopped(self, request, copy: OutboxEmail) -> bool:
+        """A warning if the sender will stop ``copy`` (suppressed, no valid
+        recipient); True if it did warn."""
+        why = actions.send_outlook(copy)
+        if why:
+            self.message_user(
+                request,
+                gettext("Queued again as email #%(pk)d, but it will not be sent: %(reason)s.")
+                % {"pk": copy.pk, "reason": why},
+                messages.WARNING,
+            )
+        return bool(why)
 
     @admin.action(description=_("Retry selected failed emails"), permissions=["resend"])
     def retry_emails(self, request, queryset):
@@ -358,9 +375,10 @@ class OutboxEmailAdmin(admin.ModelAdmin):
         detail = "admin:django_order_mail_outboxemail_change"
         if what == "resend":
             copy = actions.resend(row, by=user)
-            self.message_user(
-                request, gettext("Queued again as email #%(pk)d.") % {"pk": copy.pk}, messages.SUCCESS
-            )
+            if not self.warn_if_stopped(request, copy):
+                self.message_user(
+                    request, gettext("Queued again as email #%(pk)d.") % {"pk": copy.pk}, messages.SUCCESS
+                )
             return redirect(detail, copy.pk)
         if what == "retry":
             done = actions.retry(row, by=user)

@@ -35,7 +35,7 @@ from ..rendering.message import build_message
 from ..rendering.render import render_outbox_email
 from ..tracking.ab import choose_variant
 from ..tracking.suppression import prime_suppressions, suppression_for
-from .errors import classify
+from .errors import classify, recipient_problem
 from .record import record_outcome
 
 logger = logging.getLogger("django_order_mail.delivery")
@@ -256,6 +256,15 @@ def deliver_claimed(row: OutboxEmail) -> str:
         reason = f"render error: {type(exc).__name__}: {exc}"
         logger.exception("Email %s could not be rendered", row.pk)
         _finish(row, Status.FAILED, reason, last_error=reason[:2000])
+        return Status.FAILED
+
+    # One email, one address: a list ("victim@..., attacker@...") or a header
+    # injection never reaches the ESP, whichever path (single, batch, resend,
+    # retry) brought the row here. Failed for good; the reason is in the log.
+    problem = recipient_problem(message.to)
+    if problem:
+        reason = f"not sent: {problem}"
+        _finish(row, Status.FAILED, reason, last_error=reason, subject=rendered.subject[:998])
         return Status.FAILED
 
     # Suppression is checked against the address actually used, right

@@ -19,11 +19,12 @@ from ..conf import get_setting
 from ..events import MailEvent
 from . import ab, analytics
 from .models import EmailAnalytics, SubjectTest, SubjectVariant, Suppression, TrackingEvent
+from .suppression import effective_scope
 
 
 @admin.register(Suppression)
 class SuppressionAdmin(admin.ModelAdmin):
-    list_display = ("address", "scope", "reason", "source", "created_at")
+    list_display = ("address", "applies_to", "reason", "source", "created_at")
     list_filter = ("reason", "scope", "created_at")
     search_fields = ("address",)
     fields = ("address", "scope", "reason", "note", "source", "email", "created_at")
@@ -32,6 +33,13 @@ class SuppressionAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"reason": Suppression.Reason.MANUAL, "scope": Suppression.Scope.ALL}
+
+    @admin.display(description=_("applies to"), ordering="scope")
+    def applies_to(self, obj):
+        """What the entry really stops: a complaint stored for all emails
+        stops commercial ones only (:func:`.suppression.blocks`)."""
+        scope = effective_scope(obj)
+        return dict(Suppression.Scope.choices).get(scope, scope)
 
     def save_model(self, request, obj, form, change):
         if not change and not obj.source:
@@ -206,16 +214,19 @@ class EmailAnalyticsAdmin(admin.ModelAdmin):
             label = MailEvent(name).label if name in MailEvent.values else name
             total = analytics.WeekStats(name, stats[0].week)
             for s in stats:
-                for key in ("sent", "delivered", "opened", "clicked", "bounced", "complained"):
+                for key in analytics.COUNTS:
                     setattr(total, key, getattr(total, key) + getattr(s, key))
                 warnings.extend({"event": label, "week": s.label, "text": w} for w in s.warnings)
+            has_data = analytics.has_data(stats)
             sections.append(
                 {
                     "event": name,
                     "label": label,
+                    "has_data": has_data,
                     "weeks": [analytics.display(s) for s in stats if s.sent],
                     "total": analytics.display(total),
-                    "charts": analytics.charts_for(name, stats),
+                    # Without webhook data every rate would be a fake 0 %.
+                    "charts": analytics.charts_for(name, stats) if has_data else [],
                 }
             )
         context = {
@@ -224,6 +235,8 @@ class EmailAnalyticsAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "sections": sections,
             "warnings": warnings,
+            "webhooks_seen": analytics.webhooks_seen(),
+            "setup_docs_url": analytics.SETUP_DOCS_URL,
             "weeks": weeks,
             "week_choices": [4, 12, 26, 52],
             "event": event,

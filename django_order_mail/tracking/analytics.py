@@ -13,6 +13,12 @@ in one query:
 * **bounce rate**: emails that bounced or the ESP rejected, divided by sent;
 * **complaint rate**: emails marked as spam, divided by sent − bounced.
 
+Every rate needs the ESP's webhooks. An email type none of whose emails in
+the period has any webhook outcome (no delivery status, open or click) shows
+"no data yet" instead of rates (:func:`has_data`), and while no
+webhook event has arrived at all (:func:`webhooks_seen`) the page says how to
+connect them (``SETUP_DOCS_URL``) instead of showing 0.0 %.
+
 Gmail and Yahoo want the spam rate below 0.1 % (never 0.3 %) and bounces
 low; the page warns above ``COMPLAINT_RATE_WARNING`` and
 ``BOUNCE_RATE_WARNING``. Charts are plain SVG built here, so the admin page
@@ -37,6 +43,12 @@ from .status import DeliveryStatus
 
 BOUNCED = (DeliveryStatus.BOUNCED, DeliveryStatus.REJECTED)
 
+#: Where the page sends staff to connect the ESP's webhooks.
+SETUP_DOCS_URL = "https://django-order-mail.readthedocs.io/en/latest/tracking.html#receiving-esp-webhooks"
+
+#: An email with any outcome a webhook reported.
+TRACKED = ~Q(delivery_status="") | Q(delivered_at__isnull=False) | Q(opened_at__isnull=False)
+
 
 @dataclass
 class WeekStats:
@@ -48,6 +60,7 @@ class WeekStats:
     clicked: int = 0
     bounced: int = 0
     complained: int = 0
+    tracked: int = 0  # emails with any webhook outcome
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -79,6 +92,22 @@ class WeekStats:
         return self._rate(self.complained, self.reached)
 
 
+COUNTS = ("sent", "delivered", "opened", "clicked", "bounced", "complained", "tracked")
+
+
+def has_data(stats: list[WeekStats]) -> bool:
+    """True if a webhook reported anything about these emails: only then
+    are their rates rates (and not 0.0 % for lack of data)."""
+    return any(s.tracked for s in stats)
+
+
+def webhooks_seen() -> bool:
+    """True once any webhook event has arrived from the ESP."""
+    from .models import TrackingEvent
+
+    return TrackingEvent.objects.exists()
+
+
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -106,6 +135,7 @@ def weekly_stats(*, weeks: int | None = None, event: str | None = None, now=None
             clicked=Count("id", filter=Q(clicked_at__isnull=False)),
             bounced=Count("id", filter=Q(delivery_status__in=BOUNCED)),
             complained=Count("id", filter=Q(delivery_status=DeliveryStatus.COMPLAINED)),
+            tracked=Count("id", filter=TRACKED),
         )
         .order_by()
     )
@@ -114,7 +144,7 @@ def weekly_stats(*, weeks: int | None = None, event: str | None = None, now=None
         week = g["week"]
         week = week_start(week.date() if isinstance(week, datetime) else week)
         stats = found.setdefault(g["event"], {}).setdefault(week, WeekStats(g["event"], week))
-        for key in ("sent", "delivered", "opened", "clicked", "bounced", "complained"):
+        for key in COUNTS:
             setattr(stats, key, getattr(stats, key) + g[key])
     all_weeks = [first + timedelta(weeks=i) for i in range(weeks)]
     order = {e: i for i, e in enumerate(MailEvent.values)}

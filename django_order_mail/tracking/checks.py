@@ -1,8 +1,12 @@
 """Deliverability warnings at start-up (registered in ``checks.py``).
 
-* ``W601``: the project routes Anymail's webhook URLs but Anymail's
-  ``WEBHOOK_SECRET`` is missing, so the tracking webhooks accept anything
-  anyone posts (fake bounces would suppress real customers).
+* ``E601`` / ``W601``: the project routes Anymail's webhook URLs but no
+  webhook credentials are configured (``ANYMAIL["WEBHOOK_SECRET"]``, or the
+  signing key of the ESP ``EMAIL_BACKEND`` sends through). With ``DEBUG =
+  False`` this is the error ``E601``: the receiver refuses every such
+  webhook (:mod:`.webhooks`), so no bounce or delivery would be recorded.
+  With ``DEBUG = True`` the webhooks accept anything anyone posts and the
+  check warns (``W601``).
 * ``W602``: the From domain is not aligned with the domain the ESP sends as
   (``ORDER_MAIL["SENDING_DOMAIN"]`` or Anymail's ``MAILGUN_SENDER_DOMAIN``):
   DMARC fails and Gmail/Yahoo reject or spam-folder the mail.
@@ -19,10 +23,11 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import global_settings, settings
-from django.core.checks import Warning
+from django.core.checks import Error, Warning
 from django.utils.translation import to_locale
 
 from ..conf import DEFAULTS, user_settings
+from .webhooks import credentials_configured
 
 
 def org_domain(domain: str) -> str:
@@ -66,11 +71,6 @@ def webhooks_mounted() -> bool:
     return True
 
 
-def _webhook_secret_set() -> bool:
-    anymail = getattr(settings, "ANYMAIL", {}) or {}
-    return bool(anymail.get("WEBHOOK_SECRET") or getattr(settings, "ANYMAIL_WEBHOOK_SECRET", None))
-
-
 def enabled_languages() -> list[str]:
     raw = user_settings()
     if raw.get("LANGUAGES"):
@@ -90,20 +90,34 @@ def has_catalogue(language: str) -> bool:
     return any(gettext_module.find("django", path, [locale, locale.split("_")[0]]) for path in paths)
 
 
-def deliverability_warnings() -> list[Warning]:
+def deliverability_warnings() -> list[Warning | Error]:
     from .. import events as events_module
     from ..events import MailEvent
 
     found = []
-    if apps.is_installed("anymail") and not _webhook_secret_set() and webhooks_mounted():
-        found.append(
-            Warning(
-                "ANYMAIL['WEBHOOK_SECRET'] is not set: the tracking webhooks accept unauthenticated posts.",
-                hint="Set it to 'random-user:random-password' and put the same credentials in the "
-                "webhook URL at your ESP (docs/tracking.rst).",
-                id="django_order_mail.W601",
-            )
+    if apps.is_installed("anymail") and webhooks_mounted() and not credentials_configured():
+        hint = (
+            "Set ANYMAIL['WEBHOOK_SECRET'] to 'random-user:random-password' and put the same "
+            "credentials in the webhook URL at your ESP (docs/tracking.rst)."
         )
+        if settings.DEBUG:
+            found.append(
+                Warning(
+                    "No webhook credentials (ANYMAIL['WEBHOOK_SECRET']): the tracking webhooks accept "
+                    "unauthenticated posts while DEBUG is True.",
+                    hint=hint,
+                    id="django_order_mail.W601",
+                )
+            )
+        else:
+            found.append(
+                Error(
+                    "No webhook credentials (ANYMAIL['WEBHOOK_SECRET']): with DEBUG = False every "
+                    "tracking webhook is refused, so no delivery, bounce or complaint is recorded.",
+                    hint=hint,
+                    id="django_order_mail.E601",
+                )
+            )
     sender, esp_domain = from_domain(), sending_domain()
     if sender and esp_domain and not aligned(sender, esp_domain):
         found.append(

@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..events import COMMERCIAL_EVENTS, MailEvent
+from ..events import MailEvent
 from ..outbox.models import OutboxEmail
 from ..rendering.i18n import resolve_language
 from ..rendering.sandbox import UnsafeTemplateError, check_source
@@ -63,10 +63,11 @@ class TrackingEvent(models.Model):
 class Suppression(models.Model):
     """An address that must not get (some) email.
 
-    Hard bounces and spam complaints suppress everything; an unsubscribe
-    suppresses commercial email only (``COMMERCIAL_EVENTS``) or one
-    commercial event; order confirmations and shipping emails still go to
-    an unsubscribed customer. One row per (address, scope).
+    A hard bounce suppresses everything; a spam complaint and an unsubscribe
+    suppress commercial email only (``COMMERCIAL_EVENTS``) or one commercial
+    event: order confirmations and shipping emails still go to the customer.
+    One row per (address, scope); what a row stops is decided by
+    :func:`django_order_mail.tracking.suppression.blocks`.
     """
 
     class Reason(models.TextChoices):
@@ -119,18 +120,18 @@ class Suppression(models.Model):
         self.address = normalize_address(self.address)
 
     def covers(self, event: str) -> bool:
-        if self.scope == self.Scope.ALL:
-            return True
-        if self.scope == self.Scope.COMMERCIAL:
-            return event in COMMERCIAL_EVENTS
-        return self.scope == event
+        from .suppression import blocks
+
+        return blocks(self, event)
 
     def describe(self) -> str:
         """One line for the send log (English, like the rest of the log)."""
+        from .suppression import effective_scope
+
         source = f", {self.source}" if self.source else ""
         return (
             f"address suppressed ({self.reason.replace('_', ' ')}{source}, "
-            f"since {self.created_at:%Y-%m-%d}; applies to: {self.scope})"
+            f"since {self.created_at:%Y-%m-%d}; applies to: {effective_scope(self)})"
         )
 
 

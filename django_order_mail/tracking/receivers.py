@@ -13,7 +13,12 @@ receiver raises, and the ESP sends the webhook again later, so the receiver is
 * **order-independent**: the delivery status only moves forward
   (:mod:`.status`), so "opened" before "delivered" or a late "deferred" after
   "delivered" never moves a row backwards;
-* **fast**: one indexed lookup by ESP message id and a few small writes.
+* **fast**: one indexed lookup by ESP message id and a few small writes;
+* **authenticated**: with ``DEBUG = False`` an event from a webhook without
+  credentials is refused before anything is stored (:mod:`.webhooks`);
+* **narrow**: a bounce, complaint, unsubscribe or resubscribe changes the
+  suppression list only for the recipient of the email it matched, and only
+  when the event names that same address.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from ..outbox.models import EmailLog, OutboxEmail
-from .models import Suppression, TrackingEvent
+from .models import Suppression, TrackingEvent, normalize_address
 from .status import DeliveryStatus, advances
-from .suppression import lift_unsubscribes, suppress
+from .suppression import effective_scope, lift_unsubscribes, suppress
+from .webhooks import refuse_unauthenticated
 
 logger = logging.getLogger("django_order_mail.tracking")
 
@@ -53,6 +59,7 @@ STATUS_OF_EVENT = {
 
 @receiver(tracking, dispatch_uid="django_order_mail.tracking")
 def on_tracking_event(sender, event, esp_name, **kwargs):
+    refuse_unauthenticated(sender, esp_name)
     record_event(event, esp_name)
 
 
@@ -205,17 +212,36 @@ def record_event(event, esp_name: str, *, now=None) -> TrackingEvent | None:
             _apply_to_email(row, event, esp, when, now)
         else:
             logger.info("%s %s event for unknown message %s", esp, event.event_type, event.message_id)
-        address = event.recipient or (row.recipient if row is not None else "")
         reason = _suppression_reason(event)
-        if reason and address:
-            entry, new = suppress(address, reason, source=f"{esp} webhook", email=row)
-            if new and row is not None:
-                EmailLog.objects.create(
-                    email=row,
-                    created_at=now,
-                    status="suppressed",
-                    message=f"address added to the suppression list ({entry.reason}, {entry.scope})",
-                )
-        elif event.event_type == EventType.SUBSCRIBED and address:
-            lift_unsubscribes(address)
+        if reason or event.event_type == EventType.SUBSCRIBED:
+            _change_list(row, event, reason, esp, now)
     return tracked
+
+
+def _change_list(row, event, reason: str | None, esp: str, now) -> None:
+    """Suppress (or, for a resubscribe, lift the unsubscribes of) the
+    recipient of the matched email, if the event names that address."""
+    if row is None:
+        logger.info("%s %s event for no email of ours: suppression list unchanged", esp, event.event_type)
+        return
+    address = normalize_address(row.recipient)
+    if not address or normalize_address(event.recipient) != address:
+        EmailLog.objects.create(
+            email=row,
+            created_at=now,
+            status="ignored",
+            message=f"{esp}: the {event.event_type} event names another recipient than this email's; "
+            "the suppression list is unchanged",
+        )
+        return
+    if reason is None:
+        lift_unsubscribes(address)
+        return
+    entry, new = suppress(address, reason, source=f"{esp} webhook", email=row)
+    if new:
+        EmailLog.objects.create(
+            email=row,
+            created_at=now,
+            status="suppressed",
+            message=f"address added to the suppression list ({entry.reason}, {effective_scope(entry)})",
+        )

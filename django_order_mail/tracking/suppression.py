@@ -1,16 +1,25 @@
 """The suppression policy: who must not get which email.
 
-* A hard bounce or a spam complaint suppresses the address for **all**
-  email: sending to a dead mailbox or to someone who reports us as spam
-  hurts the sender reputation every other customer's email depends on.
-* An unsubscribe suppresses **commercial** email only (``COMMERCIAL_EVENTS``:
-  abandoned-cart reminders, feedback requests) or one commercial event.
-  Order confirmations, shipping and refund emails are transactional and
-  still go to an unsubscribed customer.
-* Staff can add (``manual``) and remove entries in the admin.
+The rule is the one ``events.py`` states: **only a hard bounce stops
+transactional mail** (order confirmations, shipping, refunds); spam
+complaints and unsubscribes stop commercial mail (``COMMERCIAL_EVENTS``:
+abandoned-cart reminders, feedback requests).
 
-The sender asks :func:`suppression_for` right before each send; a suppressed
-email is recorded as ``suppressed`` with the reason, never dropped silently.
+* A hard bounce suppresses the address for **all** email: sending to a dead
+  mailbox hurts the sender reputation every other customer's email depends on.
+* A spam complaint suppresses **commercial** email. It is stored with the
+  scope ``all`` (its own row: the customer's preference page and an ESP
+  resubscribe never lift it), and :func:`effective_scope` reads it as
+  commercial: the customer still gets the emails about their orders.
+* An unsubscribe suppresses commercial email only, or one commercial event.
+* Staff can add (``manual``) and remove entries in the admin; a staff entry
+  does what its scope says (``all`` stops transactional mail too).
+
+:func:`blocks` is the one function that decides whether an entry stops an
+event; the sender (one email or a batch), the cart checks, the resend
+actions' messages and the preference page all go through it
+(:func:`suppression_for`). A suppressed email is recorded as ``suppressed``
+with the reason, never dropped silently.
 """
 
 from __future__ import annotations
@@ -36,24 +45,38 @@ DEFAULT_SCOPE = {
 COMMERCIAL_ORDER = [e for e in MailEvent.values if e in COMMERCIAL_EVENTS]
 
 
-def scopes_for(event: str) -> list[str]:
-    """Every scope whose suppression stops ``event``."""
-    if event in COMMERCIAL_EVENTS:
-        return [Scope.ALL, Scope.COMMERCIAL, event]
-    return [Scope.ALL]
+#: Reasons whose ``all`` entry stops transactional mail too. A complaint or
+#: an unsubscribe stored for ``all`` stops commercial mail only.
+STOPS_TRANSACTIONAL = frozenset({Reason.HARD_BOUNCE, Reason.MANUAL})
+
+
+def effective_scope(entry: Suppression) -> str:
+    """What ``entry`` really stops, as a scope (shown to staff as well)."""
+    if entry.scope == Scope.ALL and entry.reason not in STOPS_TRANSACTIONAL:
+        return Scope.COMMERCIAL
+    return entry.scope
+
+
+def blocks(entry: Suppression, event: str) -> bool:
+    """Does ``entry`` stop ``event``? The one place this is decided."""
+    scope = effective_scope(entry)
+    if scope == Scope.ALL:
+        return True
+    if scope == Scope.COMMERCIAL:
+        return event in COMMERCIAL_EVENTS
+    return scope == event
 
 
 def suppression_for(address: str, event: str) -> Suppression | None:
-    """The entry that stops ``event`` to ``address``, or None. An ``all``
-    entry wins over a narrower one (it is the more serious reason)."""
+    """The entry that stops ``event`` to ``address``, or None. An entry that
+    stops everything wins over a narrower one (the more serious reason)."""
     address = normalize_address(address)
     if not address:
         return None
-    scopes = scopes_for(event)
-    found = [entry for entry in _entries(address) if entry.scope in scopes]
+    found = [entry for entry in _entries(address) if blocks(entry, event)]
     if not found:
         return None
-    found.sort(key=lambda s: (s.scope != Scope.ALL, s.created_at))
+    found.sort(key=lambda s: (effective_scope(s) != Scope.ALL, s.scope != Scope.ALL, s.created_at))
     return found[0]
 
 
@@ -84,18 +107,27 @@ def suppress(
     email=None,
     note: str = "",
 ) -> tuple[Suppression | None, bool]:
-    """Add ``address`` to the list; ``(entry, created)``. Idempotent: an
+    """Add ``address`` to the list; ``(entry, changed)``. Idempotent: an
     existing entry for the same scope is kept as it is (the first reason
-    stays on record)."""
+    stays on record) - unless the new reason stops more: a hard bounce after
+    a complaint (both stored for ``all``) takes the entry over, or the dead
+    mailbox would still get transactional mail."""
     address = normalize_address(address)
     if not address:
         return None, False
     scope = scope or DEFAULT_SCOPE[reason]
-    return Suppression.objects.get_or_create(
-        address=address,
-        scope=scope,
-        defaults={"reason": reason, "source": source[:100], "email": email, "note": note},
-    )
+    fields = {"reason": reason, "source": source[:100], "email": email, "note": note}
+    entry, created = Suppression.objects.get_or_create(address=address, scope=scope, defaults=fields)
+    if created or entry.reason == reason:
+        return entry, created
+    stronger = Suppression(address=address, scope=scope, **fields)
+    if effective_scope(stronger) == Scope.ALL and effective_scope(entry) != Scope.ALL:
+        changed = {name: value for name, value in fields.items() if value or name != "note"}
+        for name, value in changed.items():
+            setattr(entry, name, value)
+        entry.save(update_fields=[*changed, "updated_at"])
+        return entry, True
+    return entry, False
 
 
 def unsubscribed_events(address: str) -> set[str]:
@@ -108,8 +140,11 @@ def unsubscribed_events(address: str) -> set[str]:
 
 
 def blocked_for_all(address: str) -> Suppression | None:
-    """The ``all`` entry of ``address`` (bounce, complaint, staff), if any."""
-    return Suppression.objects.filter(address=normalize_address(address), scope=Scope.ALL).first()
+    """The entry the customer cannot lift that stops all commercial email to
+    ``address`` (a bounce, a complaint, staff's), if any; one that stops
+    transactional email too comes first."""
+    entries = Suppression.objects.filter(address=normalize_address(address), scope=Scope.ALL)
+    return min(entries, key=lambda e: (effective_scope(e) != Scope.ALL, e.created_at), default=None)
 
 
 def set_preferences(address: str, wanted: set[str], *, source: str, email=None) -> set[str]:

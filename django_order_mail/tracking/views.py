@@ -12,12 +12,15 @@ the address is looked up on the server, so the link reveals nothing.
 * ``preferences/<token>/`` lets the customer choose per commercial email and
   undo an unsubscribe. Transactional email (order confirmations, shipping)
   is not optional and is not listed.
+
+A link from a staff preview or test email (a preview token, or a token of
+an ``is_test`` row) unsubscribes nobody: both views answer it with the
+"test email, nothing was recorded" page.
 """
 
 from __future__ import annotations
 
 from django.core import signing
-from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -26,10 +29,18 @@ from django.views.decorators.http import require_http_methods
 from ..events import MailEvent
 from ..outbox.models import OutboxEmail
 from ..rendering.branding import get_branding
-from ..views import link_problem
-from .links import preferences_url, read_unsubscribe_token, unsubscribe_url
+from ..rendering.links import read_expired_email_token
+from ..views import link_problem, preview_link, render_in
+from .links import PURPOSE, preferences_url, read_unsubscribe_link, unsubscribe_url
 from .models import Suppression
-from .suppression import COMMERCIAL_ORDER, blocked_for_all, set_preferences, suppress, unsubscribed_events
+from .suppression import (
+    COMMERCIAL_ORDER,
+    blocked_for_all,
+    effective_scope,
+    set_preferences,
+    suppress,
+    unsubscribed_events,
+)
 
 try:
     from django.contrib.auth.decorators import login_not_required
@@ -52,23 +63,37 @@ def mask(address: str) -> str:
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
+def _expired_language(token) -> str:
+    """The language of the email an expired (correctly signed) link is from."""
+    link = read_expired_email_token(PURPOSE, token)
+    if link is None or link.is_preview:
+        return link.preview_language if link is not None else ""
+    return OutboxEmail.objects.filter(pk=link.email_id).values_list("language", flat=True).first() or ""
+
+
 def _resolve(request, token):
-    """``(row, address, None)`` or ``(None, None, error response)``."""
+    """``(row, address, None)`` or ``(None, None, error response)``. Every
+    page is in the language of the email the link is from; a link that names
+    no email gets the site's language (``""``), never the browser's."""
     try:
-        email_id = read_unsubscribe_token(token)
+        link = read_unsubscribe_link(token)
     except signing.SignatureExpired:
-        return None, None, link_problem(request, expired=True)
+        return None, None, link_problem(request, expired=True, language=_expired_language(token))
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None, None, link_problem(request, expired=False)
-    row = OutboxEmail.objects.select_related("content_type").filter(pk=email_id).first()
+        return None, None, link_problem(request, expired=False, language="")
+    if link.is_preview:
+        return None, None, preview_link(request, link.preview_language)
+    row = OutboxEmail.objects.select_related("content_type").filter(pk=link.email_id).first()
     if row is None:
-        return None, None, link_problem(request, expired=False, status=404)
+        return None, None, link_problem(request, expired=False, status=404, language="")
+    if row.is_test:  # e.g. the List-Unsubscribe header of a staff test email
+        return None, None, preview_link(request, row.language)
     address = row.recipient
     if not address:
         order = row.order
         address = (order.get_mail_recipient() if order is not None else "") or ""
     if not address:
-        return None, None, link_problem(request, expired=False, status=404)
+        return None, None, link_problem(request, expired=False, status=404, language=row.language)
     return row, address, None
 
 
@@ -82,7 +107,7 @@ def _page(request, template, row, address, token, **extra):
         "token": token,
         **extra,
     }
-    response = render(request, template, context)
+    response = render_in(request, row.language or "", template, context)
     response["X-Robots-Tag"] = "noindex"
     return response
 
@@ -131,6 +156,7 @@ def preferences(request, token):
             row.log("preferences", f"customer email preferences: not wanted {sorted(after) or 'none'}")
         saved = True
     unwanted = unsubscribed_events(address)
+    blocked = blocked_for_all(address)  # a bounce, complaint or staff entry the customer cannot lift
     choices = [
         {"value": e, "label": EVENT_DESCRIPTIONS.get(e, e), "checked": e not in unwanted}
         for e in COMMERCIAL_ORDER
@@ -143,5 +169,6 @@ def preferences(request, token):
         token,
         choices=choices,
         saved=saved,
-        blocked=blocked_for_all(address) is not None,
+        blocked=blocked is not None,
+        orders_only=blocked is not None and effective_scope(blocked) != Suppression.Scope.ALL,
     )
