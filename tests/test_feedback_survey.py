@@ -272,7 +272,13 @@ def test_expired_token_records_nothing(client, row, monkeypatch):
 # -- rate limits -------------------------------------------------------------------------------------------
 
 
-def test_rate_limit_per_link_refuses_and_records_nothing(client, row, mail_settings):
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """One instant inside one rate-limit window, however slow the machine."""
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)
+
+
+def test_rate_limit_per_link_refuses_and_records_nothing(client, row, mail_settings, frozen_clock):
     mail_settings(FEEDBACK_RATE_LIMIT={"token": 3, "ip": 100, "window": 3600})
     for _ in range(3):
         assert client.get(path_of(feedback_url(row.pk, 5))).status_code == 200
@@ -284,7 +290,21 @@ def test_rate_limit_per_link_refuses_and_records_nothing(client, row, mail_setti
     assert SurveyResponse.objects.get().comment == ""
 
 
-def test_rate_limit_per_ip_spans_links(client, no_broker, mail_settings):
+def test_rate_limit_per_link_counts_the_email_not_the_token_string(client, row, mail_settings, monkeypatch):
+    """Each render signs a new token (the signature carries the second it
+    was made): links of one email signed at different times share a counter."""
+    mail_settings(FEEDBACK_RATE_LIMIT={"token": 3, "ip": 100, "window": 3600})
+    start = 1_800_000_000.0  # the start of a rate-limit window
+    urls = []
+    for second in range(4):
+        monkeypatch.setattr(time, "time", lambda second=second: start + second)
+        urls.append(path_of(feedback_url(row.pk, 5)))
+    assert len(set(urls)) == 4  # four different token strings
+    monkeypatch.setattr(time, "time", lambda: start + 10)
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200, 429]
+
+
+def test_rate_limit_per_ip_spans_links(client, no_broker, mail_settings, frozen_clock):
     mail_settings(FEEDBACK_RATE_LIMIT={"token": 100, "ip": 2, "window": 3600})
     rows = [feedback_row(OrderFactory()) for _ in range(3)]
     assert client.get(path_of(feedback_url(rows[0].pk, 4))).status_code == 200

@@ -65,7 +65,9 @@ def _load(request, token):
         link, expired = read_expired_feedback_token(token), True
     except signing.BadSignature:
         link = None
-    if not ratelimit.allow(token, ratelimit.client_ip(request)):
+    # Per link: the email the signed payload names (a tampered token counts
+    # against the client's IP only).
+    if not ratelimit.allow(link.rate_key if link else None, ratelimit.client_ip(request)):
         page = render_in(
             request,
             link_language(link),

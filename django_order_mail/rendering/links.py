@@ -65,6 +65,13 @@ class EmailLink:
     def is_preview(self) -> bool:
         return self.preview_language is not None
 
+    @property
+    def rate_key(self) -> str:
+        """What a per-link rate limit counts: the email the signed payload
+        names, not the token string (a token is signed anew every second,
+        so every email's links would otherwise get fresh counters)."""
+        return f"preview:{self.preview_language}" if self.is_preview else f"email:{self.email_id}"
+
 
 def email_token(purpose: str, email_id: int, **extra) -> str:
     """The token of a link of outbox row ``email_id`` (``extra``: more signed
