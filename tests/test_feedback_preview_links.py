@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from django_order_mail.carts.links import SESSION_KEY, restore_url
 from django_order_mail.events import MailEvent as E
@@ -29,6 +29,7 @@ from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import EmailLog, OutboxEmail
 from django_order_mail.rendering.db_loader import default_fields
 from django_order_mail.rendering.links import feedback_url, preview_links
+from django_order_mail.rendering.sample import sample_context
 from django_order_mail.tracking.links import preferences_url, unsubscribe_url
 from django_order_mail.tracking.models import Suppression
 from tests.cart_helpers import hours, make_cart, reminders, scan_at
@@ -179,3 +180,15 @@ def test_a_preview_token_names_no_row_and_cannot_be_turned_into_one():
     token = urlsplit(url).path.rstrip("/").rsplit("/", 1)[1]
     assert signing.loads(token, salt="django_order_mail.links.feedback") == {"t": "fr"}
     assert urlsplit(feedback_url(123, 1, "csat")).path != urlsplit(url).path  # outside: a customer's link
+
+
+def test_the_sample_orders_links_are_preview_links(client):
+    """The editor's preview of the sample order (no real order chosen): its
+    rating links open the test-email page, not "this link is not valid"."""
+    with translation.override("nb"):
+        context = sample_context(E.FEEDBACK_REQUEST)
+    urls = [r["url"] for r in context["feedback_ratings"]]
+    assert urls
+    page = client.get(path_of(urls[0]))
+    assert page.status_code == 200
+    assert TEST_PAGE_NB in page.content.decode()

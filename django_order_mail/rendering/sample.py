@@ -15,12 +15,13 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from ..events import SHIPMENT_EVENTS, MailEvent
 from ..lifecycle.shipments import Shipment
 from .context import build_context
+from .links import preview_links
 
 E = MailEvent
 
@@ -234,9 +235,10 @@ def sample_context(event: str, *, channel: str = "web") -> dict:
     :class:`SampleCart`, the abandoned-cart reminder)."""
     order = SampleCart(channel=channel) if event == E.ABANDONED_CART else SampleOrder(channel=channel)
     shipment = sample_shipment() if event in SHIPMENT_EVENTS else None
-    # email_id 0: the links an email gets (feedback, unsubscribe) are built
-    # as for a real row; they lead nowhere, which is fine for a preview.
-    context = build_context(order, event, shipment=shipment, extra=sample_extra(event), email_id=0)
+    # The links an email gets (feedback, unsubscribe, cart restore) are
+    # preview links: they open the "test email, nothing was recorded" page.
+    with preview_links(translation.get_language() or ""):
+        context = build_context(order, event, shipment=shipment, extra=sample_extra(event), email_id=0)
     for rating in context.get("feedback_ratings") or []:
         rating.setdefault("label", "")  # only NPS scales label their ends
     if shipment is not None and not context.get("shipments"):
