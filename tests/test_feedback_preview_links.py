@@ -192,3 +192,13 @@ def test_the_sample_orders_links_are_preview_links(client):
     page = client.get(path_of(urls[0]))
     assert page.status_code == 200
     assert TEST_PAGE_NB in page.content.decode()
+
+
+def test_the_sample_preview_links_keep_the_editors_email_language(admin_client):
+    """Staff working in English preview a Norwegian template of the sample
+    order: the links' test page is Norwegian, the email's language."""
+    answer = admin_client.post(reverse(PREVIEW), editor_data(E.FEEDBACK_REQUEST, "nb")).json()
+    assert answer["ok"], answer
+    rating = next(u for u in links(answer["html"], "feedback") if "score=" in u)
+    token = urlsplit(rating).path.rstrip("/").rsplit("/", 1)[1]
+    assert signing.loads(token, salt="django_order_mail.links.feedback") == {"t": "nb"}

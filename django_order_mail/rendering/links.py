@@ -41,6 +41,12 @@ def read_token(purpose: str, token: str, max_age_days: int | None = None) -> dic
     return signing.loads(token, salt=_SALT.format(purpose=purpose), max_age=days * 86400)
 
 
+def preview_language() -> str | None:
+    """The language of the preview links being built, None outside
+    :func:`preview_links`."""
+    return _preview_language.get()
+
+
 @contextmanager
 def preview_links(language: str) -> Iterator[None]:
     """Every email link built inside is a preview link in ``language``:

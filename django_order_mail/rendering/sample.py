@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 from ..events import SHIPMENT_EVENTS, MailEvent
 from ..lifecycle.shipments import Shipment
 from .context import build_context
-from .links import preview_links
+from .links import preview_language, preview_links
 
 E = MailEvent
 
@@ -237,7 +237,7 @@ def sample_context(event: str, *, channel: str = "web") -> dict:
     shipment = sample_shipment() if event in SHIPMENT_EVENTS else None
     # The links an email gets (feedback, unsubscribe, cart restore) are
     # preview links: they open the "test email, nothing was recorded" page.
-    with preview_links(translation.get_language() or ""):
+    with preview_links(preview_language() or translation.get_language() or ""):
         context = build_context(order, event, shipment=shipment, extra=sample_extra(event), email_id=0)
     for rating in context.get("feedback_ratings") or []:
         rating.setdefault("label", "")  # only NPS scales label their ends
