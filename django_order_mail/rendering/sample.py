@@ -56,7 +56,26 @@ def _cart_extra(event: str) -> dict:
     return {"step": 1, "steps": max(steps, 1)}
 
 
-class SampleOrder:
+class _SampleCustomer:
+    """The customer's hooks, shared by the sample order and the sample cart."""
+
+    customer_name = ""
+    channel = "web"
+
+    def get_mail_recipient(self):
+        return "tina@example.com"
+
+    def get_mail_customer_name(self):
+        return self.customer_name
+
+    def get_mail_language(self):
+        return ""
+
+    def get_mail_channel(self):
+        return self.channel
+
+
+class SampleOrder(_SampleCustomer):
     """An unsaved order with two items, addresses, card and delivery dates."""
 
     pk = None
@@ -71,18 +90,6 @@ class SampleOrder:
 
     def __str__(self):
         return gettext("Sample order %(number)s") % {"number": self.number}
-
-    def get_mail_recipient(self):
-        return "tina@example.com"
-
-    def get_mail_customer_name(self):
-        return self.customer_name
-
-    def get_mail_language(self):
-        return ""
-
-    def get_mail_channel(self):
-        return self.channel
 
     def get_mail_order_number(self):
         return self.number
@@ -151,7 +158,7 @@ class SampleOrder:
         return {}
 
 
-class SampleCart:
+class SampleCart(_SampleCustomer):
     """An unsaved cart with two items: what the abandoned-cart reminder is
     previewed and validated with (:func:`sample_context` picks it)."""
 
@@ -195,18 +202,6 @@ class SampleCart:
 
     def get_checkout_url(self, request=None):
         return "https://shop.example/checkout/"
-
-    def get_mail_recipient(self):
-        return "tina@example.com"
-
-    def get_mail_customer_name(self):
-        return self.customer_name
-
-    def get_mail_language(self):
-        return ""
-
-    def get_mail_channel(self):
-        return self.channel
 
     def get_mail_order_number(self):
         return ""
