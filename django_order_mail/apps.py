@@ -14,7 +14,25 @@ class OrderMailConfig(AppConfig):
         from .lifecycle import signals  # noqa: F401 - connects the receivers
         from .tracking import receivers  # noqa: F401 - connects the Anymail tracking receiver
 
+        self.connect_send_receivers()
+
         if apps.is_installed("django.contrib.admin"):
             from .carts import admin as _carts_admin  # noqa: F401 - recovered carts, recovery rate
             from .feedback import admin as _feedback_admin  # noqa: F401 - responses, follow-up queue
             from .tracking import admin as _tracking_admin  # noqa: F401 - registers its admin pages
+
+    @staticmethod
+    def connect_send_receivers() -> None:
+        """The features' receivers of the core's send signals, in the order
+        they must run (docs/signals.rst): the first veto wins, so the
+        suppression list (the strongest reason) goes first, and a subject
+        variant is only chosen for an email that will be sent."""
+        from .carts import relevance
+        from .signals import emails_claimed, pre_send
+        from .tracking import sending
+
+        emails_claimed.connect(sending.prime_recipients, dispatch_uid="django_order_mail.suppression.prime")
+        pre_send.connect(sending.stop_suppressed, dispatch_uid="django_order_mail.suppression")
+        pre_send.connect(relevance.check_cart_and_cap, dispatch_uid="django_order_mail.carts")
+        pre_send.connect(sending.choose_subject, dispatch_uid="django_order_mail.subject_tests")
+        pre_send.connect(sending.unsubscribe_headers, dispatch_uid="django_order_mail.unsubscribe")

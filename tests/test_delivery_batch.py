@@ -10,6 +10,7 @@ from django_order_mail.delivery.sender import deliver, deliver_batch
 from django_order_mail.events import MailEvent as E
 from django_order_mail.memo import batch_scope, memoized
 from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
+from django_order_mail.signals import pre_send
 from django_order_mail.tracking.models import Suppression
 from django_order_mail.tracking.suppression import suppress
 from tests.factories import OrderFactory
@@ -92,18 +93,19 @@ def test_one_failing_email_does_not_stop_the_others(broker, esp, monkeypatch):
     assert "bad data in this order" in failed.last_error
 
 
-def test_an_unexpected_error_before_the_send_is_retried_with_backoff(broker, esp, monkeypatch, mail_settings):
-    """A shop hook that raises (here: the cart/commercial check) is not the
-    customer's fault and may pass: retried like an ESP outage, then failed."""
+def test_an_unexpected_error_before_the_send_is_retried_with_backoff(broker, esp, request, mail_settings):
+    """A shop's pre_send receiver that raises (a stock service that timed
+    out) is not the customer's fault and may pass: retried like an ESP
+    outage, then failed."""
     mail_settings(MAX_ATTEMPTS=2)
     rows = confirmed_rows(2)
 
-    def explode(row, order, now=None):
-        if row.pk == rows[0].pk:
+    def explode(sender, email, order, draft, **kwargs):
+        if email.pk == rows[0].pk:
             raise RuntimeError("stock service timed out")
-        return None
 
-    monkeypatch.setattr(sender, "check_before_send", explode)
+    pre_send.connect(explode, dispatch_uid="test.explode")
+    request.addfinalizer(lambda: pre_send.disconnect(dispatch_uid="test.explode"))
     assert deliver_batch([r.pk for r in rows]) == {rows[0].pk: "retry", rows[1].pk: Status.SENT}
     retried = OutboxEmail.objects.get(pk=rows[0].pk)
     assert retried.status == Status.QUEUED

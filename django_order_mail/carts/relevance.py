@@ -1,7 +1,7 @@
 """Checks right before a commercial email goes out (PRODUCT.md §6).
 
-The sender (``delivery.sender.deliver``) asks :func:`check_before_send`
-after claiming a row and before rendering it:
+The sender asks, through its ``pre_send`` signal (:func:`check_cart_and_cap`,
+``docs/signals.rst``), after claiming a row and before rendering it:
 
 * an abandoned-cart reminder is **cancelled** if the customer ordered since
   (this cart, another of their carts, or an order the shop recorded), emptied
@@ -14,8 +14,8 @@ after claiming a row and before rendering it:
 * a reminder that goes out gets its coupon here, if the policy allows
   (:mod:`.incentives`).
 
-Suppressed and unsubscribed addresses are stopped by the sender's own
-suppression check, against the address actually used.
+Suppressed and unsubscribed addresses are stopped by the suppression
+receiver, which runs first, against the address actually used.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from django.utils import timezone
 
 from ..conf import get_setting
 from ..events import COMMERCIAL_EVENTS, MailEvent
+from ..exceptions import SendVetoed
 from ..outbox.models import OutboxEmail, Status
 from ..tracking.models import normalize_address
-from ..tracking.suppression import suppression_for
 from .incentives import attach_coupon
 from .mixins import AbandonedCartMixin
 from .models import CartRecovery
@@ -59,8 +59,21 @@ def recipient_of(row: OutboxEmail, obj) -> str:
     return (current or row.recipient or "").strip()
 
 
-def check_before_send(row: OutboxEmail, obj, now: datetime | None = None) -> Verdict | None:
-    """Why ``row`` must not be sent now (a :class:`Verdict`), or None to send it."""
+def check_cart_and_cap(sender, email, order, draft, **kwargs) -> None:
+    """The ``pre_send`` receiver (``docs/signals.rst``): stop ``email`` with
+    the verdict of :func:`check_before_send`. Connected after the
+    suppression check, so a suppressed address is recorded as suppressed
+    (the stronger reason) and never counts against the cap."""
+    verdict = check_before_send(email, order, dry_run=draft.dry_run, address=draft.recipient)
+    if verdict is not None:
+        raise SendVetoed(verdict.reason, status=verdict.status, fields=verdict.fields)
+
+
+def check_before_send(
+    row: OutboxEmail, obj, now: datetime | None = None, *, dry_run: bool = False, address: str | None = None
+) -> Verdict | None:
+    """Why ``row`` must not be sent now (a :class:`Verdict`), or None to send
+    it. ``dry_run``: check only (no coupon is issued)."""
     if row.is_test:
         return None  # staff test emails: sent as previewed
     now = now or timezone.now()
@@ -78,14 +91,14 @@ def check_before_send(row: OutboxEmail, obj, now: datetime | None = None) -> Ver
             return Verdict(Status.CANCELLED, reason)
     if row.event not in COMMERCIAL_EVENTS:
         return None
-    address = recipient_of(row, obj)
-    if not address or suppression_for(address, row.event) is not None:
-        return None  # the sender records it as suppressed, the stronger reason
+    address = recipient_of(row, obj) if address is None else address
+    if not address:
+        return None
     if row.resend_of_id is None:
         verdict = frequency_cap(row, address, now)
         if verdict is not None:
             return verdict
-    if is_cart:
+    if is_cart and not dry_run:
         attach_coupon(row, obj, address, now)
     return None
 

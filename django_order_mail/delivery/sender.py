@@ -23,9 +23,9 @@ from django.db import DatabaseError, connections, router
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..carts.relevance import check_before_send
 from ..conf import get_setting
 from ..events import FOLLOW_UP_EVENTS
+from ..exceptions import SendVetoed
 from ..lifecycle.shipments import Shipment
 from ..lifecycle.states import order_state
 from ..memo import batch_scope
@@ -33,8 +33,7 @@ from ..outbox.enqueue import publish
 from ..outbox.models import OutboxEmail, Status
 from ..rendering.message import build_message
 from ..rendering.render import render_outbox_email
-from ..tracking.ab import choose_variant
-from ..tracking.suppression import prime_suppressions, suppression_for
+from ..signals import SendDraft, email_failed, email_sent, emails_claimed, pre_send, send_robustly
 from .errors import classify, recipient_problem
 from .record import record_outcome
 
@@ -109,7 +108,16 @@ def _finish(row: OutboxEmail, status: str, message: str = "", **fields) -> bool:
     )
     if not updated:
         logger.warning("Email %s: claim lost before recording %s", row.pk, status)
+    elif status == Status.FAILED:
+        send_robustly(
+            email_failed, _sender_of(row), email=row, order=row.order, reason=message, permanent=True
+        )
     return bool(updated)
+
+
+def _sender_of(row: OutboxEmail):
+    """The ``sender`` of the app's signals: the order's model class."""
+    return row.content_type.model_class() if row.content_type_id else None
 
 
 def _still_relevant(row: OutboxEmail, order) -> str | None:
@@ -223,13 +231,20 @@ def _prefetch(rows: list[OutboxEmail]) -> None:
             if obj is not None:
                 row.order = obj
         Shipment.prime_for_orders(content_type, found)
-    # The address stored at enqueue time; if the order's address changed
-    # since, suppression_for() looks the new one up on its own.
-    prime_suppressions([row.recipient for row in rows])
+    # Features fetch what every email of the batch needs (say, the
+    # recipients' suppression entries) in one query.
+    emails_claimed.send(sender=OutboxEmail, emails=rows)
 
 
 def deliver_claimed(row: OutboxEmail) -> str:
-    """Check, render, send and record a row this worker claimed."""
+    """Check, render, send and record a row this worker claimed.
+
+    The order of the checks: the order still exists and the email still
+    applies; it goes to exactly one valid address; the :data:`pre_send`
+    receivers (suppression, frequency caps, abandoned-cart checks, subject
+    tests: ``docs/signals.rst``) let it go and adjust it; it renders. Each
+    stop is recorded with its reason, never dropped.
+    """
     order = row.order
     if order is None:
         _finish(row, Status.FAILED, "the order no longer exists", last_error="the order no longer exists")
@@ -238,42 +253,39 @@ def deliver_claimed(row: OutboxEmail) -> str:
     if reason:
         _finish(row, Status.CANCELLED, reason, last_error=reason)
         return Status.CANCELLED
-    # Abandoned-cart stop conditions and the commercial frequency cap.
-    verdict = check_before_send(row, order)
-    if verdict is not None:
-        _finish(row, verdict.status, verdict.reason, last_error=verdict.reason, **verdict.fields)
-        return verdict.status
+    try:
+        recipient = row.current_recipient(order)
+    except DatabaseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken get_mail_recipient() hook
+        return _render_failed(row, exc)
+    # One email, one address: a list ("victim@..., attacker@...") or a header
+    # injection never reaches the ESP, whichever path (single, batch, resend,
+    # retry) brought the row here. Failed for good; the reason is in the log.
+    problem = recipient_problem([recipient])
+    if problem:
+        reason = f"not sent: {problem}"
+        _finish(row, Status.FAILED, reason, last_error=reason)
+        return Status.FAILED
+
+    draft = SendDraft(recipient=recipient)
+    try:
+        pre_send.send(sender=type(order), email=row, order=order, draft=draft)
+    except SendVetoed as veto:
+        _finish(row, veto.status, veto.reason, last_error=veto.reason[:2000], **veto.fields)
+        return veto.status
 
     try:
-        variant = choose_variant(row)  # subject A/B test; stored on the row
-        rendered = render_outbox_email(row, order, subject_template=variant.subject if variant else "")
-        message = build_message(row, rendered)
+        rendered = render_outbox_email(
+            row, order, subject_template=draft.subject_template, extra_context=draft.context
+        )
+        message = build_message(row, rendered, recipient=draft.recipient, headers=draft.headers)
     except DatabaseError:
         # The database, not the template: a dropped connection while a hook
         # read the order is retried (_unexpected_error), never a render error.
         raise
-    except Exception as exc:
-        reason = f"render error: {type(exc).__name__}: {exc}"
-        logger.exception("Email %s could not be rendered", row.pk)
-        _finish(row, Status.FAILED, reason, last_error=reason[:2000])
-        return Status.FAILED
-
-    # One email, one address: a list ("victim@..., attacker@...") or a header
-    # injection never reaches the ESP, whichever path (single, batch, resend,
-    # retry) brought the row here. Failed for good; the reason is in the log.
-    problem = recipient_problem(message.to)
-    if problem:
-        reason = f"not sent: {problem}"
-        _finish(row, Status.FAILED, reason, last_error=reason, subject=rendered.subject[:998])
-        return Status.FAILED
-
-    # Suppression is checked against the address actually used, right
-    # before sending; a suppressed email is recorded with why, not dropped.
-    suppression = suppression_for(message.to[0], row.event)
-    if suppression is not None:
-        reason = suppression.describe()
-        _finish(row, Status.SUPPRESSED, reason, last_error=reason, recipient=message.to[0][:254])
-        return Status.SUPPRESSED
+    except Exception as exc:  # noqa: BLE001 - recorded as a render error
+        return _render_failed(row, exc)
 
     row.send_started = True  # from here on the ESP may have the message
     try:
@@ -291,7 +303,7 @@ def deliver_claimed(row: OutboxEmail) -> str:
         reason = f"recipient {', '.join(sorted(refused))} at the ESP"
         _finish(row, Status.FAILED, reason, last_error=reason, subject=rendered.subject[:998])
         return Status.FAILED
-    _finish(
+    if _finish(
         row,
         Status.SENT,
         f"accepted by the ESP{f' as {message_id}' if message_id else ''}",
@@ -302,8 +314,16 @@ def deliver_claimed(row: OutboxEmail) -> str:
         body_text=rendered.text,
         body_html=rendered.html,
         last_error="",
-    )
+    ):
+        send_robustly(email_sent, type(order), email=row, order=order, message=message)
     return Status.SENT
+
+
+def _render_failed(row: OutboxEmail, exc: Exception) -> str:
+    reason = f"render error: {type(exc).__name__}: {exc}"
+    logger.exception("Email %s could not be rendered", row.pk)
+    _finish(row, Status.FAILED, reason, last_error=reason[:2000])
+    return Status.FAILED
 
 
 def _handle_send_error(row: OutboxEmail, rendered, exc: BaseException) -> str:
@@ -333,4 +353,7 @@ def _retry_later(row: OutboxEmail, reason: str, retry_after: float | None = None
         enqueued_at=now,
     ):
         publish([row.pk], countdown=delay)
+        send_robustly(
+            email_failed, _sender_of(row), email=row, order=row.order, reason=reason, permanent=False
+        )
     return "retry"

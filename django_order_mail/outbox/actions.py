@@ -5,9 +5,10 @@ same path as an order transition, so an action taken during a broker outage
 is delivered by the sweep later.
 
 :func:`send_outlook` tells staff, before the worker gets to it, what will
-stop a queued email: the checks the sender makes (one valid recipient, the
-suppression rule of :func:`..tracking.suppression.blocks`), so the admin
-never says "being sent again" about an email that will be suppressed.
+stop a queued email: the checks the sender makes (one valid recipient, and
+its ``pre_send`` receivers such as the suppression list, asked with
+``dry_run``), so the admin never says "being sent again" about an email that
+will be suppressed.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import uuid
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from ..events import INTERNAL_EVENTS
+from ..exceptions import SendVetoed
+from ..signals import SendDraft, pre_send
 from .enqueue import publish_on_commit
 from .models import EmailLog, OutboxEmail, Status
 
@@ -81,38 +82,25 @@ def cancel(row: OutboxEmail, *, by: str = "") -> bool:
     return bool(updated)
 
 
-def recipient_for(row: OutboxEmail) -> str:
-    """The address the worker will send ``row`` to: the order's current one
-    (the rule of ``rendering.message.build_message``), the row's own for a
-    staff test email or a staff alert."""
-    if row.is_test or row.event in INTERNAL_EVENTS:
-        return row.recipient
-    order = row.order
-    try:
-        current = order.get_mail_recipient() if order is not None else ""
-    except Exception:  # noqa: BLE001 - the sender reports a broken hook itself
-        current = ""
-    return current or row.recipient
-
-
 def send_outlook(row: OutboxEmail) -> str | None:
     """Why ``row`` will not reach the customer when the worker sends it, in
     the staff member's language; None if nothing the sender checks stops it."""
     from ..delivery.errors import recipient_problem
-    from ..tracking.suppression import suppression_for
 
-    address = recipient_for(row)
-    if not (address or "").strip():
+    try:
+        address = row.current_recipient()
+    except Exception:  # noqa: BLE001 - the sender reports a broken hook itself
+        address = (row.recipient or "").strip()
+    if not address:
         return gettext("the order has no email address")
     if recipient_problem([address]):
         return gettext("the recipient %(address)s is not exactly one valid email address") % {
             "address": repr(address)
         }
-    entry = suppression_for(address, row.event)
-    if entry is None:
-        return None
-    return gettext("%(address)s is on the suppression list (%(reason)s, since %(date)s)") % {
-        "address": entry.address,
-        "reason": entry.get_reason_display(),
-        "date": date_format(timezone.localtime(entry.created_at), "SHORT_DATE_FORMAT"),
-    }
+    # The sender's own pre_send receivers (suppression, caps...), checking only.
+    draft = SendDraft(recipient=address, dry_run=True)
+    try:
+        pre_send.send(sender=row.content_type.model_class(), email=row, order=row.order, draft=draft)
+    except SendVetoed as veto:
+        return veto.staff_message
+    return None

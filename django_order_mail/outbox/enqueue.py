@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from ..conf import get_setting
 from ..events import skip_reason
+from ..signals import email_queued
 from .insert import insert_returning, supports_returning
 from .models import EmailLog, OutboxEmail, Status
 
@@ -132,6 +133,9 @@ def enqueue(order, pending: list[PendingMail]) -> list[OutboxEmail]:
         if len(created) < len(rows):
             _check_conflicts_only(rows, created)
         publish_on_commit([r.pk for r in created if r.status == Status.QUEUED])
+        if email_queued.has_listeners(type(order)):
+            for row in created:
+                email_queued.send(sender=type(order), email=row, order=order)
     for row in created:
         if row.status == Status.SKIPPED:
             logger.info("Skipped %s for %s: %s", row.event, row.reference, row.last_error)

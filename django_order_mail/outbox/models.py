@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..events import MailEvent
-from ..tracking.status import DeliveryStatus
+from ..events import INTERNAL_EVENTS, MailEvent
+from .delivery_status import DeliveryStatus
 
 
 class Status(models.TextChoices):
@@ -197,6 +197,17 @@ class OutboxEmail(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    def current_recipient(self, order=None) -> str:
+        """The one address the worker sends this row to: the order's current
+        address (a typo fixed since is honoured by a retry or a resend), the
+        row's own for a staff test email or a staff alert. Raises what the
+        order's ``get_mail_recipient()`` raises."""
+        if self.is_test or self.event in INTERNAL_EVENTS:
+            return (self.recipient or "").strip()
+        order = self.order if order is None else order
+        current = order.get_mail_recipient() if order is not None else ""
+        return (current or self.recipient or "").strip()
 
     def log(self, status: str, message: str = "") -> EmailLog:
         """Append a line to this row's status timeline."""

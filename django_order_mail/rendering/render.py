@@ -175,11 +175,14 @@ def render_event(
     return _rendered({"subject": message.subject, "plain": text, "html": html}, lang)
 
 
-def render_outbox_email(row, order, *, subject_template: str = "") -> RenderedEmail:
+def render_outbox_email(
+    row, order, *, subject_template: str = "", extra_context: dict | None = None
+) -> RenderedEmail:
     """Render outbox ``row`` against the current state of ``order``.
 
-    ``subject_template`` (a subject A/B test variant, see ``tracking.ab``)
-    replaces the template's subject when it renders to something.
+    ``subject_template`` (say, a subject A/B test's variant) replaces the
+    template's subject when it renders to something; ``extra_context`` is
+    added to the context (both from the ``pre_send`` receivers).
 
     A staff test email (``is_test``) was rendered when staff asked for it
     (what the preview showed, unsaved edits included) and is sent as stored.
@@ -196,6 +199,7 @@ def render_outbox_email(row, order, *, subject_template: str = "") -> RenderedEm
         )
 
     context = build_context(order, row.event, shipment=row.shipment, extra=row.extra, email_id=row.pk)
+    context.update(extra_context or {})
     rendered = render_event(
         row.event, context, language=row.language, channel=row.channel, on_db_error=note_fallback
     )

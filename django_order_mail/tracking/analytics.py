@@ -38,8 +38,8 @@ from django.utils.translation import gettext as _
 from .. import events as events_module
 from ..conf import get_setting
 from ..events import MailEvent
+from ..outbox.delivery_status import DeliveryStatus
 from ..outbox.models import OutboxEmail, Status
-from .status import DeliveryStatus
 
 BOUNCED = (DeliveryStatus.BOUNCED, DeliveryStatus.REJECTED)
 

@@ -34,9 +34,10 @@ from django.db.models import F
 from django.dispatch import receiver
 from django.utils import timezone
 
+from ..outbox.delivery_status import DeliveryStatus, advances
 from ..outbox.models import EmailLog, OutboxEmail
+from ..signals import delivery_status_changed, send_robustly
 from .models import Suppression, TrackingEvent, normalize_address
-from .status import DeliveryStatus, advances
 from .suppression import effective_scope, lift_unsubscribes, suppress
 from .webhooks import refuse_unauthenticated
 
@@ -173,6 +174,15 @@ def _apply_to_email(row: OutboxEmail, event, esp: str, when, now) -> None:
         fields["click_count"] = F("click_count") + 1
     if fields:
         OutboxEmail.objects.filter(pk=row.pk).update(**fields)
+    if "delivery_status" in fields:
+        send_robustly(
+            delivery_status_changed,
+            OutboxEmail,
+            email=row,
+            status=new_status,
+            previous=row.delivery_status,
+            event=event,
+        )
     # The timeline is in order of arrival; the ESP's own time is in the text.
     message = _describe(event, esp, soft, when, now) + note
     EmailLog.objects.create(email=row, created_at=now, status=str(kind)[:20], message=message)

@@ -1,0 +1,172 @@
+"""The core's signals (docs/signals.rst): each is sent where the docs say,
+with the documented arguments, and a receiver can do what the docs promise
+(veto with a reason, adjust subject, context and headers)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+
+from django_order_mail.delivery.sender import deliver
+from django_order_mail.events import MailEvent as E
+from django_order_mail.exceptions import OrderMailError, SendVetoed
+from django_order_mail.outbox import actions
+from django_order_mail.outbox.enqueue import PendingMail, enqueue
+from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
+from django_order_mail.signals import (
+    delivery_status_changed,
+    email_failed,
+    email_queued,
+    email_sent,
+    pre_send,
+)
+from django_order_mail.tracking.models import SubjectTest, SubjectVariant
+from tests.backends import api_error
+from tests.testapp.models import Order
+from tests.tracking_utils import POSTMARK_URL, WEBHOOK_SECRET, post_json, postmark_delivery, sent_row
+
+pytestmark = pytest.mark.django_db
+
+PACKAGE = Path(__file__).resolve().parent.parent / "django_order_mail"
+FEATURES = {"carts", "feedback", "tracking", "marketplaces"}
+
+
+@pytest.fixture
+def listen(request):
+    """``calls = listen(signal)``: the keyword arguments of every send."""
+
+    def connect(signal, receiver=None):
+        calls = []
+
+        def record(**kwargs):
+            calls.append(kwargs)
+            if receiver is not None:
+                receiver(**kwargs)
+
+        uid = f"test-{id(calls)}"
+        signal.connect(record, dispatch_uid=uid, weak=False)
+        request.addfinalizer(lambda: signal.disconnect(dispatch_uid=uid))
+        return calls
+
+    return connect
+
+
+def queued(order, event=E.ORDER_CONFIRMATION) -> OutboxEmail:
+    with transaction.atomic():
+        [row] = enqueue(order, [PendingMail(event)])
+    return row
+
+
+def test_email_queued_is_sent_inside_the_transaction(order, broker, listen):
+    seen = listen(email_queued, lambda **kw: seen_in_atomic.append(connection.in_atomic_block))
+    seen_in_atomic: list[bool] = []
+    row = queued(order)
+    [call] = seen
+    assert call["sender"] is Order and call["email"].pk == row.pk and call["order"] is order
+    assert seen_in_atomic == [True]
+
+
+def test_a_pre_send_veto_is_recorded_with_its_reason(order, broker, esp, listen):
+    def veto(email, **kwargs):
+        raise SendVetoed("customer is on the VIP do-not-mail list", status=Status.SKIPPED)
+
+    listen(pre_send, veto)
+    row = queued(order)
+    assert deliver(row.pk) == Status.SKIPPED
+    row.refresh_from_db()
+    assert row.status == Status.SKIPPED and row.last_error == "customer is on the VIP do-not-mail list"
+    assert EmailLog.objects.filter(email=row, message="customer is on the VIP do-not-mail list").exists()
+    assert esp.attempts == []
+    assert isinstance(SendVetoed("x"), OrderMailError)
+
+
+def test_pre_send_adjusts_subject_context_and_headers(order, broker, esp, listen):
+    def adjust(draft, order, **kwargs):
+        assert draft.recipient == order.email and not draft.dry_run
+        draft.subject_template = "Thanks {{ customer_name }}! {{ gift }}"
+        draft.context["gift"] = "A gift inside"
+        draft.headers["X-Campaign"] = "spring"
+
+    calls = listen(pre_send, adjust)
+    row = queued(order)
+    assert deliver(row.pk) == Status.SENT
+    [message] = esp.sent
+    assert message.subject == "Thanks Tina! A gift inside"
+    assert message.extra_headers["X-Campaign"] == "spring"
+    assert calls[0]["sender"] is Order and calls[0]["email"].pk == row.pk
+
+
+def test_email_sent_and_failed(order, broker, esp, listen):
+    sent, failed = listen(email_sent), listen(email_failed)
+    row = queued(order)
+    assert deliver(row.pk) == Status.SENT
+    [call] = sent
+    assert call["email"].pk == row.pk and call["message"].anymail_status.message_id == "esp-1"
+
+    esp.outcomes = [api_error(503)]
+    retried = queued(order, E.ORDER_ON_HOLD)
+    assert deliver(retried.pk) == "retry"
+    assert [(c["email"].pk, c["permanent"]) for c in failed] == [(retried.pk, False)]
+
+    esp.outcomes = [api_error(422, message="Invalid 'To' address")]
+    OutboxEmail.objects.filter(pk=retried.pk).update(send_after=None)
+    assert deliver(retried.pk) == Status.FAILED
+    assert failed[-1]["permanent"] is True and "422" in failed[-1]["reason"]
+
+
+def test_a_failing_receiver_after_the_send_does_not_undo_it(order, broker, esp, listen):
+    def broken(**kwargs):
+        raise RuntimeError("analytics service down")
+
+    listen(email_sent, broken)
+    row = queued(order)
+    assert deliver(row.pk) == Status.SENT
+    row.refresh_from_db()
+    assert row.status == Status.SENT and len(esp.sent) == 1
+
+
+def test_delivery_status_changed_on_a_webhook(client, order, broker, esp, listen, settings):
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": WEBHOOK_SECRET}
+    changes = listen(delivery_status_changed)
+    row = sent_row(order)
+    assert post_json(client, POSTMARK_URL, postmark_delivery(row)).status_code == 200
+    [call] = changes
+    assert call["email"].pk == row.pk and call["status"] == "delivered" and call["previous"] == ""
+    assert call["event"].event_type == "delivered"
+    assert post_json(client, POSTMARK_URL, postmark_delivery(row)).status_code == 200  # a repeat
+    assert len(changes) == 1
+
+
+def test_the_resend_check_asks_the_receivers_with_dry_run(order, broker, esp, listen):
+    test = SubjectTest.objects.create(name="t", event=E.ORDER_CONFIRMATION, language="en")
+    SubjectVariant.objects.create(test=test, label="A", subject="A {{ order_number }}")
+    seen = []
+
+    def veto_dry_runs(draft, **kwargs):
+        seen.append(draft.dry_run)
+        if draft.dry_run:
+            raise SendVetoed("stopped", staff_message="held by the shop's own rule")
+
+    listen(pre_send, veto_dry_runs)
+    row = queued(order)
+    assert actions.send_outlook(row) == "held by the shop's own rule"
+    row.refresh_from_db()
+    assert row.subject_variant_id is None  # a dry run chooses no variant
+    assert seen == [True]
+
+
+@pytest.mark.parametrize("layer", ["delivery", "outbox", "lifecycle"])
+def test_the_core_imports_no_feature(layer):
+    """docs/architecture.rst: features plug in through signals, the core
+    never imports them."""
+    offenders = []
+    for path in sorted((PACKAGE / layer).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                parts = (node.module or "").split(".")
+                if FEATURES & set(parts):
+                    offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.module}")
+    assert offenders == []
