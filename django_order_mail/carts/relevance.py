@@ -49,14 +49,13 @@ class Verdict:
 
 
 def recipient_of(row: OutboxEmail, obj) -> str:
-    """The address the message will go to (as ``rendering.message`` picks it)."""
-    getter = getattr(obj, "get_mail_recipient", None)
+    """The address the message will go to (:meth:`OutboxEmail.current_recipient`);
+    the row's own if the order's hook fails (the sender reports that)."""
     try:
-        current = getter() if getter is not None else ""
-    except Exception:  # the render step reports a broken hook; the row's address still counts
+        return row.current_recipient(obj)
+    except Exception:  # the sender records a broken hook as a render error
         logger.exception("get_mail_recipient() failed on %r", obj)
-        current = ""
-    return (current or row.recipient or "").strip()
+        return (row.recipient or "").strip()
 
 
 def check_cart_and_cap(sender, email, order, draft, **kwargs) -> None:
