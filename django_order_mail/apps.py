@@ -23,12 +23,17 @@ class OrderMailConfig(AppConfig):
 
     @staticmethod
     def connect_send_receivers() -> None:
-        """The features' receivers of the core's send signals, in the order
-        they must run (docs/signals.rst): the first veto wins, so the
-        suppression list (the strongest reason) goes first, and a subject
-        variant is only chosen for an email that will be sent."""
+        """The features' receivers of the core's signals and their context
+        builders (docs/signals.rst). ``pre_send`` receivers run in the order
+        connected and the first veto wins, so the suppression list (the
+        strongest reason) goes first, and a subject variant is only chosen
+        for an email that will be sent."""
         from .carts import relevance
-        from .signals import emails_claimed, pre_send
+        from .carts.context import build_cart_context
+        from .events import MailEvent
+        from .feedback.context import add_feedback_context
+        from .rendering.context import register_context_builder
+        from .signals import collect_context, emails_claimed, pre_send
         from .tracking import sending
 
         emails_claimed.connect(sending.prime_recipients, dispatch_uid="django_order_mail.suppression.prime")
@@ -36,3 +41,6 @@ class OrderMailConfig(AppConfig):
         pre_send.connect(relevance.check_cart_and_cap, dispatch_uid="django_order_mail.carts")
         pre_send.connect(sending.choose_subject, dispatch_uid="django_order_mail.subject_tests")
         pre_send.connect(sending.unsubscribe_headers, dispatch_uid="django_order_mail.unsubscribe")
+        register_context_builder(MailEvent.ABANDONED_CART, build_cart_context)
+        collect_context.connect(add_feedback_context, dispatch_uid="django_order_mail.feedback.context")
+        collect_context.connect(sending.add_unsubscribe_url, dispatch_uid="django_order_mail.unsubscribe.url")

@@ -8,6 +8,8 @@ always the order's model class (for an abandoned-cart reminder, the cart's),
 so a receiver can listen to one model only.
 
 * :data:`email_queued` — a row was written to the outbox.
+* :data:`collect_context` — an email's template context is being built
+  (sending or previewing): add variables.
 * :data:`emails_claimed` — a worker claimed a batch of rows (prefetch here).
 * :data:`pre_send` — right before one email is rendered and sent: veto it
   (raise :class:`~django_order_mail.exceptions.SendVetoed`) or adjust it.
@@ -28,6 +30,7 @@ logger = logging.getLogger("django_order_mail.signals")
 
 __all__ = [
     "SendDraft",
+    "collect_context",
     "delivery_status_changed",
     "email_failed",
     "email_queued",
@@ -41,6 +44,14 @@ __all__ = [
 #: (before the commit: a receiver's own writes commit or roll back with it).
 #: Arguments: ``email`` (the ``OutboxEmail``), ``order``.
 email_queued = Signal()
+
+#: An email's template context is being built, to send it or to preview
+#: it. Arguments: ``event``, ``order``, ``context`` (the dict to add
+#: variables to), ``email_id`` (the outbox row; None or 0 for a preview),
+#: ``extra`` (the row's stored event data). Links built here inside the
+#: admin preview are preview links (``docs/security.rst``). The order's own
+#: ``get_mail_extra_context()`` is applied after the receivers.
+collect_context = Signal()
 
 #: A worker claimed ``emails`` (a list of ``OutboxEmail``, their orders
 #: loaded) to send them one by one; receivers may fetch what every email of

@@ -158,7 +158,7 @@ def test_the_resend_check_asks_the_receivers_with_dry_run(order, broker, esp, li
     assert seen == [True]
 
 
-@pytest.mark.parametrize("layer", ["delivery", "outbox", "lifecycle"])
+@pytest.mark.parametrize("layer", ["delivery", "outbox", "lifecycle", "rendering"])
 def test_the_core_imports_no_feature(layer):
     """docs/architecture.rst: features plug in through signals, the core
     never imports them."""

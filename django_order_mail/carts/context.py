@@ -1,7 +1,8 @@
 """The template context of an abandoned-cart reminder.
 
-``rendering.context.build_context`` hands abandoned-cart rows here: a cart
-is not an order (no order number, totals, addresses or shipments). The
+The carts feature registers :func:`build_cart_context` as the builder of
+the ``abandoned_cart`` event (``rendering.context.register_context_builder``):
+a cart is not an order (no order number, totals, addresses or shipments). The
 context is plain data from the cart's hooks; ``docs/abandoned-cart.rst``
 lists every variable.
 """
@@ -16,7 +17,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 from ..conf import get_setting
 from ..events import MailEvent
 from ..rendering.branding import get_branding
-from ..tracking.links import unsubscribe_url
 from .links import restore_url
 
 logger = logging.getLogger("django_order_mail.carts")
@@ -66,7 +66,7 @@ def build_cart_context(cart, *, extra=None, email_id=None) -> dict:
     extra = dict(extra or {})
     items = cart_items(cart)
     step = int(extra.get("step") or 1)
-    steps = int(extra.get("steps") or step)
+    steps = int(extra.get("steps") or _configured_step_count() or step)
     coupon = extra.get("coupon") if isinstance(extra.get("coupon"), dict) else None
     if coupon:
         expires = str(coupon.get("expires_at") or "")
@@ -92,7 +92,15 @@ def build_cart_context(cart, *, extra=None, email_id=None) -> dict:
         "coupon": coupon,
         "shop": get_branding(),
         "extra": extra,
-        "unsubscribe_url": unsubscribe_url(email_id) if email_id is not None else "",
     }
-    context.update(cart.get_mail_extra_context(MailEvent.ABANDONED_CART) or {})
     return context
+
+
+def _configured_step_count() -> int:
+    """How many reminders the sequence has (a preview's "1 of N")."""
+    from .sequence import configured_steps
+
+    try:
+        return len(configured_steps())
+    except ValueError:  # a broken ABANDONED_CART_STEPS (check E401 says so)
+        return 0

@@ -1,7 +1,8 @@
 """Template variables of the feedback request and of the staff's low-score alert.
 
-Called by :func:`django_order_mail.rendering.context.build_context` for
-those two events; ``docs/feedback.rst`` lists the variables.
+:func:`add_feedback_context` adds them to those two events' context (a
+receiver of the core's ``collect_context`` signal, ``docs/signals.rst``);
+``docs/feedback.rst`` lists the variables.
 """
 
 from __future__ import annotations
@@ -20,6 +21,20 @@ DEFAULT_BASE = "django_order_mail/email/base.email"
 MARKETPLACE_BASE = "django_order_mail/feedback/email/marketplace_base.email"
 
 NPS_END_LABELS = {0: _("Not at all likely"), 10: _("Extremely likely")}
+
+
+def add_feedback_context(sender, event, order, context, email_id=None, extra=None, **kwargs) -> None:
+    if event in (MailEvent.FEEDBACK_REQUEST, MailEvent.LOW_SCORE_ALERT):
+        context.update(
+            feedback_context(
+                order,
+                event,
+                email_id=email_id,
+                extra=extra,
+                items=context.get("items") or [],
+                order_number=context.get("order_number") or "",
+            )
+        )
 
 
 def feedback_context(order, event: str, *, email_id=None, extra=None, items=None, order_number="") -> dict:

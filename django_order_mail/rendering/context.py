@@ -2,17 +2,24 @@
 
 The context is plain data (dicts, lists, strings, Decimals) gathered from
 the order's ``get_mail_*`` hooks, plus ``order`` itself for templates that
-need a field the hooks do not cover.
-``docs/templates.rst`` lists every variable.
+need a field the hooks do not cover. ``docs/templates.rst`` lists every
+variable.
+
+Features add to it without the core importing them (``docs/signals.rst``):
+an event whose object is not an order (the abandoned-cart reminder) has a
+builder of its own (:func:`register_context_builder`), and receivers of
+:data:`~django_order_mail.signals.collect_context` add their variables
+(rating links, the unsubscribe link). The order's own
+``get_mail_extra_context(event)`` comes last and wins.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from ..events import COMMERCIAL_EVENTS
 from ..lifecycle.shipments import Shipment
-from ..tracking.links import unsubscribe_url
+from ..signals import collect_context
 from .branding import get_branding
 
 
@@ -50,14 +57,38 @@ def shipment_context(shipment: Shipment | None) -> dict | None:
     }
 
 
-def build_context(order, event: str, *, shipment=None, extra=None, email_id=None) -> dict:
-    if event == "abandoned_cart":  # a cart, not an order: its own context (carts/context.py)
-        from ..carts.context import build_cart_context
+#: event -> builder(obj, *, extra, email_id) of events that are not about an order.
+_builders: dict[str, Callable[..., dict]] = {}
 
-        return build_cart_context(order, extra=extra, email_id=email_id)
+
+def register_context_builder(event: str, builder: Callable[..., dict]) -> None:
+    """Build ``event``'s context with ``builder(obj, extra=..., email_id=...)``
+    instead of the order context (a feature whose emails are about another
+    object, such as a cart). Registered by the feature's app config."""
+    _builders[str(event)] = builder
+
+
+def build_context(order, event: str, *, shipment=None, extra=None, email_id=None) -> dict:
+    """The context of ``event`` for ``order`` (``email_id``: the outbox row,
+    None for a preview of an email not written yet)."""
+    builder = _builders.get(event)
+    if builder is not None:
+        context = builder(order, extra=extra, email_id=email_id)
+    else:
+        context = order_context(order, event, shipment=shipment, extra=extra)
+    context.setdefault("unsubscribe_url", "")
+    collect_context.send(
+        sender=type(order), event=event, order=order, context=context, email_id=email_id, extra=extra
+    )
+    context.update(_call(order, "get_mail_extra_context", event, default={}))
+    return context
+
+
+def order_context(order, event: str, *, shipment=None, extra=None) -> dict:
+    """The variables every order email has, from the order's hooks."""
     items = list(_call(order, "get_mail_line_items", default=[]))
     shipments = [shipment_context(s) for s in Shipment.list_for_order(order)] if order.pk else []
-    context = {
+    return {
         "event": event,
         "order": order,
         "order_number": _call(order, "get_mail_order_number", default=str(order.pk)),
@@ -77,20 +108,7 @@ def build_context(order, event: str, *, shipment=None, extra=None, email_id=None
         "shipments": shipments,
         "shop": get_branding(),
         "extra": dict(extra or {}),
+        # Filled by the feedback feature for its emails (collect_context).
         "feedback_url": "",
         "feedback_ratings": [],
-        "unsubscribe_url": "",
     }
-    if email_id is not None and event in COMMERCIAL_EVENTS:
-        # Opens the confirmation page; the one-click POST is in the header.
-        context["unsubscribe_url"] = unsubscribe_url(email_id)
-    if event in ("feedback_request", "low_score_alert"):
-        # Rating links, review links and the alert's response: feedback package.
-        from ..feedback.context import feedback_context
-
-        number = context["order_number"]
-        context.update(
-            feedback_context(order, event, email_id=email_id, extra=extra, items=items, order_number=number)
-        )
-    context.update(_call(order, "get_mail_extra_context", event, default={}))
-    return context

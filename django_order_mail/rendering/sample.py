@@ -41,19 +41,7 @@ def sample_extra(event: str) -> dict:
         },
         E.ORDER_ON_HOLD: {"reason_code": "payment_verification", "note": note},
         E.SHIPPING_CONFIRMATION: {"partial_shipment": False},
-    }.get(event, {}) or _cart_extra(event)
-
-
-def _cart_extra(event: str) -> dict:
-    if event != E.ABANDONED_CART:
-        return {}
-    from ..carts.sequence import configured_steps
-
-    try:
-        steps = len(configured_steps())
-    except ValueError:  # a broken ABANDONED_CART_STEPS (check E401 says so)
-        steps = 1
-    return {"step": 1, "steps": max(steps, 1)}
+    }.get(event, {})
 
 
 class _SampleCustomer:

@@ -10,7 +10,8 @@ signals (``docs/signals.rst``), connected by the app config in this order:
    unsubscribe headers on commercial mail.
 
 :func:`prime_recipients` (``emails_claimed``) fetches a batch's suppression
-entries in one query.
+entries in one query; :func:`add_unsubscribe_url` (``collect_context``) gives
+commercial emails their ``unsubscribe_url``.
 """
 
 from __future__ import annotations
@@ -65,3 +66,9 @@ def unsubscribe_headers(sender, email, order, draft, **kwargs) -> None:
         # commercial mail); the POST needs no cookie or login.
         draft.headers["List-Unsubscribe"] = f"<{unsubscribe_url(email.pk)}>"
         draft.headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+
+
+def add_unsubscribe_url(sender, event, context, email_id=None, **kwargs) -> None:
+    if email_id is not None and event in COMMERCIAL_EVENTS:
+        # Opens the confirmation page; the one-click POST is in the header.
+        context["unsubscribe_url"] = unsubscribe_url(email_id)
