@@ -170,3 +170,20 @@ def test_the_core_imports_no_feature(layer):
                 if FEATURES & set(parts):
                     offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.module}")
     assert offenders == []
+
+
+def test_every_exception_of_the_app_has_one_root():
+    """Like Anymail's AnymailError: ``except OrderMailError`` catches
+    whatever the app raises on purpose."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and node.name.endswith(("Error", "Vetoed")):
+                found.append((module.removesuffix(".__init__"), node.name))
+    assert len(found) >= 8
+    for module, name in found:
+        cls = getattr(__import__(module, fromlist=[name]), name)
+        assert issubclass(cls, OrderMailError), f"{module}.{name}"

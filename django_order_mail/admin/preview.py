@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from ..events import SHIPMENT_EVENTS
+from ..exceptions import OrderMailError
 from ..lifecycle.shipments import Shipment
 from ..outbox.enqueue import publish_on_commit
 from ..outbox.models import EmailLog, OutboxEmail, Status
@@ -39,7 +40,7 @@ from ..rendering.sample import sample_context, sample_extra
 LOG_VIEW_PERMISSION = "django_order_mail.view_outboxemail"
 
 
-class PreviewError(Exception):
+class PreviewError(OrderMailError):
     """Shown to staff instead of a preview."""
 
 

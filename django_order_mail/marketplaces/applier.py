@@ -33,12 +33,13 @@ from typing import Any
 
 from django.db.models import Max
 
+from ..exceptions import OrderMailError
 from ..lifecycle.states import order_state
 from .base import BaseAdapter, MarketplaceUpdate
 from .models import MarketplaceOrderUpdate, Outcome
 
 
-class UpdateConflictError(Exception):
+class UpdateConflictError(OrderMailError):
     """The update contradicts the order's state in a way no transition fixes."""
 
 

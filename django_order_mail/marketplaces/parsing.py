@@ -19,8 +19,10 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from ..exceptions import OrderMailError
 
-class MalformedUpdateError(ValueError):
+
+class MalformedUpdateError(OrderMailError, ValueError):
     """An item that cannot be applied; recorded as ``failed`` with this message.
 
     ``external_id`` and ``status`` are kept when they could be read, so the

@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from ..exceptions import OrderMailError
 from .applier import UpdateConflictError, apply_update
 from .base import BaseAdapter, MarketplaceUpdate, get_adapter
 from .models import MarketplaceOrderUpdate, MarketplaceSyncCursor, Outcome
@@ -45,7 +46,7 @@ logger = logging.getLogger("django_order_mail.marketplaces")
 _OLDEST = datetime.min.replace(tzinfo=dt_timezone.utc)
 
 
-class FeedError(Exception):
+class FeedError(OrderMailError):
     """The feed as a whole cannot be read (missing file, not JSON, nested
     deeper than :data:`~.parsing.MAX_NESTING` levels)."""
 

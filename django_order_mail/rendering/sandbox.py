@@ -52,6 +52,7 @@ from django.template.loader_tags import IncludeNode
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_noop
 
+from ..exceptions import OrderMailError
 from ..lifecycle.states import order_state
 
 __all__ = [
@@ -90,7 +91,7 @@ FORBIDDEN_TAGS = {
 FORBIDDEN_FILTERS = frozenset({"safe", "safeseq"})
 
 
-class UnsafeTemplateError(TemplateSyntaxError):
+class UnsafeTemplateError(TemplateSyntaxError, OrderMailError):
     """Staff text that the sandbox refuses; ``line`` is 1-based or None."""
 
     def __init__(self, message: str, line: int | None = None):

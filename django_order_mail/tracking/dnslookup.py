@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from ..exceptions import OrderMailError
+
 OK, WARNING, ERROR = "ok", "warning", "error"
 
 
@@ -17,7 +19,7 @@ class Finding:
     fix: str = ""
 
 
-class DnsLookupError(Exception):
+class DnsLookupError(OrderMailError):
     """A lookup failed (timeout, no server): not the same as "no record"."""
 
 
