@@ -187,3 +187,18 @@ def test_every_exception_of_the_app_has_one_root():
     for module, name in found:
         cls = getattr(__import__(module, fromlist=[name]), name)
         assert issubclass(cls, OrderMailError), f"{module}.{name}"
+
+
+def test_the_public_api_is_importable_from_the_package_root():
+    import django_order_mail as package
+    from django_order_mail import _API, OrderMailMixin, SendVetoed, pre_send
+    from django_order_mail.lifecycle import mixins
+    from django_order_mail.signals import pre_send as the_signal
+
+    assert OrderMailMixin is mixins.OrderMailMixin and pre_send is the_signal
+    assert SendVetoed.__module__ == "django_order_mail.exceptions"
+    assert set(package.__all__) == {"__version__", *_API}
+    for name in package.__all__:
+        assert getattr(package, name) is not None
+    with pytest.raises(AttributeError):
+        package.no_such_name  # noqa: B018
