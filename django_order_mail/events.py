@@ -1,15 +1,22 @@
 """Mail events and the sales-channel rules that decide which of them are sent.
 
-A *mail event* is one kind of customer email (order confirmation, shipping
-confirmation, ...). The lifecycle decides which events a transition fires;
-this module decides whether the order's sales channel lets the shop send it
-(PRODUCT.md §3: Amazon already sends some emails itself, and a marketplace
-customer must not get two confirmations).
+A *mail event* is one kind of email (order confirmation, shipping
+confirmation, ...). Every event, built-in or a shop's own, is registered
+with :func:`register_event` (``docs/events.rst``): its label, whether it is
+commercial, per shipment, internal or a follow-up, and which transitions
+fire it. The lifecycle decides which events a transition fires; this module
+also decides whether the order's sales channel lets the shop send it
+(``docs/marketplaces.rst``: Amazon already sends some emails itself, and a
+marketplace customer must not get two confirmations).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -34,30 +41,131 @@ class MailEvent(models.TextChoices):
     LOW_SCORE_ALERT = "low_score_alert", _("Low score alert (staff)")
 
 
+@dataclass(frozen=True)
+class EventType:
+    """One kind of email, as the registry knows it (``docs/events.rst``).
+
+    ``commercial``: marketing-ish (abandoned cart, review request): honours
+    unsubscribes and complaints, carries a one-click unsubscribe and counts
+    against the frequency cap; everything else is transactional.
+    ``per_shipment``: one email per parcel (the shipment is part of the
+    idempotency key). ``internal``: mail to the shop's staff, never to the
+    customer and never under channel rules. ``follow_up``: written ahead of
+    time and dropped if the order is cancelled, refunded, disputed or frozen
+    before it is due. ``transitions``: names of the order model's
+    transitions that write this email (besides the model's own
+    ``mail_transitions``).
+    """
+
+    name: str
+    label: Any
+    commercial: bool = False
+    per_shipment: bool = False
+    internal: bool = False
+    follow_up: bool = False
+    transitions: tuple[str, ...] = ()
+
+
+_registry: dict[str, EventType] = {}
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def register_event(
+    name: str,
+    label,
+    *,
+    commercial: bool = False,
+    per_shipment: bool = False,
+    internal: bool = False,
+    follow_up: bool = False,
+    transitions: tuple[str, ...] | list[str] = (),
+) -> EventType:
+    """Register a kind of email; the built-in ones are registered the same
+    way. Call it from your app config's ``ready()``. The email's template is
+    ``django_order_mail/email/<name>.email`` in your templates (``docs/events.rst``).
+
+    Registering the same name again with the same definition is a no-op;
+    with another definition it is an error (two apps disagreeing).
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"event name {name!r}: lower-case letters, digits and _, at most 40 characters")
+    event = EventType(
+        str(name), label, commercial, per_shipment, internal, follow_up, tuple(str(t) for t in transitions)
+    )
+    known = _registry.get(event.name)
+    if known is not None and known != event:
+        raise ValueError(f"event {name!r} is already registered differently: {known}")
+    _registry[event.name] = event
+    return event
+
+
+def get_event(name: str) -> EventType | None:
+    return _registry.get(str(name))
+
+
+def registered_events() -> list[EventType]:
+    """Every registered event, built-in ones first, in registration order."""
+    return list(_registry.values())
+
+
+def event_choices() -> list[tuple[str, Any]]:
+    """``(name, label)`` of every registered event: the ``choices`` of the
+    models' ``event`` fields (a callable, so registering an event needs no
+    migration)."""
+    return [(e.name, e.label) for e in _registry.values()]
+
+
+def events_fired_by(transition: str) -> tuple[str, ...]:
+    """The registered events whose ``transitions`` name ``transition``."""
+    return tuple(e.name for e in _registry.values() if transition in e.transitions)
+
+
+class _EventSet(AbstractSet):
+    """The registered events with one property, read live from the registry
+    (so an event a shop registers later is in it)."""
+
+    def __init__(self, test: Callable[[EventType], bool]):
+        self._test = test
+
+    def __contains__(self, name) -> bool:
+        event = _registry.get(str(name)) if name is not None else None
+        return event is not None and self._test(event)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([e.name for e in _registry.values() if self._test(e)])
+
+    def __len__(self) -> int:
+        return sum(1 for e in _registry.values() if self._test(e))
+
+    def __repr__(self) -> str:
+        return f"<events {sorted(self)}>"
+
+
 #: Commercial (marketing-ish) events: they honour unsubscribes and carry a
 #: one-click unsubscribe. Everything else is transactional and always sent
 #: unless the address hard-bounced.
-COMMERCIAL_EVENTS = frozenset({MailEvent.ABANDONED_CART, MailEvent.FEEDBACK_REQUEST})
-
+COMMERCIAL_EVENTS = _EventSet(lambda e: e.commercial)
 #: Events that are per shipment: their idempotency key includes the shipment.
-SHIPMENT_EVENTS = frozenset(
-    {
-        MailEvent.SHIPPING_CONFIRMATION,
-        MailEvent.SHIPPING_UPDATE,
-        MailEvent.OUT_FOR_DELIVERY,
-    }
-)
-
+SHIPMENT_EVENTS = _EventSet(lambda e: e.per_shipment)
 #: Follow-up events written ahead of time (``send_after``). They no longer
-#: apply once the order is cancelled, refunded, disputed or frozen
-#: (PRODUCT.md §2.6), which is checked again right before sending.
-FOLLOW_UP_EVENTS = frozenset({MailEvent.FEEDBACK_REQUEST})
-
+#: apply once the order is cancelled, refunded, disputed or frozen, which is
+#: checked again right before sending.
+FOLLOW_UP_EVENTS = _EventSet(lambda e: e.follow_up)
 #: Internal mail to the shop's staff, not to the customer: sent to the row's
 #: own ``recipient`` (the support address), never subject to channel rules.
-INTERNAL_EVENTS = frozenset({MailEvent.LOW_SCORE_ALERT})
+INTERNAL_EVENTS = _EventSet(lambda e: e.internal)
+ALL_EVENTS = _EventSet(lambda e: True)
 
-ALL_EVENTS = frozenset(MailEvent.values)
+_E = MailEvent
+for _event in MailEvent:
+    register_event(
+        _event.value,
+        _event.label,
+        commercial=_event in (_E.ABANDONED_CART, _E.FEEDBACK_REQUEST),
+        per_shipment=_event in (_E.SHIPPING_CONFIRMATION, _E.SHIPPING_UPDATE, _E.OUT_FOR_DELIVERY),
+        internal=_event == _E.LOW_SCORE_ALERT,
+        follow_up=_event == _E.FEEDBACK_REQUEST,
+    )
 
 
 @dataclass(frozen=True)

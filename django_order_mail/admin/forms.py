@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import get_setting
-from ..events import DEFAULT_CHANNELS, INTERNAL_EVENTS, MailEvent
+from ..events import DEFAULT_CHANNELS, registered_events
 from ..rendering.models import TEMPLATE_FIELDS, Branding, EmailTemplate
 from ..rendering.validation import validate_fields
 
@@ -26,7 +26,7 @@ def language_choices() -> list[tuple[str, str]]:
 
 def event_choices() -> list[tuple[str, str]]:
     """Customer emails; staff alerts are not edited here."""
-    return [(value, label) for value, label in MailEvent.choices if value not in INTERNAL_EVENTS]
+    return [(e.name, e.label) for e in registered_events() if not e.internal]
 
 
 def channel_choices() -> list[tuple[str, str]]:

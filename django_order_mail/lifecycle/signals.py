@@ -19,7 +19,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_fsm.signals import post_transition
 
-from ..events import SHIPMENT_EVENTS, MailEvent, feedback_delay_days
+from ..events import SHIPMENT_EVENTS, MailEvent, events_fired_by, feedback_delay_days
 from ..outbox.enqueue import PendingMail, cancel_scheduled, enqueue
 from ..outbox.models import OutboxEmail
 
@@ -53,8 +53,9 @@ def _bound_arguments(sender, name, instance, args, kwargs) -> dict:
 
 
 def pending_for_transition(instance, name: str, arguments: dict, target: str = "") -> list[PendingMail]:
-    """The emails transition ``name`` fires, per the model's ``mail_transitions``."""
-    events = instance.mail_transitions.get(name, ())
+    """The emails transition ``name`` fires: the model's ``mail_transitions``,
+    then registered events that name the transition (``docs/events.rst``)."""
+    events = tuple(dict.fromkeys([*instance.mail_transitions.get(name, ()), *events_fired_by(name)]))
     notify = arguments.get("notify", True) is not False
     shipment = arguments.get("shipment")
     extra = {

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..events import INTERNAL_EVENTS, MailEvent
+from ..events import INTERNAL_EVENTS, event_choices
 from .delivery_status import DeliveryStatus
 
 
@@ -50,7 +50,7 @@ class OutboxEmail(models.Model):
         max_length=255,
         help_text=_("(order, event, shipment): the same key is never sent twice."),
     )
-    event = models.CharField(_("event"), max_length=40, choices=MailEvent.choices)
+    event = models.CharField(_("event"), max_length=40, choices=event_choices)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
 
     # Every index is paid for by each INSERT and each status change (a

@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..events import MailEvent
+from ..events import event_choices
 
 #: The template fields staff edit, in the order the editor shows them.
 TEMPLATE_FIELDS = ("subject", "preheader", "html_body", "plain_body")
@@ -35,7 +35,7 @@ class EmailTemplate(models.Model):
     mobile layout and only changes the wording in between.
     """
 
-    event = models.CharField(_("email"), max_length=40, choices=MailEvent.choices)
+    event = models.CharField(_("email"), max_length=40, choices=event_choices)
     language = models.CharField(_("language"), max_length=15)
     channel = models.CharField(
         _("sales channel"),

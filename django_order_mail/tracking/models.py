@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..events import MailEvent
+from ..events import MailEvent, event_choices
 from ..outbox.models import OutboxEmail
 from ..rendering.i18n import resolve_language
 from ..rendering.sandbox import UnsafeTemplateError, check_source
@@ -160,7 +160,7 @@ class SubjectTest(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=100)
-    event = models.CharField(_("event"), max_length=40, choices=MailEvent.choices)
+    event = models.CharField(_("event"), max_length=40, choices=event_choices)
     language = models.CharField(
         _("language"),
         max_length=15,
