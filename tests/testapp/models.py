@@ -49,6 +49,11 @@ class Order(OrderMailMixin, models.Model):
     def get_mail_order_url(self):
         return f"https://shop.example/orders/{self.number}/"
 
+    @transition(field="state", source="awaiting_shipment", target="awaiting_shipment")
+    def mark_ready_for_pickup(self, *, pickup_point: str = "", notify=True):
+        """A shop's own transition: its email is the registered event
+        ``ready_for_pickup`` (tests.testapp.apps)."""
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)

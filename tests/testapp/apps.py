@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class TestAppConfig(AppConfig):
+    name = "tests.testapp"
+    label = "testapp"
+
+    def ready(self):
+        # A shop's own event, registered as the built-in ones are (docs/events.rst).
+        from django_order_mail.events import register_event
+
+        register_event("ready_for_pickup", "Ready for pickup", transitions=["mark_ready_for_pickup"])
