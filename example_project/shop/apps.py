@@ -1,7 +1,16 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ShopConfig(AppConfig):
     name = "shop"
     verbose_name = "Demo shop"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The shop's own email, registered like the built-in ones: its
+        # template is templates/django_order_mail/email/ready_for_pickup.email,
+        # its strings are translated in shop/locale (docs/events.rst).
+        from django_order_mail.events import register_event
+
+        register_event("ready_for_pickup", _("Ready for pickup"), transitions=["mark_ready_for_pickup"])

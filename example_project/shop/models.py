@@ -16,10 +16,12 @@ from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_fsm import transition
 
 from django_order_mail.carts.mixins import AbandonedCartMixin
 from django_order_mail.conf import get_setting
 from django_order_mail.lifecycle.mixins import OrderMailMixin
+from django_order_mail.lifecycle.states import OrderState
 
 CENT = Decimal("0.01")
 _TOKEN_SALT = "shop.order-link"
@@ -95,6 +97,11 @@ class Order(OrderMailMixin, models.Model):
 
     def __str__(self):
         return f"Order {self.number}"
+
+    @transition(field="state", source=OrderState.AWAITING_SHIPMENT, target=OrderState.AWAITING_SHIPMENT)
+    def mark_ready_for_pickup(self, *, pickup_point: str = "", notify=True):
+        """Click and collect: the order waits in the shop. Sends the shop's own
+        ``ready_for_pickup`` email (registered in ``ShopConfig.ready``)."""
 
     # -- money ------------------------------------------------------------------
     @property

@@ -314,6 +314,13 @@ class Command(BaseCommand):
         self.step(o, "refund", str(o.total), reason_code="damaged", note="Two mugs arrived chipped.")
         orders.append(o)
 
+        # 8. Click and collect: the shop's own event (shop.apps registers it),
+        # in the customer's language like every built-in email.
+        o = self.new_order("kari", [(p["candle"], 2, "")], hours_ago=3)
+        self.step(o, "confirm_payment")
+        self.step(o, "mark_ready_for_pickup", pickup_point="Nordlys Goods, Storgata 15, Oslo")
+        orders.append(o)
+
         if options["fast_feedback"]:
             self.make_feedback_due(orders)
         if options["wait"]:
