@@ -120,12 +120,12 @@ def check_settings(app_configs=None, **kwargs):
 @register(Tags.templates)
 def check_templates(app_configs=None, **kwargs):
     """Every enabled event needs a template (packaged or the project's own)."""
-    from .events import MailEvent
+    from .events import ALL_EVENTS, MailEvent
 
     errors = []
     disabled = set(user_settings().get("DISABLED_EVENTS", []))
     # Abandoned-cart mail is written by the cart feature; it has its own check.
-    for event in set(MailEvent.values) - disabled - {MailEvent.ABANDONED_CART}:
+    for event in set(ALL_EVENTS) - disabled - {MailEvent.ABANDONED_CART}:
         try:
             get_template(f"django_order_mail/email/{event}.email")
         except TemplateDoesNotExist:

@@ -64,3 +64,12 @@ def test_notify_false_skips_a_custom_event_with_the_reason(broker):
         order.save()
     row = OutboxEmail.objects.get(event="ready_for_pickup")
     assert row.status == Status.SKIPPED and row.last_error
+
+
+def test_staff_can_edit_and_analyse_a_registered_event(admin_client):
+    from django_order_mail.admin.forms import event_choices as editor_events
+
+    assert "ready_for_pickup" in dict(editor_events())
+    page = admin_client.get("/admin/django_order_mail/emailanalytics/")
+    assert page.status_code == 200
+    assert "Ready for pickup" in page.content.decode()

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from ..conf import get_setting
-from ..events import MailEvent
+from ..events import ALL_EVENTS, MailEvent, registered_events
 from ..rendering.branding import (
     BRANDING_DEFAULTS,
     branding_record_values,
@@ -120,7 +120,7 @@ class BrandingAdmin(admin.ModelAdmin):
         form.is_valid()  # builds the instance from the valid fields; never saved
         overrides = branding_record_values(form.instance)
         event = request.POST.get("preview_event") or MailEvent.ORDER_CONFIRMATION
-        if event not in MailEvent.values:
+        if event not in ALL_EVENTS:
             event = MailEvent.ORDER_CONFIRMATION
         context = sample_context(event)
         context["shop"] = merge_branding(overrides)
@@ -160,7 +160,9 @@ class BrandingAdmin(admin.ModelAdmin):
             {
                 "preview": preview,
                 "preview_url": reverse("admin:django_order_mail_branding_preview"),
-                "preview_events": [e for e in MailEvent.choices if e[0] != MailEvent.ABANDONED_CART],
+                "preview_events": [
+                    (e.name, e.label) for e in registered_events() if e.name != MailEvent.ABANDONED_CART
+                ],
                 "can_edit": self.has_change_permission(request),
             }
         )

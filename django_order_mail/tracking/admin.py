@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import events as events_module
 from ..conf import get_setting
-from ..events import MailEvent
+from ..events import ALL_EVENTS, event_choices
 from . import ab, analytics
 from .models import EmailAnalytics, SubjectTest, SubjectVariant, Suppression, TrackingEvent
 from .suppression import effective_scope
@@ -206,12 +206,12 @@ class EmailAnalyticsAdmin(admin.ModelAdmin):
         except ValueError:
             weeks = get_setting("ANALYTICS_WEEKS")
         event = request.GET.get("event", "")
-        if event not in MailEvent.values:
+        if event not in ALL_EVENTS:
             event = ""
         data = analytics.weekly_stats(weeks=weeks, event=event or None)
         sections, warnings = [], []
         for name, stats in data.items():
-            label = MailEvent(name).label if name in MailEvent.values else name
+            label = dict(event_choices()).get(name, name)
             total = analytics.WeekStats(name, stats[0].week)
             for s in stats:
                 for key in analytics.COUNTS:
@@ -242,7 +242,7 @@ class EmailAnalyticsAdmin(admin.ModelAdmin):
             "event": event,
             "events": [
                 (value, label)
-                for value, label in MailEvent.choices
+                for value, label in event_choices()
                 if value not in getattr(events_module, "INTERNAL_EVENTS", ())
             ],
             **(extra_context or {}),

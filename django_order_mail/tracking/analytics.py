@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from .. import events as events_module
 from ..conf import get_setting
-from ..events import MailEvent
+from ..events import ALL_EVENTS, event_choices
 from ..outbox.delivery_status import DeliveryStatus
 from ..outbox.models import OutboxEmail, Status
 
@@ -147,7 +147,7 @@ def weekly_stats(*, weeks: int | None = None, event: str | None = None, now=None
         for key in COUNTS:
             setattr(stats, key, getattr(stats, key) + g[key])
     all_weeks = [first + timedelta(weeks=i) for i in range(weeks)]
-    order = {e: i for i, e in enumerate(MailEvent.values)}
+    order = {e: i for i, e in enumerate(ALL_EVENTS)}
     result = {}
     for name in sorted(found, key=lambda e: order.get(e, len(order))):
         result[name] = [found[name].get(w) or WeekStats(name, w) for w in all_weeks]
@@ -266,7 +266,7 @@ def line_chart(title: str, stats: list[WeekStats], metrics, *, floor: float, thr
 
 
 def charts_for(event: str, stats: list[WeekStats]) -> list[dict]:
-    label = MailEvent(event).label if event in MailEvent.values else event
+    label = dict(event_choices()).get(event, event)
     engagement = line_chart(
         _("%(event)s: opens and clicks") % {"event": label},
         stats,

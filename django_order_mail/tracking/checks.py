@@ -92,7 +92,7 @@ def has_catalogue(language: str) -> bool:
 
 def deliverability_warnings() -> list[Warning | Error]:
     from .. import events as events_module
-    from ..events import MailEvent
+    from ..events import ALL_EVENTS
 
     found = []
     if apps.is_installed("anymail") and webhooks_mounted() and not credentials_configured():
@@ -131,7 +131,7 @@ def deliverability_warnings() -> list[Warning | Error]:
     # Missing template files are E008; here: languages nothing is written in.
     disabled = set(user_settings().get("DISABLED_EVENTS", DEFAULTS["DISABLED_EVENTS"]))
     staff_only = getattr(events_module, "INTERNAL_EVENTS", frozenset())  # alerts to staff
-    events = [e for e in MailEvent.values if e not in disabled and e not in staff_only]
+    events = [e for e in ALL_EVENTS if e not in disabled and e not in staff_only]
     for language in enabled_languages():
         if events and not has_catalogue(language):
             found.append(

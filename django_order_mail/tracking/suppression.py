@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from ..events import COMMERCIAL_EVENTS, MailEvent
+from ..events import COMMERCIAL_EVENTS
 from ..memo import in_batch, memoized, prime
 from .models import Suppression, normalize_address
 
@@ -42,7 +42,7 @@ DEFAULT_SCOPE = {
 }
 
 #: Commercial events in a stable order (for the preferences page).
-COMMERCIAL_ORDER = [e for e in MailEvent.values if e in COMMERCIAL_EVENTS]
+COMMERCIAL_ORDER = COMMERCIAL_EVENTS  # live: a commercial event a shop registers is in it
 
 
 #: Reasons whose ``all`` entry stops transactional mail too. A complaint or
