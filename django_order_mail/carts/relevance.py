@@ -1,4 +1,4 @@
-"""Checks right before a commercial email goes out (PRODUCT.md §6).
+"""Checks right before a commercial email goes out (``docs/abandoned-cart.rst``).
 
 The sender asks, through its ``pre_send`` signal (:func:`check_cart_and_cap`,
 ``docs/signals.rst``), after claiming a row and before rendering it:

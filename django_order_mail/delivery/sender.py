@@ -121,7 +121,7 @@ def _sender_of(row: OutboxEmail):
 
 
 def _still_relevant(row: OutboxEmail, order) -> str | None:
-    """Re-check right before sending (PRODUCT.md §6): why not to send, or None."""
+    """Re-check right before sending (``docs/lifecycle.rst``): why not to send, or None."""
     if row.event not in FOLLOW_UP_EVENTS or row.resend_of_id is not None:
         return None  # transactional mail always goes; so does a staff resend
     cancel_states = getattr(order, "mail_cancel_scheduled_states", ())

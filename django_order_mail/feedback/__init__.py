@@ -1,4 +1,4 @@
-"""Feedback and review requests (PRODUCT.md §2.6, §3).
+"""Feedback and review requests (``docs/feedback.rst``).
 
 The feedback request email (scheduled by :mod:`..lifecycle.signals` a few
 days after delivery) carries a row of signed rating links. One click records

@@ -1,4 +1,4 @@
-"""Review-request wording rules (PRODUCT.md §3; Amazon's communication guidelines).
+"""Review-request wording rules (``docs/feedback.rst``; Amazon's communication guidelines).
 
 A review request may ask for an *honest* review. It must not ask for a
 positive or 5-star one, must not invite only satisfied customers ("review

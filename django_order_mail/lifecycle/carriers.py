@@ -1,6 +1,6 @@
 """Carrier registry: carrier code -> name and tracking-URL template.
 
-Shipping confirmations need a one-tap tracking link (PRODUCT.md §2.3). The
+Shipping confirmations need a one-tap tracking link (``docs/lifecycle.rst``). The
 packaged registry covers common domestic and cross-border carriers; projects
 add or override entries with ``ORDER_MAIL["CARRIERS"]``::
 

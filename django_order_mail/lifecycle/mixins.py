@@ -6,7 +6,7 @@
   its own django-fsm state machine inherits only this one and declares
   ``mail_transitions``.
 * :class:`OrderMailMixin` - all of the above plus the default lifecycle of
-  PRODUCT.md §1 on a protected ``FSMField``.
+  ``docs/lifecycle.rst`` on a protected ``FSMField``.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ class OrderMailContextMixin(models.Model):
 
 
 class OrderMailMixin(ConcurrentTransitionMixin, OrderMailContextMixin):
-    """The default order lifecycle (PRODUCT.md §1) with its emails.
+    """The default order lifecycle (``docs/lifecycle.rst``) with its emails.
 
     ``ConcurrentTransitionMixin`` comes first on purpose: its ``_do_update``
     must precede ``Model``'s in the MRO, or a stale second process could save

@@ -1,4 +1,4 @@
-"""Order states (PRODUCT.md §1), named after what marketplaces report."""
+"""Order states (``docs/lifecycle.rst``), named after what marketplaces report."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

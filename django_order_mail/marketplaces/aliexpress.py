@@ -4,7 +4,7 @@ Reads the answers of ``aliexpress.solution.order.get`` (a page of
 ``target_list.order_dto``) and ``aliexpress.solution.order.info.get`` (one
 order in ``result.data``), whole or unwrapped, in snake_case or the camelCase
 some SDKs produce. Each order's ``order_status`` maps to a state of
-PRODUCT.md §1:
+``docs/lifecycle.rst``:
 
 =========================== ===================== ==============================
 ``order_status``            state                 meaning (AliExpress)

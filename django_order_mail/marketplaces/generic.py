@@ -6,7 +6,7 @@ into this shape and lets the same applier walk the lifecycle::
 
     {"items": [
       {"order_id": "114-3941689-8772232",
-       "status": "shipped",                      # a state of PRODUCT.md §1
+       "status": "shipped",                      # a state of docs/lifecycle.rst
        "updated_at": "2024-05-02T09:30:00Z",     # orders updates; optional
        "channel": "amazon_fbm",                  # sales channel; optional
        "reason": "Out of stock",                 # cancel/freeze reason; optional
