@@ -202,3 +202,13 @@ def test_the_public_api_is_importable_from_the_package_root():
         assert getattr(package, name) is not None
     with pytest.raises(AttributeError):
         package.no_such_name  # noqa: B018
+
+
+def test_saving_a_model_that_is_not_an_order_runs_none_of_the_apps_code():
+    """Pending emails are written by the order mixin's own save(), not by a
+    post_save receiver that would run on every model's save."""
+    from django.contrib.auth.models import Group
+    from django.db.models.signals import post_save
+
+    assert not post_save.has_listeners(Group)
+    assert not post_save.has_listeners(Order)

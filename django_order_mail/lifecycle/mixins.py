@@ -18,7 +18,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from ..conf import get_setting
 from ..events import MailEvent
-from ..outbox.enqueue import PendingMail, enqueue
+from ..outbox.enqueue import PendingMail, cancel_scheduled, enqueue
 from .reasons import check_reason
 from .shipments import Shipment
 from .states import EDITABLE_STATES, OrderState, order_state
@@ -51,12 +51,14 @@ class OrderMailContextMixin(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        # The pending emails are written by a post_save receiver
-        # (lifecycle.signals); one atomic block makes them commit or roll
-        # back together with the state change.
+        # The pending emails are written right after the row, in one atomic
+        # block: they commit or roll back together with the state change.
+        # (Not a post_save receiver: that would run on every model's save in
+        # the project.)
         try:
             with transaction.atomic():
                 super().save(*args, **kwargs)
+                self.write_pending_mail()
         except Exception:
             # The transition did not persist: its emails must not ride along
             # with a later, unrelated save.
@@ -66,6 +68,16 @@ class OrderMailContextMixin(models.Model):
     def refresh_from_db(self, *args, **kwargs):
         self.discard_pending_mail()
         super().refresh_from_db(*args, **kwargs)
+
+    def write_pending_mail(self) -> None:
+        """Write the emails the transitions since the last save queued (and
+        cancel scheduled ones the new state makes moot) to the outbox."""
+        pending = self.__dict__.pop("_order_mail_pending", None)
+        cancel_reason = self.__dict__.pop("_order_mail_cancel", None)
+        if cancel_reason:
+            cancel_scheduled(self, cancel_reason)
+        if pending:
+            enqueue(self, pending)
 
     def discard_pending_mail(self) -> None:
         """Forget emails queued by transitions that were not saved."""

@@ -1,10 +1,10 @@
-"""From django-fsm transitions to pending emails, and from save to the outbox.
+"""From django-fsm transitions to pending emails.
 
 django-fsm-2 sends ``post_transition`` *before* the order is saved, so the
-receiver only notes what to send on the instance. The ``post_save`` receiver
-writes those notes to the outbox; :class:`OrderMailContextMixin.save` wraps
-the save in ``transaction.atomic`` so both commit together. Nothing here
-talks to the broker.
+receiver only notes what to send on the instance. The mixin's own
+:meth:`OrderMailContextMixin.save` writes those notes to the outbox right
+after the row, in one ``transaction.atomic`` block, so both commit together.
+Nothing here talks to the broker.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django_fsm.signals import post_transition
 
 from ..events import SHIPMENT_EVENTS, MailEvent, events_fired_by, feedback_delay_days
-from ..outbox.enqueue import PendingMail, cancel_scheduled, enqueue
+from ..outbox.enqueue import PendingMail
 from ..outbox.models import OutboxEmail
 
 logger = logging.getLogger("django_order_mail.lifecycle")
@@ -44,6 +43,8 @@ def _json_safe(value):
 def _bound_arguments(sender, name, instance, args, kwargs) -> dict:
     """The transition's arguments by name, whether passed by position or not."""
     method = getattr(sender, name, None)
+    if not callable(method):  # inspect.signature would raise TypeError
+        return dict(kwargs)
     try:
         bound = inspect.signature(method).bind(instance, *args, **kwargs)
     except (TypeError, ValueError):
@@ -98,12 +99,3 @@ def on_post_transition(sender, instance, name, source, target, **kwargs):
     if target in instance.mail_cancel_scheduled_states:
         instance.__dict__["_order_mail_cancel"] = f"order moved to {target}"
 
-
-@receiver(post_save, dispatch_uid="django_order_mail.post_save")
-def on_post_save(sender, instance, **kwargs):
-    pending = instance.__dict__.pop("_order_mail_pending", None)
-    cancel_reason = instance.__dict__.pop("_order_mail_cancel", None)
-    if cancel_reason:
-        cancel_scheduled(instance, cancel_reason)
-    if pending:
-        enqueue(instance, pending)
