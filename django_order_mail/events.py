@@ -120,7 +120,7 @@ def events_fired_by(transition: str) -> tuple[str, ...]:
     return tuple(e.name for e in _registry.values() if transition in e.transitions)
 
 
-class _EventSet(AbstractSet):
+class _EventSet(AbstractSet[str]):
     """The registered events with one property, read live from the registry
     (so an event a shop registers later is in it)."""
 
@@ -173,7 +173,8 @@ class ChannelRules:
     """What the shop itself sends for orders of one sales channel."""
 
     name: str
-    events: frozenset[str] = field(default_factory=lambda: ALL_EVENTS)
+    # A frozenset from the settings, or the live set of every registered event.
+    events: AbstractSet[str] = field(default_factory=lambda: ALL_EVENTS)
     feedback_delay_days: int | None = None
     # Why events are left out; shown to staff in the send log.
     reason: str = ""

@@ -34,7 +34,9 @@ class TransitionReasonForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = reason_choices(event) if with_reason and event else []
         if choices:
-            self.fields["reason_code"].choices = [("", _("(no reason given)")), *choices]
+            field = self.fields["reason_code"]
+            assert isinstance(field, forms.ChoiceField)  # declared above; narrows Field for mypy
+            field.choices = [("", _("(no reason given)")), *choices]
         else:
             del self.fields["reason_code"]
         if not with_note:

@@ -35,7 +35,7 @@ from ..outbox.models import EmailLog, OutboxEmail, Status
 
 RESEND_PERMISSION = "django_order_mail.resend_outboxemail"
 
-_BADGE_COLOURS = {
+_BADGE_COLOURS: dict[str, str] = {
     Status.SENT: "#15803d",
     Status.FAILED: "#b91c1c",
     Status.SUPPRESSED: "#a16207",

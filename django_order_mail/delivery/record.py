@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import cast
 
 from django.db import InterfaceError, OperationalError, connections, router, transaction
 from django.db.models.sql import UpdateQuery
 
+from ..outbox.insert import column_of
 from ..outbox.models import EmailLog, OutboxEmail
 
 logger = logging.getLogger("django_order_mail.delivery")
@@ -72,13 +74,13 @@ def _record(row, claimed_statuses, *, status, message, values, using) -> bool:
             if updated:
                 EmailLog.objects.using(using).create(email_id=row.pk, status=status, message=message)
         return bool(updated)
-    query = claimed.query.chain(UpdateQuery)
+    query = cast(UpdateQuery, claimed.query.chain(UpdateQuery))  # stub: chain(klass) -> Query
     query.add_update_values(values)
     update_sql, update_params = query.get_compiler(using).as_sql()
     quote = connection.ops.quote_name
-    pk = quote(OutboxEmail._meta.pk.column)
+    pk = quote(column_of(OutboxEmail._meta))
     log = EmailLog._meta
-    columns = ", ".join(quote(log.get_field(f).column) for f in ("email", "created_at", "status", "message"))
+    columns = ", ".join(quote(column_of(log, f)) for f in ("email", "created_at", "status", "message"))
     sql = (
         f"WITH updated AS ({update_sql} RETURNING {pk}) "
         f"INSERT INTO {quote(log.db_table)} ({columns}) "

@@ -296,8 +296,9 @@ def deliver_claimed(row: OutboxEmail) -> str:
 
     status = getattr(message, "anymail_status", None)
     message_id = (getattr(status, "message_id", None) or "") if status else ""
-    refused = set(getattr(status, "status", None) or ()) & {"rejected", "invalid"}
-    if refused and refused == set(status.status):
+    statuses = set(getattr(status, "status", None) or ())
+    refused = statuses & {"rejected", "invalid"}
+    if refused and refused == statuses:
         # Only reached with ANYMAIL IGNORE_RECIPIENT_STATUS: the ESP refused
         # the recipient without raising. Not sent; retrying will not help.
         reason = f"recipient {', '.join(sorted(refused))} at the ESP"

@@ -49,6 +49,7 @@ class SurveyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.scale = scale
         field = self.fields["score"]
+        assert isinstance(field, forms.TypedChoiceField)  # declared above; narrows Field for mypy
         field.choices = score_choices(scale)
         field.required = require_score
         if scale == Scale.NPS:

@@ -28,7 +28,7 @@ class Scale(models.TextChoices):
 
 
 #: Lowest and highest score of each scale.
-SCALE_RANGE = {Scale.CSAT: (1, 5), Scale.NPS: (0, 10)}
+SCALE_RANGE: dict[str, tuple[int, int]] = {Scale.CSAT: (1, 5), Scale.NPS: (0, 10)}
 
 
 class FollowUpStatus(models.TextChoices):

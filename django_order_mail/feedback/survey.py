@@ -11,7 +11,7 @@ from ..conf import get_setting
 from ..events import DEFAULT_CHANNELS
 from .models import SCALE_RANGE, Scale
 
-DEFAULT_LOW_SCORE = {Scale.CSAT: 2, Scale.NPS: 6}
+DEFAULT_LOW_SCORE: dict[str, int] = {Scale.CSAT: 2, Scale.NPS: 6}
 
 #: Feedback modes of a channel: a rating survey on the shop's own pages, or
 #: a review request that links only to review pages.
@@ -114,7 +114,7 @@ def channel_feedback(channel: str | None) -> ChannelFeedback:
     mode = raw.get("feedback") or SURVEY
     try:
         low, high = raw.get("feedback_window_days") or (None, None)
-        window = (int(low), int(high)) if low is not None else None
+        window = (int(low), int(high)) if low is not None and high is not None else None
     except (TypeError, ValueError):
         window = None  # malformed: the channel simply has no window
     return ChannelFeedback(

@@ -51,7 +51,7 @@ logger = logging.getLogger("django_order_mail.feedback")
 
 MAX_PRODUCTS = 4
 #: The query parameter of each scale's rating links.
-SCORE_PARAM = {Scale.CSAT: "score", Scale.NPS: "nps"}
+SCORE_PARAM: dict[str, str] = {Scale.CSAT: "score", Scale.NPS: "nps"}
 
 
 def _load(request, token):

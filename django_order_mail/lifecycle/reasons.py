@@ -36,8 +36,8 @@ class Reason:
     for the customer (the email's language)."""
 
     code: str
-    label: str
-    sentence: str | dict
+    label: str | Promise  # the packaged presets are lazy translations
+    sentence: str | Promise | dict
 
     def text(self) -> str:
         """The customer sentence in the active language."""
@@ -46,7 +46,7 @@ class Reason:
         return str(self.sentence or "")
 
 
-def _presets(*entries: tuple[str, str, str]) -> dict[str, Reason]:
+def _presets(*entries: tuple[str, str | Promise, str | Promise]) -> dict[str, Reason]:
     return {code: Reason(code, label, sentence) for code, label, sentence in entries}
 
 
@@ -121,7 +121,7 @@ def presets(event: str) -> dict[str, Reason]:
     return merged
 
 
-def reason_choices(event: str) -> list[tuple[str, str]]:
+def reason_choices(event: str) -> list[tuple[str, str | Promise]]:
     """``(code, label)`` of ``event``'s presets, for a form's select."""
     return [(code, reason.label) for code, reason in presets(event).items()]
 
@@ -159,7 +159,7 @@ def _by_language(texts: dict) -> str:
 def reason_setting_errors(raw: dict) -> list:
     """System checks ``E011`` and ``W004`` for ``ORDER_MAIL["REASONS"]``
     (registered through ``checks.check_settings``)."""
-    from django.core.checks import Error, Warning
+    from django.core.checks import CheckMessage, Error, Warning
 
     from ..rendering.i18n import normalize, supported_languages
 
@@ -167,7 +167,7 @@ def reason_setting_errors(raw: dict) -> list:
     reasons = raw.get("REASONS", {})
     if not isinstance(reasons, dict):
         return [Error("ORDER_MAIL['REASONS'] must be a dict: event -> {code: preset}.", hint=hint, id=E011)]
-    errors = []
+    errors: list[CheckMessage] = []
     languages = {normalize(code) for code in supported_languages()}
     for event, entries in reasons.items():
         where = f"ORDER_MAIL['REASONS'][{event!r}]"

@@ -230,7 +230,8 @@ def publish(ids: list[int], countdown: float | None = None) -> int:
         with send_emails.app.producer_or_acquire() as producer:
             for start in range(0, len(ids), size):
                 chunk = list(ids[start : start + size])
-                send_emails.apply_async(args=[chunk], producer=producer, **options)
+                # Celery takes a list or a tuple; celery-types allows only a tuple.
+                send_emails.apply_async(args=[chunk], producer=producer, **options)  # type: ignore[arg-type]
                 accepted += len(chunk)
     except Exception as exc:  # noqa: BLE001 - any broker error: the sweep retries
         logger.warning(

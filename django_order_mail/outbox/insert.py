@@ -23,7 +23,9 @@ from __future__ import annotations
 import datetime
 
 from django.db import connections
+from django.db.models import Field
 from django.db.models.constants import OnConflict
+from django.db.models.options import Options
 from django.db.models.sql import InsertQuery
 
 from .models import OutboxEmail
@@ -39,6 +41,14 @@ def supports_returning(using: str) -> bool:
     )
 
 
+def column_of(opts: Options, name: str | None = None) -> str:
+    """The database column of concrete field ``name`` (default: the primary key)."""
+    field = opts.pk if name is None else opts.get_field(name)
+    # The stubs allow a relation (no column) or a column not set yet (None).
+    assert isinstance(field, Field) and field.column is not None
+    return field.column
+
+
 def _fields():
     opts = OutboxEmail._meta
     return [f for f in opts.concrete_fields if f is not opts.pk and not f.generated]
@@ -48,10 +58,10 @@ def _compiled(rows: list[OutboxEmail], using: str) -> list[tuple[str, list]]:
     connection = connections[using]
     opts = OutboxEmail._meta
     query = InsertQuery(OutboxEmail, on_conflict=OnConflict.IGNORE)
-    query.insert_values(_fields(), rows)
+    query.insert_values(_fields(), rows)  # type: ignore[arg-type]  # stub: an invariant list[Model]
     returning = " RETURNING {}, {}".format(
-        connection.ops.quote_name(opts.pk.column),
-        connection.ops.quote_name(opts.get_field("idempotency_key").column),
+        connection.ops.quote_name(column_of(opts)),
+        connection.ops.quote_name(column_of(opts, "idempotency_key")),
     )
     return [(sql + returning, list(params)) for sql, params in query.get_compiler(using).as_sql()]
 
@@ -84,10 +94,10 @@ def _statements(rows: list[OutboxEmail], using: str) -> list[tuple[str, list]]:
         same = _equivalent(params, _params(rows[0], connection))
         _single_row_sql[using] = sql if same else None
         return [(sql, params)]
-    sql = _single_row_sql[using]
-    if sql is None:
+    cached = _single_row_sql[using]
+    if cached is None:
         return _compiled(rows, using)
-    return [(sql, _params(rows[0], connection))]
+    return [(cached, _params(rows[0], connection))]
 
 
 def insert_returning(rows: list[OutboxEmail], using: str) -> list[OutboxEmail]:

@@ -129,6 +129,10 @@ class OutboxEmail(models.Model):
     )
     is_test = models.BooleanField(_("test email"), default=False)
 
+    #: Not a field: the sender sets it on the instance once the ESP may have
+    #: the message (an unexpected error after that leaves the row to the sweep).
+    send_started: bool = False
+
     class Meta:
         verbose_name = _("email")
         verbose_name_plural = _("send log")

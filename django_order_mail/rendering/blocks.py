@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import time
 from copy import copy
+from typing import TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from django.template import Context
-from django.template.base import Template
+from django.template.base import FilterExpression, Node, NodeList, Template
 from django.template.context import RenderContext
 from django.template.loader_tags import BLOCK_CONTEXT_KEY, BlockContext, BlockNode, ExtendsNode
 from render_block import BlockNotFound
@@ -37,10 +38,21 @@ _levels: WeakKeyDictionary[Template, list] = WeakKeyDictionary()
 #: Seconds a check that the ancestors are unchanged stays good.
 RECHECK_AFTER = 1.0
 
+_N = TypeVar("_N", bound=Node)
+
+
+def _nodes_of(nodelist: NodeList, nodetype: type[_N]) -> list[_N]:
+    # django-stubs types get_nodes_by_type as list[Node]; it returns only nodetype's.
+    return cast("list[_N]", nodelist.get_nodes_by_type(nodetype))
+
 
 def _constant_parent(node: ExtendsNode) -> bool:
-    expression = node.parent_name
-    return not expression.filters and isinstance(expression.var, str)
+    expression = node.parent_name  # a FilterExpression when parsed from {% extends %}
+    return (
+        isinstance(expression, FilterExpression)
+        and not expression.filters
+        and isinstance(expression.var, str)
+    )
 
 
 def _block_levels(template: Template, context: Context) -> list[dict[str, BlockNode]]:
@@ -56,8 +68,8 @@ def _block_levels(template: Template, context: Context) -> list[dict[str, BlockN
             return levels
     levels, parents, cacheable, current = [], [], True, template
     while current is not None:
-        levels.append({n.name: n for n in current.nodelist.get_nodes_by_type(BlockNode)})
-        extends = current.nodelist.get_nodes_by_type(ExtendsNode)
+        levels.append({n.name: n for n in _nodes_of(current.nodelist, BlockNode)})
+        extends = _nodes_of(current.nodelist, ExtendsNode)
         if not extends:
             break
         cacheable = cacheable and _constant_parent(extends[0])
@@ -95,7 +107,10 @@ def render_block(template, block_name: str, context: Context) -> str:
     context = copy(context)  # reset the rendering state, as django_render_block does
     context.render_context = RenderContext()
     with context.render_context.push_state(template), context.bind_template(template):
-        block_context = context.render_context.setdefault(BLOCK_CONTEXT_KEY, BlockContext())
+        # The render context is the fresh one set above, so this is what
+        # django_render_block's setdefault() does (whose stub expects no BlockContext).
+        block_context = BlockContext()
+        context.render_context[BLOCK_CONTEXT_KEY] = block_context
         for level in _block_levels(template, context):
             block_context.add_blocks(level)
         node = block_context.get_block(block_name)

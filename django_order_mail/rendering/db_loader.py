@@ -28,9 +28,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from django.template import TemplateDoesNotExist, engines
 from django.template.backends.django import DjangoTemplates
+from django.template.backends.django import Template as BackendTemplate
 from django.template.base import DebugLexer, TokenType
 from django.template.loader import get_template
 
@@ -123,11 +125,18 @@ def parent_template(event: str, channel: str = "") -> str:
     names = [file_name(event, channel), file_name(event)] if channel else [file_name(event)]
     for name in names:
         try:
-            source = get_template(name).template.source
+            source = _file_source(name)
         except TemplateDoesNotExist:
             continue
         return name if _EXTENDS.search(source) else BASE_TEMPLATE
     return BASE_TEMPLATE
+
+
+def _file_source(name: str) -> str:
+    """The source of file template ``name``; raises ``TemplateDoesNotExist``."""
+    # get_template() is typed for any backend; the email files are
+    # DjangoTemplates' (a backend template wrapping the engine's Template).
+    return cast(BackendTemplate, get_template(name)).template.source
 
 
 def assemble(fields: dict[str, str], parent: str = BASE_TEMPLATE) -> str:
@@ -171,6 +180,7 @@ def extract_blocks(source: str) -> dict[str, str]:
     for token in DebugLexer(source).tokenize():
         if token.token_type != TokenType.BLOCK:
             continue
+        assert token.position is not None  # DebugLexer gives every token its position
         bits = token.split_contents()
         if bits[0] == "block" and len(bits) > 1:
             stack.append((bits[1], token.position[1]))
@@ -186,9 +196,9 @@ def default_fields(event: str, channel: str = "") -> dict[str, str]:
     names = [file_name(event, channel), file_name(event)] if channel else [file_name(event)]
     for name in names:
         try:
-            template = get_template(name)
+            source = _file_source(name)
         except TemplateDoesNotExist:
             continue
-        blocks = extract_blocks(template.template.source)
+        blocks = extract_blocks(source)
         return {field: blocks.get(block, "") for field, block in FIELD_BLOCKS.items()}
     return dict.fromkeys(TEMPLATE_FIELDS, "")

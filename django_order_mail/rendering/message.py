@@ -37,8 +37,8 @@ def build_message(
     if rendered.html:
         message.attach_alternative(rendered.html, "text/html")
     # Anymail reads these attributes; other backends ignore them.
-    message.tags = [row.event, *get_setting("TAGS")]
-    message.metadata = {
+    message.tags = [row.event, *get_setting("TAGS")]  # type: ignore[attr-defined]  # Anymail's extra attribute
+    message.metadata = {  # type: ignore[attr-defined]  # Anymail's extra attribute
         "order": row.reference or row.object_id,
         "event": row.event,
         "outbox_id": str(row.pk),

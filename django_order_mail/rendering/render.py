@@ -148,16 +148,16 @@ def render_event(
     lang = resolve_language(language)
     with translation.override(lang):
         choice = choose(event, lang, channel) if use_db else None
-        if choice is not None and choice.is_db:
+        template = choice.db_template if choice is not None else None  # set: choice.is_db
+        if template is not None:
             try:
-                template = choice.db_template
                 parent = parent_template(event, template.channel)
                 parts = render_parts(compile_fields(template.field_values(), parent), staff_context(context))
                 return _rendered(parts, lang)
             except Exception as exc:
-                logger.exception("Edited template %s failed; using the file template", choice.db_template.pk)
+                logger.exception("Edited template %s failed; using the file template", template.pk)
                 if on_db_error is not None:
-                    on_db_error(choice.db_template, exc)
+                    on_db_error(template, exc)
         names = template_names(event, channel)
         if choice is not None and choice.file_names:  # the file the lookup chose: no second search
             names = [name.removeprefix(TEMPLATE_DIR).removesuffix(".email") for name in choice.file_names]

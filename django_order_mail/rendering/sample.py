@@ -30,7 +30,7 @@ def sample_extra(event: str) -> dict:
     """What each event stores in ``extra`` when it is written: where the email
     gives a reason, a preset's code and a staff note (``lifecycle.reasons``)."""
     note = gettext("Sorry for the trouble. Write to us any time if you have questions.")
-    return {
+    extras: dict[str, dict] = {
         E.CANCELLATION: {"reason_code": "out_of_stock", "note": note},
         E.REFUND: {"amount": Decimal("34.90"), "reason_code": "damaged", "note": note},
         E.PAYMENT_FAILED: {"reason_code": "card_declined", "note": note},
@@ -41,7 +41,8 @@ def sample_extra(event: str) -> dict:
         },
         E.ORDER_ON_HOLD: {"reason_code": "payment_verification", "note": note},
         E.SHIPPING_CONFIRMATION: {"partial_shipment": False},
-    }.get(event, {})
+    }
+    return extras.get(event, {})
 
 
 class _SampleCustomer:

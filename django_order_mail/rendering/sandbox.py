@@ -36,6 +36,7 @@ import datetime
 import re
 from decimal import Decimal
 from functools import lru_cache
+from typing import ClassVar
 
 from django.template import (
     Context,
@@ -113,7 +114,7 @@ register.filters.update(
 class _SandboxEngine(Engine):
     # Engine() always adds Django's full built-ins before the ones it is
     # given; the sandbox gives its own reduced copy instead.
-    default_builtins: list[str] = []
+    default_builtins: ClassVar[list[str]] = []
 
 
 @lru_cache(maxsize=1)
@@ -210,7 +211,7 @@ class _ReadOnlyDict(dict):
     def _refuse(self, *args, **kwargs):
         raise TypeError("staff templates see read-only data")
 
-    _refuse.alters_data = True
+    _refuse.alters_data = True  # type: ignore[attr-defined]  # the function attribute Django's templates read
     clear = pop = popitem = setdefault = update = __setitem__ = __delitem__ = _refuse
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -109,7 +111,7 @@ class VariantStats:
 def variant_stats(test: SubjectTest) -> list[VariantStats]:
     """Sent, opened and clicked emails per variant (one query)."""
     variants = list(test.variants.order_by("label", "pk"))
-    counts = {
+    counts: dict[int, Mapping[str, Any]] = {
         c["subject_variant"]: c
         for c in OutboxEmail.objects.filter(subject_variant__test=test, status=Status.SENT)
         .values("subject_variant")
