@@ -98,4 +98,3 @@ def on_post_transition(sender, instance, name, source, target, **kwargs):
         instance.queue_mail(mail)
     if target in instance.mail_cancel_scheduled_states:
         instance.__dict__["_order_mail_cancel"] = f"order moved to {target}"
-
