@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -47,6 +48,9 @@ from ..outbox.models import OutboxEmail
 from .reasons import reason_form
 from .send_log import can_resend, status_badge
 from .templates import MEDIA_CSS, MEDIA_JS
+
+if TYPE_CHECKING:
+    from django.contrib.admin import AdminSite
 
 PANEL = "order_mail_panel"
 _request: ContextVar = ContextVar("django_order_mail_admin_request", default=None)
@@ -98,6 +102,12 @@ class OrderMailAdminMixin:
     #: :meth:`get_order_mail_transition_kwargs`); a transition with any other
     #: required argument gets no button.
     order_mail_fillable_arguments = frozenset({"shipment"})
+
+    if TYPE_CHECKING:
+        # Set by the admin.ModelAdmin this is mixed into (type[Any]: any
+        # ModelAdmin[SomeModel] that follows in the bases agrees with it).
+        model: type[Any]
+        admin_site: AdminSite
 
     # -- page layout -------------------------------------------------------------
     @property

@@ -176,7 +176,7 @@ def _close_reminded_cart(reminder: OutboxEmail, order, now: datetime) -> None:
     model = reminder.content_type.model_class()
     if model is None or not issubclass(model, AbandonedCartMixin):
         return
-    fields = {"ordered_at": now}
+    fields: dict[str, object] = {"ordered_at": now}
     if order is not None and order.pk is not None:
         fields.update(
             placed_order_type=ContentType.objects.get_for_model(order), placed_order_id=str(order.pk)

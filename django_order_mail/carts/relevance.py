@@ -147,10 +147,9 @@ def frequency_cap(row: OutboxEmail, address: str, now: datetime) -> Verdict | No
         .filter(recipient__iexact=normalize_address(address))
         .exclude(pk=row.pk)
     )
-    times = sorted(
-        (sent_at or claimed_at for sent_at, claimed_at in counted.values_list("sent_at", "claimed_at")),
-        reverse=True,
-    )
+    # Every row has one: a sent row its sent_at, a sending row its claimed_at (filtered above).
+    stamps = [sent_at or claimed_at for sent_at, claimed_at in counted.values_list("sent_at", "claimed_at")]
+    times = sorted((t for t in stamps if t is not None), reverse=True)
     if len(times) < limit:
         return None
     shown = f"{hours:g}"

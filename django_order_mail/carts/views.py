@@ -15,6 +15,7 @@ preview or test email restores nothing and gets the "test email" page.
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required  # Django >= 5.1
 from django.core import signing
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -28,13 +29,6 @@ from ..views import link_problem, preview_link
 from . import visits
 from .links import mark_session, read_restore_link
 from .mixins import AbandonedCartMixin
-
-try:
-    from django.contrib.auth.decorators import login_not_required
-except ImportError:  # Django < 5.1 has no LoginRequiredMiddleware
-
-    def login_not_required(view):
-        return view
 
 
 def _unavailable(request, title: str, message: str, status: int):

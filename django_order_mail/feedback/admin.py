@@ -9,6 +9,7 @@ Django, and the few HTML snippets here are built with ``format_html``.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -67,11 +68,19 @@ class SurveyResponseAdmin(admin.ModelAdmin):
         "assignee",
     )
     list_display_links = ("created_at",)
-    list_filter = ("scale", "score", "is_low", "complaint", "follow_up_status", "channel")
+    # Annotated wider than the literals, so FollowUpAdmin can set its own.
+    list_filter: ClassVar[tuple[str, ...]] = (
+        "scale",
+        "score",
+        "is_low",
+        "complaint",
+        "follow_up_status",
+        "channel",
+    )
     date_hierarchy = "created_at"
     search_fields = ("reference", "comment")
     list_select_related = ("assignee", "content_type")
-    change_list_template = "django_order_mail/feedback/admin/response_change_list.html"
+    change_list_template: ClassVar[str | None] = "django_order_mail/feedback/admin/response_change_list.html"
     fieldsets = (
         (
             _("What the customer answered"),

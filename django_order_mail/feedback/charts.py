@@ -54,7 +54,8 @@ def line_chart(
         grid,
     )
 
-    segments, current = [], []
+    segments: list[list[str]] = []
+    current: list[str] = []
     for i, point in enumerate(points):
         if point["value"] is None:
             if current:

@@ -106,7 +106,8 @@ def alert_context(extra: dict) -> dict:
     ``low_answer`` is the latest low answer of its history (the complaint
     the alert is about), even if the customer raised the score since.
     """
-    response = SurveyResponse.objects.filter(pk=extra.get("response")).first()
+    response_pk = extra.get("response")
+    response = SurveyResponse.objects.filter(pk=response_pk).first() if response_pk is not None else None
     if response is None:
         return {"response": None, "low_answer": None, "answers": [], "admin_url": ""}
     low = response.history.filter(is_low=True).order_by("-recorded_at", "-id").first() or response

@@ -58,8 +58,10 @@ def link_language(link: EmailLink | None) -> str | None:
     None when the link does not tell (a tampered token, a deleted email)."""
     if link is None:
         return None
-    if link.is_preview:
+    if link.preview_language is not None:  # link.is_preview
         return link.preview_language
+    if link.email_id is None:  # not for a customer's link (it names its email)
+        return None
     return OutboxEmail.objects.filter(pk=link.email_id).values_list("language", flat=True).first()
 
 

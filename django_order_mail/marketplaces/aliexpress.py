@@ -277,13 +277,13 @@ class AliExpressAdapter(BaseAdapter):
             )
 
     # -- mapping ---------------------------------------------------------------
-    def target_state(self, update: MarketplaceUpdate, current: str) -> str | None:
+    def target_state(self, update: MarketplaceUpdate, current: str | None) -> str | None:
         target = super().target_state(update, current)
         if update.status == "FINISH" and target == S.COMPLETED and not self._has_shipped(update, current):
             return S.CANCELLED
         return target
 
-    def _has_shipped(self, update: MarketplaceUpdate, current: str) -> bool:
+    def _has_shipped(self, update: MarketplaceUpdate, current: str | None) -> bool:
         if current in _SHIPPED_STATES or update.shipments:
             return True
         if update.facts.get("logistics_status", "").upper() in _SHIPPED_LOGISTICS:

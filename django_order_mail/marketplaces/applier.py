@@ -118,7 +118,7 @@ def lock(order):
 def transition_kwargs(method, update: MarketplaceUpdate, shipment, notify: bool) -> dict:
     """Only the arguments the transition accepts (shop FSMs differ)."""
     params = inspect.signature(method).parameters
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if "notify" in params:
         kwargs["notify"] = notify
     if "shipment" in params:
@@ -185,7 +185,9 @@ def apply_update(adapter: BaseAdapter, update: MarketplaceUpdate, *, notify: boo
     target = adapter.target_state(update, current)
     if target is None:
         return Result(Outcome.IGNORED, f"status {update.status} changes nothing", order=order)
-    graph = transition_graph(type(order), tuple(adapter.sync_transitions))
+    # Annotated as type: mypy finds type[Any] not Hashable (lru_cache's arguments).
+    model: type = type(order)
+    graph = transition_graph(model, tuple(adapter.sync_transitions))
     known_states = set(graph) | {t for edges in graph.values() for _p, _n, t in edges}
     if target not in known_states:
         raise ValueError(f"{label} status {update.status} maps to {target!r}, not a state of the order")
@@ -199,9 +201,10 @@ def apply_update(adapter: BaseAdapter, update: MarketplaceUpdate, *, notify: boo
             return Result(Outcome.IGNORED, f"order is already {current}", order=order, target=target)
         steps = [(partial, parcel) for parcel in fresh]
     else:
-        path = find_path(graph, current, target)
+        # An order without a state has no path either way (conflict below).
+        path = find_path(graph, current, target) if current is not None else None
         if path is None:
-            if find_path(graph, target, current) is not None:
+            if current is not None and find_path(graph, target, current) is not None:
                 return Result(
                     Outcome.IGNORED,
                     f"order is {current}, past {target}: an update never moves an order backwards",

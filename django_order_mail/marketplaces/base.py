@@ -154,9 +154,10 @@ class BaseAdapter:
         unusable (or :class:`~.parsing.UnknownStatusError` for an unmapped status)."""
         raise NotImplementedError
 
-    def target_state(self, update: MarketplaceUpdate, current: str) -> str | None:
-        """The state the order should reach; ``current`` lets a status mean
-        different things before and after shipping (AliExpress ``FINISH``)."""
+    def target_state(self, update: MarketplaceUpdate, current: str | None) -> str | None:
+        """The state the order should reach; ``current`` (None for an order
+        without a state) lets a status mean different things before and after
+        shipping (AliExpress ``FINISH``)."""
         return self.status_map.get(update.status)
 
     # -- the shop's hooks ------------------------------------------------------
@@ -186,7 +187,7 @@ class BaseAdapter:
 
     def build_shipment(self, order, data: ShipmentData) -> Shipment:
         """Create the Shipment of ``order`` for one parcel of the payload."""
-        fields = {"shipping_method": data.shipping_method[:100], "items": data.items}
+        fields: dict[str, Any] = {"shipping_method": data.shipping_method[:100], "items": data.items}
         if data.shipped_at:
             fields["shipped_at"] = data.shipped_at
         if data.tracking_url:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
@@ -141,6 +142,7 @@ def nested_too_deeply(value, limit: int = MAX_NESTING) -> bool:
     stack = [(value, 1)]
     while stack:
         current, depth = stack.pop()
+        children: Iterable
         if isinstance(current, dict):
             children = current.values()
         elif isinstance(current, (list, tuple)):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -160,6 +160,7 @@ def pages_from_source(dotted_path: str, since: datetime | None = None) -> Iterab
     modified since then.
     """
     source = import_string(dotted_path)
+    params: Mapping[str, inspect.Parameter]
     try:
         params = inspect.signature(source).parameters
     except (TypeError, ValueError):
@@ -351,11 +352,13 @@ def run_sync(
         raise FeedError("give either feed files or a page source, not both or neither")
     adapter = get_adapter(marketplace)
     adapter.check_configured()
+    pages: Iterable
     if files:
         # Read every file first: a missing or broken file stops the run before
         # anything is applied.
         pages = chain.from_iterable([pages_from_file(f) for f in files])
     else:
+        assert source  # exactly one of the two was given (checked above)
         if since is None:
             cursor = MarketplaceSyncCursor.objects.filter(marketplace=adapter.name).first()
             since = cursor.last_sequence if cursor else None

@@ -27,8 +27,11 @@ needs no JavaScript and no CDN.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
@@ -122,7 +125,7 @@ def weekly_stats(*, weeks: int | None = None, event: str | None = None, now=None
     rows = OutboxEmail.objects.filter(status=Status.SENT, sent_at__gte=since, is_test=False)
     if event:
         rows = rows.filter(event=event)
-    staff_only = getattr(events_module, "INTERNAL_EVENTS", frozenset())  # alerts to staff
+    staff_only: AbstractSet[str] = getattr(events_module, "INTERNAL_EVENTS", frozenset())  # alerts to staff
     if staff_only:
         rows = rows.exclude(event__in=staff_only)
     grouped = (
@@ -144,8 +147,9 @@ def weekly_stats(*, weeks: int | None = None, event: str | None = None, now=None
         week = g["week"]
         week = week_start(week.date() if isinstance(week, datetime) else week)
         stats = found.setdefault(g["event"], {}).setdefault(week, WeekStats(g["event"], week))
+        counts: Mapping[str, Any] = g  # read by the names in COUNTS, not literal keys
         for key in COUNTS:
-            setattr(stats, key, getattr(stats, key) + g[key])
+            setattr(stats, key, getattr(stats, key) + counts[key])
     all_weeks = [first + timedelta(weeks=i) for i in range(weeks)]
     order = {e: i for i, e in enumerate(ALL_EVENTS)}
     result = {}

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import gettext as gettext_module
+from collections.abc import Set as AbstractSet
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def deliverability_warnings() -> list[Warning | Error]:
     from .. import events as events_module
     from ..events import ALL_EVENTS
 
-    found = []
+    found: list[Warning | Error] = []
     if apps.is_installed("anymail") and webhooks_mounted() and not credentials_configured():
         hint = (
             "Set ANYMAIL['WEBHOOK_SECRET'] to 'random-user:random-password' and put the same "
@@ -130,7 +131,7 @@ def deliverability_warnings() -> list[Warning | Error]:
         )
     # Missing template files are E008; here: languages nothing is written in.
     disabled = set(user_settings().get("DISABLED_EVENTS", DEFAULTS["DISABLED_EVENTS"]))
-    staff_only = getattr(events_module, "INTERNAL_EVENTS", frozenset())  # alerts to staff
+    staff_only: AbstractSet[str] = getattr(events_module, "INTERNAL_EVENTS", frozenset())  # alerts to staff
     events = [e for e in ALL_EVENTS if e not in disabled and e not in staff_only]
     for language in enabled_languages():
         if events and not has_catalogue(language):

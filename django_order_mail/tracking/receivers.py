@@ -248,7 +248,7 @@ def _change_list(row, event, reason: str | None, esp: str, now) -> None:
         lift_unsubscribes(address)
         return
     entry, new = suppress(address, reason, source=f"{esp} webhook", email=row)
-    if new:
+    if new and entry is not None:  # new implies an entry
         EmailLog.objects.create(
             email=row,
             created_at=now,

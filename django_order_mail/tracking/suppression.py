@@ -34,7 +34,7 @@ Reason = Suppression.Reason
 Scope = Suppression.Scope
 
 #: The scope each reason gets when nobody says otherwise.
-DEFAULT_SCOPE = {
+DEFAULT_SCOPE: dict[str, str] = {
     Reason.HARD_BOUNCE: Scope.ALL,
     Reason.COMPLAINT: Scope.ALL,
     Reason.UNSUBSCRIBE: Scope.COMMERCIAL,

@@ -20,6 +20,7 @@ an ``is_test`` row) unsubscribes nobody: both views answer it with the
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required  # Django >= 5.1
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -42,14 +43,6 @@ from .suppression import (
     unsubscribed_events,
 )
 
-try:
-    from django.contrib.auth.decorators import login_not_required
-except ImportError:  # Django < 5.1 has no LoginRequiredMiddleware
-
-    def login_not_required(view):
-        return view
-
-
 #: What each commercial email is, in the customer's words.
 EVENT_DESCRIPTIONS = {
     MailEvent.ABANDONED_CART: _("Reminders about items left in your cart"),
@@ -66,8 +59,12 @@ def mask(address: str) -> str:
 def _expired_language(token) -> str:
     """The language of the email an expired (correctly signed) link is from."""
     link = read_expired_email_token(PURPOSE, token)
-    if link is None or link.is_preview:
-        return link.preview_language if link is not None else ""
+    if link is None:
+        return ""
+    if link.preview_language is not None:  # link.is_preview
+        return link.preview_language
+    if link.email_id is None:  # not for a customer's link (it names its email)
+        return ""
     return OutboxEmail.objects.filter(pk=link.email_id).values_list("language", flat=True).first() or ""
 
 
