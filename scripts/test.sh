@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up and run every test of django-order-mail:
-#   lint (ruff) -> docs build (Sphinx, warnings are errors) -> example project checks
+#   lint (ruff) -> type check (mypy) -> docs build (Sphinx, warnings are errors)
+#   -> example project checks
 #   -> unit tests on SQLite -> integration tests on PostgreSQL + Redis + a real
 #      celery worker + Anymail's Postmark backend against a fake ESP on 127.0.0.1.
 #
@@ -27,6 +28,9 @@ fi
 say "Lint"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+
+say "Type check (mypy)"
+.venv/bin/mypy
 
 say "Docs (sphinx -W)"
 .venv/bin/sphinx-build -W -q -b html docs docs/_build/html
