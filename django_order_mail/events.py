@@ -188,7 +188,7 @@ class ChannelRules:
 DEFAULT_CHANNELS: dict[str, dict] = {
     "web": {},
     # Amazon sends confirmation and shipping emails for FBA orders; the
-    # seller sends only the review / feedback request (PRODUCT.md §3).
+    # seller sends only the review / feedback request (``docs/marketplaces.rst``).
     "amazon_fba": {
         "events": [MailEvent.FEEDBACK_REQUEST],
         "reason": "Amazon sends this email for FBA orders",

@@ -8,7 +8,7 @@ variants: stable, evenly spread, and reproducible in tests.
 
 Which variant wins is judged on clicks by default: Apple Mail Privacy
 Protection opens every email it downloads, so open rates are inflated
-(PRODUCT.md §6). :func:`compare` gives a two-proportion z-test for both.
+(``docs/tracking.rst``). :func:`compare` gives a two-proportion z-test for both.
 """
 
 from __future__ import annotations
