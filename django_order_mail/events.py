@@ -156,15 +156,15 @@ FOLLOW_UP_EVENTS = _EventSet(lambda e: e.follow_up)
 INTERNAL_EVENTS = _EventSet(lambda e: e.internal)
 ALL_EVENTS = _EventSet(lambda e: True)
 
-_E = MailEvent
 for _event in MailEvent:
     register_event(
         _event.value,
         _event.label,
-        commercial=_event in (_E.ABANDONED_CART, _E.FEEDBACK_REQUEST),
-        per_shipment=_event in (_E.SHIPPING_CONFIRMATION, _E.SHIPPING_UPDATE, _E.OUT_FOR_DELIVERY),
-        internal=_event == _E.LOW_SCORE_ALERT,
-        follow_up=_event == _E.FEEDBACK_REQUEST,
+        commercial=_event in (MailEvent.ABANDONED_CART, MailEvent.FEEDBACK_REQUEST),
+        per_shipment=_event
+        in (MailEvent.SHIPPING_CONFIRMATION, MailEvent.SHIPPING_UPDATE, MailEvent.OUT_FOR_DELIVERY),
+        internal=_event == MailEvent.LOW_SCORE_ALERT,
+        follow_up=_event == MailEvent.FEEDBACK_REQUEST,
     )
 
 

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from django_order_mail.delivery.sender import deliver
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.models import OutboxEmail, Status
 from django_order_mail.rendering.render import render_subject
 from django_order_mail.tracking import ab
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def test_ab(db):
-    test = SubjectTest.objects.create(name="Confirmation subject", event=E.ORDER_CONFIRMATION)
+    test = SubjectTest.objects.create(name="Confirmation subject", event=MailEvent.ORDER_CONFIRMATION)
     a = SubjectVariant.objects.create(test=test, label="A", subject="Order {{ order_number }} is confirmed")
     b = SubjectVariant.objects.create(
         test=test, label="B", subject="{{ customer_name }}, we got your order {{ order_number }}!"
@@ -89,9 +89,9 @@ def test_language_specific_test_matches_the_base_language(test_ab):
     test, _a, _b = test_ab
     test.language = "nb"
     test.save()
-    assert ab.active_test(E.ORDER_CONFIRMATION, "nb-NO") == test
-    assert ab.active_test(E.ORDER_CONFIRMATION, "en") is None
-    assert ab.active_test(E.REFUND, "nb") is None
+    assert ab.active_test(MailEvent.ORDER_CONFIRMATION, "nb-NO") == test
+    assert ab.active_test(MailEvent.ORDER_CONFIRMATION, "en") is None
+    assert ab.active_test(MailEvent.REFUND, "nb") is None
 
 
 def test_a_broken_variant_falls_back_to_the_template_subject(order, broker, esp, test_ab):
@@ -109,7 +109,7 @@ def test_variant_subject_cannot_reach_the_order_instance(order):
 
 
 def test_subject_template_is_validated():
-    test = SubjectTest.objects.create(name="t", event=E.REFUND)
+    test = SubjectTest.objects.create(name="t", event=MailEvent.REFUND)
     variant = SubjectVariant(test=test, label="A", subject="{% if %}")
     with pytest.raises(ValidationError, match="syntax"):
         variant.full_clean()
@@ -119,10 +119,10 @@ def test_subject_template_is_validated():
 
 
 def test_only_one_active_test_per_event_and_language(test_ab):
-    clash = SubjectTest(name="second", event=E.ORDER_CONFIRMATION)
+    clash = SubjectTest(name="second", event=MailEvent.ORDER_CONFIRMATION)
     with pytest.raises(ValidationError, match="Another active test"):
         clash.full_clean()
-    SubjectTest(name="other language", event=E.ORDER_CONFIRMATION, language="de").full_clean()
+    SubjectTest(name="other language", event=MailEvent.ORDER_CONFIRMATION, language="de").full_clean()
 
 
 # -- statistics ------------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def test_admin_creates_a_test_with_variants(staff_client):
         "/admin/django_order_mail/subjecttest/add/",
         {
             "name": "Feedback subject",
-            "event": E.FEEDBACK_REQUEST,
+            "event": MailEvent.FEEDBACK_REQUEST,
             "language": "",
             "active": "on",
             "variants-TOTAL_FORMS": "2",
@@ -235,11 +235,11 @@ def test_a_test_without_a_language_never_reaches_emails_in_another_language(brok
     row = send_many(order, 1)[0]
     assert row.subject_variant_id is None
     assert "is confirmed" not in row.subject and "we got your order" not in row.subject
-    assert ab.active_test(E.ORDER_CONFIRMATION, "en") is not None  # the default language takes part
+    assert ab.active_test(MailEvent.ORDER_CONFIRMATION, "en") is not None  # the default language takes part
 
 
 def test_a_saved_test_names_its_language(settings):
     settings.LANGUAGE_CODE = "nb"
-    test = SubjectTest(name="t", event=E.REFUND)
+    test = SubjectTest(name="t", event=MailEvent.REFUND)
     test.full_clean()
     assert test.language == "nb"

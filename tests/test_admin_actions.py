@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission, User
 from django.db import transaction
 from django.urls import reverse
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
 
@@ -22,7 +22,7 @@ def fast_password_hasher(settings):
 @pytest.fixture
 def row(order, no_broker):
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(E.ORDER_CONFIRMATION)])
+        [row] = enqueue(order, [PendingMail(MailEvent.ORDER_CONFIRMATION)])
     OutboxEmail.objects.filter(pk=row.pk).update(status=Status.SENT)
     row.refresh_from_db()
     return row
@@ -86,7 +86,7 @@ def test_superuser_resend_creates_a_linked_row(admin_client, row):
 def test_superuser_retry_and_cancel(admin_client, row, order, no_broker):
     OutboxEmail.objects.filter(pk=row.pk).update(status=Status.FAILED, attempts=8)
     with transaction.atomic():
-        [queued] = enqueue(order, [PendingMail(E.DELIVERED)])
+        [queued] = enqueue(order, [PendingMail(MailEvent.DELIVERED)])
     assert run_action(admin_client, "retry_emails", row).status_code == 302
     row.refresh_from_db()
     assert (row.status, row.attempts) == (Status.QUEUED, 0)

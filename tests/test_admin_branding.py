@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.rendering import branding as branding_module
 from django_order_mail.rendering.branding import get_branding
 from django_order_mail.rendering.context import build_context
@@ -75,7 +75,7 @@ def test_saving_changes_the_next_email_at_once(admin_client, order):
     record = Branding.objects.get()
     assert record.pk == 1 and record.updated_by == "admin"
     assert record.social_links == [{"name": "Instagram", "url": "https://instagram.com/nordlys"}]
-    rendered = render_event(E.ORDER_CONFIRMATION, build_context(order, E.ORDER_CONFIRMATION))
+    rendered = render_event(MailEvent.ORDER_CONFIRMATION, build_context(order, MailEvent.ORDER_CONFIRMATION))
     assert "Nordlys Goods" in rendered.html and "#0f766e" in rendered.html
     assert "instagram.com/nordlys" in rendered.html
     assert "+47 22 00 00 00" not in rendered.text  # cleared in the admin: not shown
@@ -117,7 +117,7 @@ def test_preview_uses_unsaved_values_and_saves_nothing(admin_client):
 
 def test_preview_shows_invalid_fields_and_keeps_the_rest(admin_client):
     answer = admin_client.post(
-        reverse(PREVIEW), form_data(name="Half Typed", accent_color="#12", preview_event=E.REFUND)
+        reverse(PREVIEW), form_data(name="Half Typed", accent_color="#12", preview_event=MailEvent.REFUND)
     ).json()
     assert answer["ok"] and "Half Typed" in answer["html"]
     assert "refund" in answer["subject"]

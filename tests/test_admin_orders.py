@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import path, reverse
 
 from django_order_mail.admin import OrderMailAdminMixin, OutboxEmailAdmin
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.lifecycle.shipments import Shipment
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import OutboxEmail, Status
@@ -85,7 +85,7 @@ def test_transition_with_notify_writes_the_email(admin_client, order, no_broker)
     order.refresh_from_db()
     assert order.state == "awaiting_shipment"
     row = OutboxEmail.for_order(order).get()
-    assert (row.event, row.status) == (E.ORDER_CONFIRMATION, Status.QUEUED)
+    assert (row.event, row.status) == (MailEvent.ORDER_CONFIRMATION, Status.QUEUED)
     body = admin_client.get(change_url(order)).content.decode()
     assert 'value="ship"' in body and 'value="confirm_payment"' not in body
     assert "Order confirmation" in body  # the emails inline
@@ -120,7 +120,7 @@ def test_ship_uses_the_newest_parcel_without_a_shipping_email(admin_client, orde
     move(admin_client, order, "ship")
     order.refresh_from_db()
     assert order.state == "shipped"
-    assert OutboxEmail.for_order(order).get(event=E.SHIPPING_CONFIRMATION).shipment == parcel
+    assert OutboxEmail.for_order(order).get(event=MailEvent.SHIPPING_CONFIRMATION).shipment == parcel
     assert Shipment.objects.count() == 1
 
 
@@ -133,7 +133,11 @@ def test_resend_order_confirmation(admin_client, order, no_broker):
     assert 'id="order-mail-resend-confirmation"' in body
     resend(admin_client, order)
     copy = OutboxEmail.objects.get(resend_of=original)
-    assert (copy.event, copy.status, copy.recipient) == (E.ORDER_CONFIRMATION, Status.QUEUED, order.email)
+    assert (copy.event, copy.status, copy.recipient) == (
+        MailEvent.ORDER_CONFIRMATION,
+        Status.QUEUED,
+        order.email,
+    )
 
 
 def test_no_resend_button_without_a_confirmation(admin_client, order):
@@ -145,7 +149,7 @@ def test_no_resend_button_without_a_confirmation(admin_client, order):
 
 def test_test_emails_are_not_listed_with_the_order(admin_client, order, no_broker):
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(E.ORDER_CONFIRMATION)])
+        [row] = enqueue(order, [PendingMail(MailEvent.ORDER_CONFIRMATION)])
     OutboxEmail.objects.filter(pk=row.pk).update(is_test=True)
     response = admin_client.get(change_url(order))
     formsets = [f for f in response.context["inline_admin_formsets"] if f.formset.model is OutboxEmail]

@@ -34,7 +34,6 @@ site.register(OutboxEmail, OutboxEmailAdmin)
 urlpatterns = [path("admin/", site.urls)]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
-R = Suppression.Reason
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +66,7 @@ def copy_of(row):
 
 def test_a_complaint_does_not_stop_a_resent_confirmation(admin_client, order, confirmation, esp):
     """The reported case: complaint on a shipping email, staff resend the confirmation."""
-    suppress(order.email, R.COMPLAINT, source="Postmark webhook")
+    suppress(order.email, Suppression.Reason.COMPLAINT, source="Postmark webhook")
     [(level, text)] = messages_of(resend_confirmation(admin_client, order))
     assert text.startswith("The order confirmation is being sent again")
     assert level != WARNING
@@ -76,7 +75,7 @@ def test_a_complaint_does_not_stop_a_resent_confirmation(admin_client, order, co
 
 
 def test_a_resend_to_a_hard_bounced_address_says_it_will_be_suppressed(admin_client, order, confirmation):
-    suppress(order.email, R.HARD_BOUNCE, source="Postmark webhook")
+    suppress(order.email, Suppression.Reason.HARD_BOUNCE, source="Postmark webhook")
     [(level, text)] = messages_of(resend_confirmation(admin_client, order))
     assert level == WARNING
     assert "will not be sent" in text and "being sent again" not in text
@@ -93,7 +92,7 @@ def test_a_resend_to_an_address_list_says_it_will_fail(admin_client, order, conf
 
 
 def test_send_log_resend_button_and_action_warn_the_same_way(admin_client, order, confirmation):
-    suppress(order.email, R.HARD_BOUNCE, source="Postmark webhook")
+    suppress(order.email, Suppression.Reason.HARD_BOUNCE, source="Postmark webhook")
     url = reverse("admin:django_order_mail_outboxemail_act", args=[confirmation.pk, "resend"])
     [(level, text)] = messages_of(admin_client.post(url, follow=True))
     copy = copy_of(confirmation)
@@ -113,7 +112,7 @@ def test_send_log_resend_button_and_action_warn_the_same_way(admin_client, order
 
 
 def test_an_unsubscribe_does_not_stop_a_resend_either(admin_client, order, confirmation):
-    suppress(order.email, R.UNSUBSCRIBE, source="one-click unsubscribe")
+    suppress(order.email, Suppression.Reason.UNSUBSCRIBE, source="one-click unsubscribe")
     url = reverse("admin:django_order_mail_outboxemail_act", args=[confirmation.pk, "resend"])
     [(level, text)] = messages_of(admin_client.post(url, follow=True))
     assert level != WARNING

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import OutboxEmail, Status
 from tests.factories import OrderFactory
@@ -29,7 +29,9 @@ def rows_for(n, no_broker):
     rows = []
     for _ in range(n):
         with transaction.atomic():
-            rows += enqueue(OrderFactory(), [PendingMail(E.ORDER_CONFIRMATION), PendingMail(E.DELIVERED)])
+            rows += enqueue(
+                OrderFactory(), [PendingMail(MailEvent.ORDER_CONFIRMATION), PendingMail(MailEvent.DELIVERED)]
+            )
     return rows
 
 
@@ -170,6 +172,6 @@ def test_large_filtered_lists_count_only_up_to_a_cap(admin_client, no_broker, mo
     response = admin_client.get(reverse(CHANGELIST), {"channel": "web"})
     assert response.context["cl"].result_count == 6
     assert "more than 5 emails" in response.content.decode()
-    response = admin_client.get(reverse(CHANGELIST), {"event__exact": E.DELIVERED})
+    response = admin_client.get(reverse(CHANGELIST), {"event__exact": MailEvent.DELIVERED})
     assert response.context["cl"].result_count == 4
     assert "4 emails" in response.content.decode()

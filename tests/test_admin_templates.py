@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission, User
 from django.db import transaction
 from django.urls import reverse
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import OutboxEmail, Status
 from django_order_mail.rendering.db_loader import default_fields
@@ -35,7 +35,7 @@ def staff(client, *codenames, email="staff@shop.example"):
     return user
 
 
-def form_data(event=E.ORDER_CONFIRMATION, language="en", channel="", **changes):
+def form_data(event=MailEvent.ORDER_CONFIRMATION, language="en", channel="", **changes):
     data = {
         "event": event,
         "language": language,
@@ -61,10 +61,10 @@ def change_url(template):
 
 
 def test_add_form_starts_from_the_default_text(admin_client):
-    response = admin_client.get(reverse(ADD), {"event": E.REFUND})
+    response = admin_client.get(reverse(ADD), {"event": MailEvent.REFUND})
     assert response.status_code == 200
     form = response.context["adminform"].form
-    assert form.initial["subject"] == default_fields(E.REFUND)["subject"]
+    assert form.initial["subject"] == default_fields(MailEvent.REFUND)["subject"]
     body = response.content.decode()
     assert 'id="order-mail-preview-desktop"' in body and 'id="order-mail-preview-mobile"' in body
     assert "extra.amount" in body  # the refund's variables are listed beside the editor
@@ -103,12 +103,13 @@ def test_event_language_and_channel_are_fixed_once_saved(admin_client):
     create(admin_client)
     template = EmailTemplate.objects.get()
     response = admin_client.post(
-        change_url(template), form_data(event=E.REFUND, language="de", subject="Changed {{ order_number }}")
+        change_url(template),
+        form_data(event=MailEvent.REFUND, language="de", subject="Changed {{ order_number }}"),
     )
     assert response.status_code == 302
     template.refresh_from_db()
     assert (template.event, template.language, template.subject) == (
-        E.ORDER_CONFIRMATION,
+        MailEvent.ORDER_CONFIRMATION,
         "en",
         "Changed {{ order_number }}",
     )
@@ -202,7 +203,7 @@ def test_reset_to_default(admin_client, order):
     assert response.status_code == 302
     template.refresh_from_db()
     assert not template.is_active
-    assert template.subject == default_fields(E.ORDER_CONFIRMATION)["subject"]
+    assert template.subject == default_fields(MailEvent.ORDER_CONFIRMATION)["subject"]
     assert template.versions.get(number=1).subject == "Edited {{ order_number }}"  # kept to revert to
 
 
@@ -240,7 +241,7 @@ def test_preview_reports_syntax_errors(admin_client):
 
 def test_preview_with_a_real_order(admin_client, order, no_broker):
     with transaction.atomic():
-        enqueue(order, [PendingMail(E.ORDER_CONFIRMATION)])
+        enqueue(order, [PendingMail(MailEvent.ORDER_CONFIRMATION)])
     answer = preview(
         admin_client, order_number=order.number, subject="{{ order_number }} {{ customer_name }}"
     )
@@ -257,7 +258,7 @@ def test_preview_of_an_unknown_order_number(admin_client):
 
 def test_real_orders_need_the_send_log_permission(client, order, no_broker):
     with transaction.atomic():
-        enqueue(order, [PendingMail(E.ORDER_CONFIRMATION)])
+        enqueue(order, [PendingMail(MailEvent.ORDER_CONFIRMATION)])
     staff(client, "view_emailtemplate")
     answer = preview(client, order_number=order.number)
     assert not answer["ok"] and "permission" in answer["problems"][0]["text"]
@@ -325,7 +326,9 @@ def test_staff_without_template_permissions_are_refused(client):
     assert client.get(reverse("admin:django_order_mail_emailtemplate_changelist")).status_code == 403
     assert client.post(reverse(PREVIEW), form_data()).status_code == 403
     assert (
-        client.get(reverse("admin:django_order_mail_emailtemplate_defaults"), {"event": E.REFUND}).status_code
+        client.get(
+            reverse("admin:django_order_mail_emailtemplate_defaults"), {"event": MailEvent.REFUND}
+        ).status_code
         == 403
     )
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.template import TemplateSyntaxError
 
 from django_order_mail.delivery.sender import deliver
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
 from django_order_mail.rendering import branding as branding_module
@@ -23,7 +23,7 @@ from django_order_mail.rendering.validation import validate_fields
 
 pytestmark = pytest.mark.django_db
 
-EDITABLE = [e for e in E.values if e not in ("abandoned_cart", "low_score_alert")]
+EDITABLE = [e for e in MailEvent.values if e not in ("abandoned_cart", "low_score_alert")]
 
 
 @pytest.fixture(autouse=True)
@@ -33,14 +33,14 @@ def fresh_branding_cache():
     branding_module.invalidate_branding_cache()
 
 
-def edited(event=E.ORDER_CONFIRMATION, language="en", channel="", **fields):
+def edited(event=MailEvent.ORDER_CONFIRMATION, language="en", channel="", **fields):
     values = {**default_fields(event, channel), **fields}
     template = EmailTemplate(event=event, language=language, channel=channel, **values)
     template.save_with_version(by="tester")
     return template
 
 
-def render(order, event=E.ORDER_CONFIRMATION, *, language="en", channel=""):
+def render(order, event=MailEvent.ORDER_CONFIRMATION, *, language="en", channel=""):
     return render_event(event, build_context(order, event), language=language, channel=channel)
 
 
@@ -78,17 +78,17 @@ def test_inactive_or_other_language_template_is_not_used(order):
 
 def test_lookup_order(order, settings):
     settings.LANGUAGES = [("en", "English"), ("pt", "Portuguese"), ("pt-br", "Brazilian Portuguese")]
-    assert choose(E.ORDER_CONFIRMATION, "pt-br", "amazon_fbm").step == 6
+    assert choose(MailEvent.ORDER_CONFIRMATION, "pt-br", "amazon_fbm").step == 6
     generic_base = edited(language="pt", subject="pt generic")
-    assert choose(E.ORDER_CONFIRMATION, "pt-br", "amazon_fbm").db_template == generic_base
+    assert choose(MailEvent.ORDER_CONFIRMATION, "pt-br", "amazon_fbm").db_template == generic_base
     generic = edited(language="pt-br", subject="pt-br generic")
-    assert choose(E.ORDER_CONFIRMATION, "pt-br", "amazon_fbm").db_template == generic
+    assert choose(MailEvent.ORDER_CONFIRMATION, "pt-br", "amazon_fbm").db_template == generic
     channel_base = edited(language="pt", channel="amazon_fbm", subject="pt amazon")
-    found = choose(E.ORDER_CONFIRMATION, "pt-br", "amazon_fbm")
+    found = choose(MailEvent.ORDER_CONFIRMATION, "pt-br", "amazon_fbm")
     assert (found.db_template, found.step) == (channel_base, 2)
     channel_exact = edited(language="pt-br", channel="amazon_fbm", subject="pt-br amazon")
-    assert choose(E.ORDER_CONFIRMATION, "pt-br", "amazon_fbm").db_template == channel_exact
-    assert choose(E.ORDER_CONFIRMATION, "pt-br", "web").db_template == generic
+    assert choose(MailEvent.ORDER_CONFIRMATION, "pt-br", "amazon_fbm").db_template == channel_exact
+    assert choose(MailEvent.ORDER_CONFIRMATION, "pt-br", "web").db_template == generic
 
 
 def test_a_channel_file_beats_a_generic_edited_template(order, tmp_path, settings):
@@ -100,11 +100,11 @@ def test_a_channel_file_beats_a_generic_edited_template(order, tmp_path, setting
     )
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
     edited(subject="Generic edit")
-    context = build_context(order, E.ORDER_CONFIRMATION)
-    assert render_event(E.ORDER_CONFIRMATION, context, channel="amazon_fbm").subject == "FBM wording"
-    assert render_event(E.ORDER_CONFIRMATION, context, channel="web").subject == "Generic edit"
+    context = build_context(order, MailEvent.ORDER_CONFIRMATION)
+    assert render_event(MailEvent.ORDER_CONFIRMATION, context, channel="amazon_fbm").subject == "FBM wording"
+    assert render_event(MailEvent.ORDER_CONFIRMATION, context, channel="web").subject == "Generic edit"
     edited(channel="amazon_fbm", subject="FBM edit")
-    assert render_event(E.ORDER_CONFIRMATION, context, channel="amazon_fbm").subject == "FBM edit"
+    assert render_event(MailEvent.ORDER_CONFIRMATION, context, channel="amazon_fbm").subject == "FBM edit"
 
 
 # -- what edited templates may see -----------------------------------------------------------
@@ -116,14 +116,14 @@ def test_edited_templates_do_not_get_the_order_instance(order):
 
 
 def test_packaged_templates_still_get_the_order_instance(order):
-    context = build_context(order, E.ORDER_CONFIRMATION)
+    context = build_context(order, MailEvent.ORDER_CONFIRMATION)
     assert context["order"] is order
 
 
 def test_a_broken_edited_template_falls_back_to_the_default_and_says_so(order, no_broker, monkeypatch):
     edited(subject="Edited subject")
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(E.ORDER_CONFIRMATION)])
+        [row] = enqueue(order, [PendingMail(MailEvent.ORDER_CONFIRMATION)])
     # A template that validated can still break at send time, e.g. a tag
     # library the project removed later.
     EmailTemplate.objects.update(html_body="{% load gone_library %}")
@@ -137,11 +137,11 @@ def test_a_broken_edited_template_falls_back_to_the_default_and_says_so(order, n
 
 
 def fields(**changes):
-    return {**default_fields(E.ORDER_CONFIRMATION), **changes}
+    return {**default_fields(MailEvent.ORDER_CONFIRMATION), **changes}
 
 
 def problems(**changes):
-    return validate_fields(fields(**changes), E.ORDER_CONFIRMATION, language="en")
+    return validate_fields(fields(**changes), MailEvent.ORDER_CONFIRMATION, language="en")
 
 
 def test_syntax_error_is_reported_with_field_and_line():
@@ -244,9 +244,13 @@ def test_a_test_email_is_sent_as_rendered_to_staff_never_to_the_customer(order, 
     from django_order_mail.admin.preview import queue_test_email
 
     rendered = render_fields(
-        fields(subject="Draft subject"), sample_context(E.ORDER_CONFIRMATION), event=E.ORDER_CONFIRMATION
+        fields(subject="Draft subject"),
+        sample_context(MailEvent.ORDER_CONFIRMATION),
+        event=MailEvent.ORDER_CONFIRMATION,
     )
-    row = queue_test_email(admin_user, rendered, event=E.ORDER_CONFIRMATION, channel="web", label="sample")
+    row = queue_test_email(
+        admin_user, rendered, event=MailEvent.ORDER_CONFIRMATION, channel="web", label="sample"
+    )
     assert deliver(row.pk) == Status.SENT
     [message] = esp.sent
     assert message.to == [admin_user.email]

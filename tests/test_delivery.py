@@ -19,7 +19,7 @@ from django_order_mail.delivery import sender
 from django_order_mail.delivery.errors import classify
 from django_order_mail.delivery.sender import claim, deliver, retry_delay
 from django_order_mail.delivery.sweep import dispatch_due
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox import actions
 from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
 from tests.backends import FakeResponse, api_error
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 def confirmed(order):
     order.confirm_payment()
     order.save()
-    return OutboxEmail.for_order(order).get(event=E.ORDER_CONFIRMATION)
+    return OutboxEmail.for_order(order).get(event=MailEvent.ORDER_CONFIRMATION)
 
 
 def delivered_order(order):
@@ -305,7 +305,7 @@ def test_deleted_order_fails_the_row(order, broker, esp):
 
 def test_feedback_request_of_a_refunded_order_is_cancelled_at_send_time(order, broker, esp):
     delivered_order(order)
-    feedback = OutboxEmail.for_order(order).get(event=E.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
     # refunded behind the lifecycle's back (no transition, no cancel_scheduled)
     Order.objects.filter(pk=order.pk).update(state="refunded")
     make_due(feedback)
@@ -319,7 +319,7 @@ def test_feedback_request_of_a_refunded_order_is_cancelled_at_send_time(order, b
 
 def test_feedback_request_of_a_delivered_order_is_sent(order, broker, esp):
     delivered_order(order)
-    feedback = OutboxEmail.for_order(order).get(event=E.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
     make_due(feedback)
     dispatch_due()
     assert deliver(feedback.pk) == Status.SENT
@@ -331,7 +331,7 @@ def test_refund_email_is_retried_after_a_transient_error(order, broker, esp):
     order.save()
     order.refund(reason="out of stock")
     order.save()
-    row = OutboxEmail.for_order(order).get(event=E.REFUND)
+    row = OutboxEmail.for_order(order).get(event=MailEvent.REFUND)
     esp.outcomes = [api_error(503)]
     assert deliver(row.pk) == "retry"
     make_due(row)
@@ -342,7 +342,7 @@ def test_released_feedback_request_of_refunded_order_is_not_sent(order, broker, 
     from django_order_mail.delivery.sweep import release_stuck
 
     delivered_order(order)
-    feedback = OutboxEmail.for_order(order).get(event=E.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
     make_due(feedback)
     dispatch_due()
     assert claim(feedback.pk) is not None  # a worker claims it and dies
@@ -353,7 +353,7 @@ def test_released_feedback_request_of_refunded_order_is_not_sent(order, broker, 
 
 def test_resend_of_feedback_request_is_sent_even_if_refunded(order, broker, esp):
     delivered_order(order)
-    feedback = OutboxEmail.for_order(order).get(event=E.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
     Order.objects.filter(pk=order.pk).update(state="refunded")
     copy = actions.resend(feedback)
     assert deliver(copy.pk) == Status.SENT

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from django_order_mail.delivery import sender, tasks
 from django_order_mail.delivery.sender import deliver, deliver_batch
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.memo import batch_scope, memoized
 from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
 from django_order_mail.signals import pre_send
@@ -24,7 +24,7 @@ def confirmed_rows(n, **order_fields):
         order = OrderFactory(**order_fields)
         order.confirm_payment()
         order.save()
-        rows.append(OutboxEmail.for_order(order).get(event=E.ORDER_CONFIRMATION))
+        rows.append(OutboxEmail.for_order(order).get(event=MailEvent.ORDER_CONFIRMATION))
     return rows
 
 

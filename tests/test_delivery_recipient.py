@@ -4,7 +4,7 @@ import pytest
 
 from django_order_mail.delivery.errors import recipient_problem
 from django_order_mail.delivery.sender import deliver, deliver_batch
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox import actions
 from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
 from django_order_mail.tracking.models import Suppression
@@ -31,7 +31,7 @@ NOT_ONE_ADDRESS = [
 def confirmed(order):
     order.confirm_payment()
     order.save()
-    return OutboxEmail.for_order(order).get(event=E.ORDER_CONFIRMATION)
+    return OutboxEmail.for_order(order).get(event=MailEvent.ORDER_CONFIRMATION)
 
 
 def assert_failed_before_the_esp(row, esp):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from django_order_mail.delivery.sender import deliver
 from django_order_mail.delivery.sweep import dispatch_due
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.feedback.alerts import SCORE_RAISED, alert_key
 from django_order_mail.feedback.models import SurveyResponse
 from django_order_mail.feedback.recording import record_answer
@@ -33,12 +33,12 @@ def fresh_cache():
 @pytest.fixture
 def row(order, broker):
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(E.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
     return row
 
 
 def alerts():
-    return OutboxEmail.objects.filter(event=E.LOW_SCORE_ALERT)
+    return OutboxEmail.objects.filter(event=MailEvent.LOW_SCORE_ALERT)
 
 
 def make_due(email):
@@ -142,7 +142,7 @@ def test_custom_threshold_and_alert_address(row, mail_settings):
 def test_amazon_channel_rules_do_not_block_staff_mail(broker):
     order = OrderFactory(sales_channel="amazon_fbm")
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(E.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
     record_answer(row, score=1, scale="csat")
     assert alerts().get().status == Status.SCHEDULED
 
@@ -192,7 +192,7 @@ def test_end_to_end_from_delivery_to_staff_alert(client, broker, esp, mail_setti
     order.save()
     order.mark_delivered()
     order.save()
-    feedback = OutboxEmail.for_order(order).get(event=E.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
     assert feedback.status == Status.SCHEDULED
     make_due(feedback)
     dispatch_due()

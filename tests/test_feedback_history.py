@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from django_order_mail.delivery.sender import deliver
 from django_order_mail.delivery.sweep import dispatch_due
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.feedback.alerts import SCORE_RAISED
 from django_order_mail.feedback.models import FollowUpStatus, SurveyAnswer, SurveyResponse
 from django_order_mail.feedback.recording import record_answer
@@ -41,7 +41,7 @@ def fresh_rate_limits():
 @pytest.fixture
 def row(order, broker):
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(E.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
     return row
 
 
@@ -57,7 +57,7 @@ def post(row, **data):
 
 
 def alert():
-    return OutboxEmail.objects.get(event=E.LOW_SCORE_ALERT)
+    return OutboxEmail.objects.get(event=MailEvent.LOW_SCORE_ALERT)
 
 
 def queue_ids(admin_client) -> set[int]:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.feedback.context import request_context
 from django_order_mail.feedback.models import SurveyResponse
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
@@ -31,7 +31,7 @@ def fresh_rate_limits():
     cache.clear()
 
 
-def feedback_row(order, event=E.FEEDBACK_REQUEST) -> OutboxEmail:
+def feedback_row(order, event=MailEvent.FEEDBACK_REQUEST) -> OutboxEmail:
     with transaction.atomic():
         [row] = enqueue(order, [PendingMail(event)])
     return row
@@ -48,7 +48,7 @@ def token_of(url: str) -> str:
 
 def nothing_recorded():
     assert not SurveyResponse.objects.exists()
-    assert not OutboxEmail.objects.filter(event=E.LOW_SCORE_ALERT).exists()
+    assert not OutboxEmail.objects.filter(event=MailEvent.LOW_SCORE_ALERT).exists()
 
 
 # -- the scale ---------------------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ def test_an_nps_parameter_on_a_csat_link_records_nothing(client, order, no_broke
     assert "5 out of 5" in both.content.decode()
     saved = SurveyResponse.objects.get()
     assert (saved.scale, saved.score) == ("csat", 5)
-    assert not OutboxEmail.objects.filter(event=E.LOW_SCORE_ALERT).exists()
+    assert not OutboxEmail.objects.filter(event=MailEvent.LOW_SCORE_ALERT).exists()
 
 
 def test_a_csat_parameter_on_an_nps_link_records_nothing(client, order, no_broker, mail_settings):
@@ -155,7 +155,7 @@ def test_an_expired_link_says_so_in_the_emails_language(german_browser, nb_row, 
 
 
 def test_a_link_to_another_kind_of_email_says_so_in_that_emails_language(german_browser, no_broker):
-    confirmation = feedback_row(OrderFactory(language="nb"), E.ORDER_CONFIRMATION)
+    confirmation = feedback_row(OrderFactory(language="nb"), MailEvent.ORDER_CONFIRMATION)
     page = german_browser.get(path_of(feedback_url(confirmation.pk, 1)))
     assert (page.status_code, page["Content-Language"]) == (404, "nb")
     assert "Denne lenken er ikke gyldig" in page.content.decode()

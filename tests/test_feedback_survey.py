@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.feedback.models import SurveyResponse
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import OutboxEmail
@@ -32,7 +32,7 @@ def fresh_rate_limits():
 
 def feedback_row(order) -> OutboxEmail:
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(E.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
     return row
 
 
@@ -117,7 +117,7 @@ def test_link_of_a_staff_test_email_records_nothing(client, row):
     assert response.status_code == 200
     assert "test email" in response.content.decode()
     assert not SurveyResponse.objects.exists()
-    assert not OutboxEmail.objects.filter(event=E.LOW_SCORE_ALERT).exists()
+    assert not OutboxEmail.objects.filter(event=MailEvent.LOW_SCORE_ALERT).exists()
 
 
 def test_page_speaks_the_customers_language_and_keeps_the_token_on_site(client, no_broker):
@@ -234,7 +234,7 @@ def test_answers_go_to_the_links_order_whatever_the_form_says(client, no_broker)
 
 def test_a_token_for_a_non_feedback_email_is_not_a_survey_link(client, order, no_broker):
     with transaction.atomic():
-        [confirmation] = enqueue(order, [PendingMail(E.ORDER_CONFIRMATION)])
+        [confirmation] = enqueue(order, [PendingMail(MailEvent.ORDER_CONFIRMATION)])
     response = client.get(path_of(feedback_url(confirmation.pk, 1)))
     assert response.status_code == 404
     assert not SurveyResponse.objects.exists()

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
 from tests.factories import OrderFactory
@@ -54,9 +54,9 @@ def test_confirm_payment_writes_one_queued_confirmation(order, no_broker):
     order.confirm_payment()
     order.save()
     [row] = rows(order)
-    assert row.event == E.ORDER_CONFIRMATION
+    assert row.event == MailEvent.ORDER_CONFIRMATION
     assert row.status == Status.QUEUED
-    assert row.idempotency_key == key(order, E.ORDER_CONFIRMATION)
+    assert row.idempotency_key == key(order, MailEvent.ORDER_CONFIRMATION)
     assert row.recipient == order.email
     assert row.reference == order.number
     assert row.channel == "web"
@@ -106,9 +106,9 @@ def test_fail_payment_writes_payment_failed_with_reason(order, no_broker):
     order.fail_payment("card declined")
     order.save()
     [row] = rows(order)
-    assert row.event == E.PAYMENT_FAILED
+    assert row.event == MailEvent.PAYMENT_FAILED
     assert row.status == Status.QUEUED
-    assert row.idempotency_key == key(order, E.PAYMENT_FAILED, suffix="attempt-1")
+    assert row.idempotency_key == key(order, MailEvent.PAYMENT_FAILED, suffix="attempt-1")
     assert row.extra == {"reason": "card declined"}
 
 
@@ -117,20 +117,20 @@ def test_fail_payment_twice_gives_two_rows(order, no_broker):
     order.save()
     order.fail_payment("declined again")
     order.save()
-    failed = [r for r in rows(order) if r.event == E.PAYMENT_FAILED]
+    failed = [r for r in rows(order) if r.event == MailEvent.PAYMENT_FAILED]
     assert [r.idempotency_key for r in failed] == [
-        key(order, E.PAYMENT_FAILED, suffix="attempt-1"),
-        key(order, E.PAYMENT_FAILED, suffix="attempt-2"),
+        key(order, MailEvent.PAYMENT_FAILED, suffix="attempt-1"),
+        key(order, MailEvent.PAYMENT_FAILED, suffix="attempt-2"),
     ]
     assert [r.extra["reason"] for r in failed] == ["declined", "declined again"]
 
 
 def test_ship_writes_shipping_confirmation_for_the_shipment(order, no_broker):
     shipment = to_shipped(order)
-    row = OutboxEmail.for_order(order).get(event=E.SHIPPING_CONFIRMATION)
+    row = OutboxEmail.for_order(order).get(event=MailEvent.SHIPPING_CONFIRMATION)
     assert row.status == Status.QUEUED
     assert row.shipment_id == shipment.pk
-    assert row.idempotency_key == key(order, E.SHIPPING_CONFIRMATION, shipment)
+    assert row.idempotency_key == key(order, MailEvent.SHIPPING_CONFIRMATION, shipment)
     assert order.state == "shipped"
 
 
@@ -153,17 +153,17 @@ def test_full_lifecycle_with_partial_and_final_shipment(order, no_broker, django
     assert order.state == "completed"
     got = [(r.event, r.shipment_id, r.status) for r in rows(order)]
     assert got == [
-        (E.ORDER_CONFIRMATION, None, Status.QUEUED),
-        (E.SHIPPING_CONFIRMATION, first.pk, Status.QUEUED),
-        (E.SHIPPING_CONFIRMATION, second.pk, Status.QUEUED),
-        (E.OUT_FOR_DELIVERY, second.pk, Status.QUEUED),
-        (E.DELIVERED, None, Status.QUEUED),
-        (E.FEEDBACK_REQUEST, None, Status.SCHEDULED),
+        (MailEvent.ORDER_CONFIRMATION, None, Status.QUEUED),
+        (MailEvent.SHIPPING_CONFIRMATION, first.pk, Status.QUEUED),
+        (MailEvent.SHIPPING_CONFIRMATION, second.pk, Status.QUEUED),
+        (MailEvent.OUT_FOR_DELIVERY, second.pk, Status.QUEUED),
+        (MailEvent.DELIVERED, None, Status.QUEUED),
+        (MailEvent.FEEDBACK_REQUEST, None, Status.SCHEDULED),
     ]
     keys = [r.idempotency_key for r in rows(order)]
     assert len(set(keys)) == len(keys)
-    assert key(order, E.SHIPPING_CONFIRMATION, first) in keys
-    assert key(order, E.SHIPPING_CONFIRMATION, second) in keys
+    assert key(order, MailEvent.SHIPPING_CONFIRMATION, first) in keys
+    assert key(order, MailEvent.SHIPPING_CONFIRMATION, second) in keys
     # Only queued rows were handed to the broker; the scheduled one waits for the sweep.
     queued = [r.pk for r in rows(order) if r.status == Status.QUEUED]
     assert sorted(no_broker) == sorted(queued)
@@ -176,14 +176,14 @@ def test_shipping_the_same_shipment_twice_writes_one_confirmation(order, no_brok
     order.save()
     order.ship_partially(shipment)
     order.save()
-    assert OutboxEmail.for_order(order).filter(event=E.SHIPPING_CONFIRMATION).count() == 1
+    assert OutboxEmail.for_order(order).filter(event=MailEvent.SHIPPING_CONFIRMATION).count() == 1
 
 
 def test_ship_without_shipment_is_skipped_with_reason(order, no_broker):
     to_awaiting_shipment(order)
     order.ship(None)
     order.save()
-    row = OutboxEmail.for_order(order).get(event=E.SHIPPING_CONFIRMATION)
+    row = OutboxEmail.for_order(order).get(event=MailEvent.SHIPPING_CONFIRMATION)
     assert row.status == Status.SKIPPED
     assert "no shipment" in row.last_error
 
@@ -198,8 +198,8 @@ def test_mark_delivered_schedules_feedback_request(
         order.mark_delivered()
         order.save()
     after = timezone.now()
-    delivered = OutboxEmail.for_order(order).get(event=E.DELIVERED)
-    feedback = OutboxEmail.for_order(order).get(event=E.FEEDBACK_REQUEST)
+    delivered = OutboxEmail.for_order(order).get(event=MailEvent.DELIVERED)
+    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
     assert delivered.status == Status.QUEUED
     assert feedback.status == Status.SCHEDULED
     assert feedback.enqueued_at is None
@@ -211,7 +211,7 @@ def test_mark_delivered_schedules_feedback_request(
 def test_channel_feedback_delay_overrides_global(order, no_broker, mail_settings):
     mail_settings(CHANNELS={"web": {"feedback_delay_days": 2}}, FEEDBACK_DELAY_DAYS=9)
     to_delivered(order)
-    feedback = OutboxEmail.for_order(order).get(event=E.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
     delay = feedback.send_after - feedback.created_at
     assert timedelta(days=2) - timedelta(seconds=5) < delay < timedelta(days=2, seconds=5)
 
@@ -223,14 +223,14 @@ def test_refund_or_dispute_cancels_the_feedback_request(order, no_broker, transi
     getattr(order, transition)()
     order.save()
     new_events = [r.event for r in rows(order) if r.event not in before]
-    assert new_events == ([E.REFUND] if transition == "refund" else [])
-    feedback = OutboxEmail.for_order(order).get(event=E.FEEDBACK_REQUEST)
+    assert new_events == ([MailEvent.REFUND] if transition == "refund" else [])
+    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
     assert feedback.status == Status.CANCELLED
     assert feedback.last_error == f"order moved to {order.state}"
     log = EmailLog.objects.filter(email=feedback, status=Status.CANCELLED).get()
     assert "order moved to" in log.message
     # the delivered email, already queued, is not touched
-    assert OutboxEmail.for_order(order).get(event=E.DELIVERED).status == Status.QUEUED
+    assert OutboxEmail.for_order(order).get(event=MailEvent.DELIVERED).status == Status.QUEUED
 
 
 def test_cancel_cancels_scheduled_email(order, no_broker):
@@ -238,7 +238,7 @@ def test_cancel_cancels_scheduled_email(order, no_broker):
     with transaction.atomic():
         [scheduled] = enqueue(
             order,
-            [PendingMail(E.FEEDBACK_REQUEST, send_after=timezone.now() + timedelta(days=3))],
+            [PendingMail(MailEvent.FEEDBACK_REQUEST, send_after=timezone.now() + timedelta(days=3))],
         )
     assert scheduled.status == Status.SCHEDULED
     order.cancel("out of stock")
@@ -247,7 +247,7 @@ def test_cancel_cancels_scheduled_email(order, no_broker):
     assert scheduled.status == Status.CANCELLED
     assert scheduled.last_error == "order moved to cancelled"
     assert EmailLog.objects.filter(email=scheduled, status=Status.CANCELLED).count() == 1
-    cancellation = OutboxEmail.for_order(order).get(event=E.CANCELLATION)
+    cancellation = OutboxEmail.for_order(order).get(event=MailEvent.CANCELLATION)
     assert cancellation.status == Status.QUEUED
     assert cancellation.extra == {"reason": "out of stock"}
 
@@ -256,7 +256,7 @@ def test_refund_records_amount_and_reason_as_json(order, no_broker):
     to_awaiting_shipment(order)
     order.refund(Decimal("12.50"), reason="damaged")
     order.save()
-    row = OutboxEmail.for_order(order).get(event=E.REFUND)
+    row = OutboxEmail.for_order(order).get(event=MailEvent.REFUND)
     assert row.extra == {"amount": "12.50", "reason": "damaged"}
 
 
@@ -264,11 +264,11 @@ def test_freeze_writes_on_hold_and_cancels_scheduled(order, no_broker):
     with transaction.atomic():
         [scheduled] = enqueue(
             order,
-            [PendingMail(E.FEEDBACK_REQUEST, send_after=timezone.now() + timedelta(days=3))],
+            [PendingMail(MailEvent.FEEDBACK_REQUEST, send_after=timezone.now() + timedelta(days=3))],
         )
     order.freeze("fraud check")
     order.save()
-    assert OutboxEmail.for_order(order).get(event=E.ORDER_ON_HOLD).status == Status.QUEUED
+    assert OutboxEmail.for_order(order).get(event=MailEvent.ORDER_ON_HOLD).status == Status.QUEUED
     scheduled.refresh_from_db()
     assert scheduled.status == Status.CANCELLED
 
@@ -294,11 +294,11 @@ def test_amazon_fba_skips_confirmation_and_shipping_but_schedules_feedback(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         to_delivered(order)
     by_event = {r.event: r for r in rows(order)}
-    for event in (E.ORDER_CONFIRMATION, E.SHIPPING_CONFIRMATION, E.DELIVERED):
+    for event in (MailEvent.ORDER_CONFIRMATION, MailEvent.SHIPPING_CONFIRMATION, MailEvent.DELIVERED):
         assert by_event[event].status == Status.SKIPPED, event
         assert by_event[event].last_error == "channel amazon_fba: Amazon sends this email for FBA orders"
         assert by_event[event].channel == "amazon_fba"
-    assert by_event[E.FEEDBACK_REQUEST].status == Status.SCHEDULED
+    assert by_event[MailEvent.FEEDBACK_REQUEST].status == Status.SCHEDULED
     assert callbacks == []  # nothing queued, so nothing to publish
     assert no_broker == []
 
@@ -307,11 +307,11 @@ def test_amazon_fbm_skips_only_the_confirmation(no_broker):
     order = OrderFactory(sales_channel="amazon_fbm")
     to_delivered(order)
     by_event = {r.event: r for r in rows(order)}
-    assert by_event[E.ORDER_CONFIRMATION].status == Status.SKIPPED
-    assert "amazon_fbm" in by_event[E.ORDER_CONFIRMATION].last_error
-    assert by_event[E.SHIPPING_CONFIRMATION].status == Status.QUEUED
-    assert by_event[E.DELIVERED].status == Status.QUEUED
-    assert by_event[E.FEEDBACK_REQUEST].status == Status.SCHEDULED
+    assert by_event[MailEvent.ORDER_CONFIRMATION].status == Status.SKIPPED
+    assert "amazon_fbm" in by_event[MailEvent.ORDER_CONFIRMATION].last_error
+    assert by_event[MailEvent.SHIPPING_CONFIRMATION].status == Status.QUEUED
+    assert by_event[MailEvent.DELIVERED].status == Status.QUEUED
+    assert by_event[MailEvent.FEEDBACK_REQUEST].status == Status.SCHEDULED
 
 
 def test_disabled_event_is_skipped(order, no_broker, mail_settings, django_capture_on_commit_callbacks):
@@ -409,7 +409,7 @@ def test_stale_instance_cannot_cancel_a_paid_order(order, no_broker):
     with pytest.raises(ConcurrentTransition):
         stale.save()
     assert Order.objects.get(pk=order.pk).state == "awaiting_shipment"
-    assert not OutboxEmail.for_order(order).filter(event=E.CANCELLATION).exists()
+    assert not OutboxEmail.for_order(order).filter(event=MailEvent.CANCELLATION).exists()
 
 
 def test_refresh_from_db_works_with_the_protected_state(order, no_broker):
@@ -432,7 +432,7 @@ def test_failed_save_does_not_leave_emails_for_the_next_save(order, no_broker):
     assert stale.state == "awaiting_shipment"
     stale.customer_name = "Tina B."
     stale.save()
-    assert not OutboxEmail.for_order(order).filter(event=E.CANCELLATION).exists()
+    assert not OutboxEmail.for_order(order).filter(event=MailEvent.CANCELLATION).exists()
 
 
 def test_unsaved_transition_discarded_by_refresh_writes_nothing(order, no_broker):
@@ -455,7 +455,7 @@ def test_same_transition_twice_collapses_on_the_idempotency_key(order, no_broker
         stale.save()
     except ConcurrentTransition:
         pass
-    assert OutboxEmail.for_order(order).filter(event=E.ORDER_CONFIRMATION).count() == 1
+    assert OutboxEmail.for_order(order).filter(event=MailEvent.ORDER_CONFIRMATION).count() == 1
 
 
 # -- notifications outside transitions ----------------------------------------------
@@ -465,7 +465,7 @@ def test_shipping_update_once_per_shipment_carrier_and_tracking(order, no_broker
     shipment = to_shipped(order)
     first = order.notify_shipping_update(shipment)
     assert len(first) == 1
-    assert first[0].idempotency_key == key(order, E.SHIPPING_UPDATE, shipment, "ups:1Z999")
+    assert first[0].idempotency_key == key(order, MailEvent.SHIPPING_UPDATE, shipment, "ups:1Z999")
     assert order.notify_shipping_update(shipment) == []
     shipment.tracking_number = "1Z888"
     shipment.save()
@@ -474,7 +474,7 @@ def test_shipping_update_once_per_shipment_carrier_and_tracking(order, no_broker
     shipment.carrier = "dhl"
     shipment.save()
     assert len(order.notify_shipping_update(shipment)) == 1
-    updates = OutboxEmail.for_order(order).filter(event=E.SHIPPING_UPDATE)
+    updates = OutboxEmail.for_order(order).filter(event=MailEvent.SHIPPING_UPDATE)
     assert updates.count() == 3
     assert set(updates.values_list("shipment_id", flat=True)) == {shipment.pk}
 
@@ -482,7 +482,7 @@ def test_shipping_update_once_per_shipment_carrier_and_tracking(order, no_broker
 def test_order_edited_before_shipping_then_refused_after(order, no_broker):
     to_awaiting_shipment(order)
     [row] = order.notify_order_edited(["Size M → L"])
-    assert row.event == E.ORDER_EDITED
+    assert row.event == MailEvent.ORDER_EDITED
     assert row.extra == {"changes": ["Size M → L"]}
     assert order.notify_order_edited(["Size M → L"]) == []  # same change: same key
     assert len(order.notify_order_edited(["Colour red → blue"])) == 1
@@ -491,7 +491,7 @@ def test_order_edited_before_shipping_then_refused_after(order, no_broker):
     order.save()
     with pytest.raises(ValueError, match="shipped"):
         order.notify_order_edited(["Size L → XL"])
-    assert OutboxEmail.for_order(order).filter(event=E.ORDER_EDITED).count() == 2
+    assert OutboxEmail.for_order(order).filter(event=MailEvent.ORDER_EDITED).count() == 2
 
 
 # -- a shop's own state machine ----------------------------------------------------
@@ -506,8 +506,8 @@ def test_legacy_order_mail_transitions(no_broker):
     legacy.save()
     got = list(OutboxEmail.for_order(legacy).order_by("id"))
     assert [(r.event, r.status, r.shipment_id) for r in got] == [
-        (E.ORDER_CONFIRMATION, Status.QUEUED, None),
-        (E.SHIPPING_CONFIRMATION, Status.QUEUED, shipment.pk),
+        (MailEvent.ORDER_CONFIRMATION, Status.QUEUED, None),
+        (MailEvent.SHIPPING_CONFIRMATION, Status.QUEUED, shipment.pk),
     ]
     assert got[0].idempotency_key == f"testapp.legacyorder:{legacy.pk}:order_confirmation:-"
     assert got[1].idempotency_key == f"testapp.legacyorder:{legacy.pk}:shipping_confirmation:{shipment.pk}"

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.lifecycle.shipments import Shipment
 from django_order_mail.marketplaces.aliexpress import AliExpressAdapter
 from django_order_mail.marketplaces.base import get_adapter
@@ -227,8 +227,8 @@ def test_finish_after_shipping_completes_and_sends_the_delivered_email():
     order = Order.objects.get(number="8185430916770001")
     assert order.state == "completed"
     emails = mail(order)
-    assert emails[E.DELIVERED] == [(Status.QUEUED, "")]
-    assert emails[E.FEEDBACK_REQUEST][0][0] == Status.SCHEDULED
+    assert emails[MailEvent.DELIVERED] == [(Status.QUEUED, "")]
+    assert emails[MailEvent.FEEDBACK_REQUEST][0][0] == Status.SCHEDULED
 
 
 @pytest.mark.django_db
@@ -249,4 +249,4 @@ def test_finish_with_logistics_evidence_on_a_first_seen_order_completes():
     assert order.state == "completed"
     [shipment] = Shipment.for_order(order)
     assert (shipment.carrier, shipment.tracking_number) == ("cainiao", "LP00111122223333")
-    assert mail(order)[E.SHIPPING_CONFIRMATION] == [(Status.QUEUED, "")]
+    assert mail(order)[MailEvent.SHIPPING_CONFIRMATION] == [(Status.QUEUED, "")]

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.marketplaces.base import get_adapter
 from django_order_mail.marketplaces.models import Outcome
 from django_order_mail.marketplaces.parsing import MalformedUpdateError
@@ -51,10 +51,10 @@ def test_fba_order_gets_only_the_review_request():
     summary = sync_pages(get_adapter("generic"), feed("amazon_fba", *LIFE))
     assert (summary.applied, summary.failed) == (3, 0)
     emails = mail(Order.objects.get(number=AMAZON_ID))
-    assert emails[E.ORDER_CONFIRMATION] == [(Status.SKIPPED, FBA_SKIP)]
-    assert emails[E.SHIPPING_CONFIRMATION] == [(Status.SKIPPED, FBA_SKIP)]
-    assert emails[E.DELIVERED] == [(Status.SKIPPED, FBA_SKIP)]
-    assert emails[E.FEEDBACK_REQUEST][0][0] == Status.SCHEDULED
+    assert emails[MailEvent.ORDER_CONFIRMATION] == [(Status.SKIPPED, FBA_SKIP)]
+    assert emails[MailEvent.SHIPPING_CONFIRMATION] == [(Status.SKIPPED, FBA_SKIP)]
+    assert emails[MailEvent.DELIVERED] == [(Status.SKIPPED, FBA_SKIP)]
+    assert emails[MailEvent.FEEDBACK_REQUEST][0][0] == Status.SCHEDULED
     assert not OutboxEmail.objects.filter(status=Status.QUEUED).exists()
 
 
@@ -62,11 +62,11 @@ def test_fbm_order_gets_everything_but_the_confirmation():
     sync_pages(get_adapter("generic"), feed("amazon_fbm", *LIFE))
     order = Order.objects.get(number=AMAZON_ID)
     emails = mail(order)
-    assert emails[E.ORDER_CONFIRMATION] == [(Status.SKIPPED, FBM_SKIP)]
-    assert emails[E.SHIPPING_CONFIRMATION] == [(Status.QUEUED, "")]
-    assert emails[E.DELIVERED] == [(Status.QUEUED, "")]
-    assert emails[E.FEEDBACK_REQUEST][0][0] == Status.SCHEDULED
-    shipping = OutboxEmail.for_order(order).get(event=E.SHIPPING_CONFIRMATION)
+    assert emails[MailEvent.ORDER_CONFIRMATION] == [(Status.SKIPPED, FBM_SKIP)]
+    assert emails[MailEvent.SHIPPING_CONFIRMATION] == [(Status.QUEUED, "")]
+    assert emails[MailEvent.DELIVERED] == [(Status.QUEUED, "")]
+    assert emails[MailEvent.FEEDBACK_REQUEST][0][0] == Status.SCHEDULED
+    shipping = OutboxEmail.for_order(order).get(event=MailEvent.SHIPPING_CONFIRMATION)
     assert shipping.shipment.get_tracking_url() == "https://www.ups.com/track?tracknum=1Z999AA10123456784"
 
 
@@ -76,19 +76,19 @@ def test_aliexpress_order_gets_shipping_and_delivery_but_not_status_mail():
     order = Order.objects.get(number=AMAZON_ID)
     assert order.state == "cancelled"
     emails = mail(order)
-    assert emails[E.ORDER_CONFIRMATION] == [(Status.SKIPPED, AE_SKIP)]
-    assert emails[E.ORDER_ON_HOLD] == [(Status.SKIPPED, AE_SKIP)]
-    assert emails[E.CANCELLATION] == [(Status.SKIPPED, AE_SKIP)]
-    hold = OutboxEmail.for_order(order).get(event=E.ORDER_ON_HOLD)
+    assert emails[MailEvent.ORDER_CONFIRMATION] == [(Status.SKIPPED, AE_SKIP)]
+    assert emails[MailEvent.ORDER_ON_HOLD] == [(Status.SKIPPED, AE_SKIP)]
+    assert emails[MailEvent.CANCELLATION] == [(Status.SKIPPED, AE_SKIP)]
+    hold = OutboxEmail.for_order(order).get(event=MailEvent.ORDER_ON_HOLD)
     assert hold.extra["reason"] == "risk check"
 
 
 def test_project_channel_override_reaches_synced_orders(mail_settings):
-    mail_settings(CHANNELS={"amazon_fba": {"events": [E.FEEDBACK_REQUEST, E.DELIVERED]}})
+    mail_settings(CHANNELS={"amazon_fba": {"events": [MailEvent.FEEDBACK_REQUEST, MailEvent.DELIVERED]}})
     sync_pages(get_adapter("generic"), feed("amazon_fba", *LIFE))
     emails = mail(Order.objects.get(number=AMAZON_ID))
-    assert emails[E.DELIVERED] == [(Status.QUEUED, "")]
-    assert emails[E.SHIPPING_CONFIRMATION][0][0] == Status.SKIPPED
+    assert emails[MailEvent.DELIVERED] == [(Status.QUEUED, "")]
+    assert emails[MailEvent.SHIPPING_CONFIRMATION][0][0] == Status.SKIPPED
 
 
 def test_refund_amount_reaches_the_refund_email_as_decimal():
@@ -96,7 +96,7 @@ def test_refund_amount_reaches_the_refund_email_as_decimal():
     sync_pages(get_adapter("generic"), feed("web", *LIFE, ("refunded", refund)))
     order = Order.objects.get(number=AMAZON_ID)
     assert order.state == "refunded"
-    row = OutboxEmail.for_order(order).get(event=E.REFUND)
+    row = OutboxEmail.for_order(order).get(event=MailEvent.REFUND)
     assert Decimal(row.extra["amount"]) == Decimal("12.50")
     assert row.extra["reason"] == "damaged in transit"
     assert log_rows(status="refunded")[0].details["refund_amount"] == "12.50"

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.lifecycle.shipments import Shipment
 from django_order_mail.marketplaces.base import get_adapter
 from django_order_mail.marketplaces.models import MarketplaceOrderUpdate, MarketplaceSyncCursor, Outcome
@@ -65,11 +65,11 @@ def test_lifecycle_feed_over_three_pages():
     # AliExpress channel rules: no confirmation from the shop, one shipping
     # confirmation per parcel, the delivered email and the feedback request.
     emails = mail(c)
-    assert emails[E.ORDER_CONFIRMATION] == [(Status.SKIPPED, ALIEXPRESS_SKIP)]
-    assert emails[E.SHIPPING_CONFIRMATION] == [(Status.QUEUED, ""), (Status.QUEUED, "")]
-    assert emails[E.DELIVERED] == [(Status.QUEUED, "")]
-    assert emails[E.FEEDBACK_REQUEST][0][0] == Status.SCHEDULED
-    partial, final = OutboxEmail.for_order(c).filter(event=E.SHIPPING_CONFIRMATION).order_by("id")
+    assert emails[MailEvent.ORDER_CONFIRMATION] == [(Status.SKIPPED, ALIEXPRESS_SKIP)]
+    assert emails[MailEvent.SHIPPING_CONFIRMATION] == [(Status.QUEUED, ""), (Status.QUEUED, "")]
+    assert emails[MailEvent.DELIVERED] == [(Status.QUEUED, "")]
+    assert emails[MailEvent.FEEDBACK_REQUEST][0][0] == Status.SCHEDULED
+    partial, final = OutboxEmail.for_order(c).filter(event=MailEvent.SHIPPING_CONFIRMATION).order_by("id")
     assert partial.extra.get("partial_shipment") is True
     assert final.shipment.tracking_number == "UG123456789CN"
 
@@ -112,7 +112,7 @@ def test_newer_update_first_then_older_ones_are_ignored_as_stale():
         assert "before the last applied update (2024-04-10T19:00:00+00:00)" in row.reason
     assert (summary.applied, summary.ignored, summary.failed) == (1, 2, 0)
     # One parcel, one shipping confirmation, even though two items carried it.
-    assert len(mail(order)[E.SHIPPING_CONFIRMATION]) == 1
+    assert len(mail(order)[MailEvent.SHIPPING_CONFIRMATION]) == 1
 
 
 def test_items_within_a_page_are_applied_oldest_first():
@@ -270,7 +270,7 @@ def test_wrong_sales_channel_is_warned_about(mail_settings):
     [row] = log_rows()
     assert "the order's sales channel is 'web', not 'aliexpress'" in row.reason
     # ...and so the web rules applied: the shop sent its own confirmation.
-    assert mail(Order.objects.get(number=B))[E.ORDER_CONFIRMATION] == [(Status.QUEUED, "")]
+    assert mail(Order.objects.get(number=B))[MailEvent.ORDER_CONFIRMATION] == [(Status.QUEUED, "")]
 
 
 def test_no_notify_moves_orders_and_logs_skips():

@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from django_order_mail.delivery import tasks
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox import actions
 from django_order_mail.outbox import enqueue as enqueue_module
 from django_order_mail.outbox.enqueue import PendingMail, enqueue, idempotency_key
@@ -26,17 +26,17 @@ def write(order, *pending):
 
 
 def test_enqueue_twice_writes_one_row(order, no_broker):
-    first = write(order, PendingMail(E.ORDER_CONFIRMATION))
-    second = write(order, PendingMail(E.ORDER_CONFIRMATION))
+    first = write(order, PendingMail(MailEvent.ORDER_CONFIRMATION))
+    second = write(order, PendingMail(MailEvent.ORDER_CONFIRMATION))
     assert len(first) == 1
     assert second == []
     assert OutboxEmail.objects.count() == 1
 
 
 def test_enqueue_returns_only_new_rows_of_a_mixed_batch(order, no_broker):
-    write(order, PendingMail(E.ORDER_CONFIRMATION))
-    created = write(order, PendingMail(E.ORDER_CONFIRMATION), PendingMail(E.DELIVERED))
-    assert [r.event for r in created] == [E.DELIVERED]
+    write(order, PendingMail(MailEvent.ORDER_CONFIRMATION))
+    created = write(order, PendingMail(MailEvent.ORDER_CONFIRMATION), PendingMail(MailEvent.DELIVERED))
+    assert [r.event for r in created] == [MailEvent.DELIVERED]
     assert OutboxEmail.objects.count() == 2
 
 
@@ -47,8 +47,8 @@ def test_enqueue_nothing_is_a_no_op(order, no_broker):
 
 def test_enqueue_past_send_after_is_queued_future_is_scheduled(order, no_broker):
     now = timezone.now()
-    [past] = write(order, PendingMail(E.DELIVERED, send_after=now - timedelta(minutes=1)))
-    [future] = write(order, PendingMail(E.FEEDBACK_REQUEST, send_after=now + timedelta(hours=1)))
+    [past] = write(order, PendingMail(MailEvent.DELIVERED, send_after=now - timedelta(minutes=1)))
+    [future] = write(order, PendingMail(MailEvent.FEEDBACK_REQUEST, send_after=now + timedelta(hours=1)))
     assert past.status == Status.QUEUED
     assert past.enqueued_at is not None
     assert future.status == Status.SCHEDULED
@@ -91,17 +91,19 @@ def test_enqueue_refuses_to_lose_a_row_silently(order, no_broker, monkeypatch):
     way the transition must fail loudly rather than lose the email."""
     monkeypatch.setattr(enqueue_module, "idempotency_key", lambda *args, **kwargs: None)
     with pytest.raises((RuntimeError, IntegrityError)) as raised:
-        write(order, PendingMail(E.ORDER_CONFIRMATION))
+        write(order, PendingMail(MailEvent.ORDER_CONFIRMATION))
     if connection.vendor == "sqlite":
         assert "could not be written" in str(raised.value)
     assert not OutboxEmail.objects.exists()
 
 
 def test_enqueue_returns_only_the_rows_it_inserted(order, no_broker):
-    first = write(order, PendingMail(E.ORDER_CONFIRMATION), PendingMail(E.PAYMENT_FAILED))
-    second = write(order, PendingMail(E.ORDER_CONFIRMATION), PendingMail(E.SHIPPING_CONFIRMATION))
+    first = write(order, PendingMail(MailEvent.ORDER_CONFIRMATION), PendingMail(MailEvent.PAYMENT_FAILED))
+    second = write(
+        order, PendingMail(MailEvent.ORDER_CONFIRMATION), PendingMail(MailEvent.SHIPPING_CONFIRMATION)
+    )
     assert all(row.pk for row in first + second)
-    assert [row.event for row in second] == [E.SHIPPING_CONFIRMATION]
+    assert [row.event for row in second] == [MailEvent.SHIPPING_CONFIRMATION]
     assert OutboxEmail.objects.get(pk=second[0].pk).idempotency_key == second[0].idempotency_key
     assert OutboxEmail.objects.count() == 3
 
@@ -156,7 +158,7 @@ def test_rows_stay_queued_when_the_broker_is_down(order, monkeypatch, django_cap
 # -- staff actions ---------------------------------------------------------------------
 
 
-def make_row(order, event=E.ORDER_CONFIRMATION, **fields):
+def make_row(order, event=MailEvent.ORDER_CONFIRMATION, **fields):
     [row] = write(order, PendingMail(event))
     if fields:
         OutboxEmail.objects.filter(pk=row.pk).update(**fields)

@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from django_order_mail.checks import check_settings
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.lifecycle.reasons import PRESETS, presets, reason_text
 from django_order_mail.outbox.models import OutboxEmail
 from django_order_mail.rendering.render import render_outbox_email
@@ -166,8 +166,10 @@ def test_a_shop_adds_a_preset_with_a_sentence_per_language_and_removes_one(mail_
             }
         }
     )
-    assert "storm" in presets(E.CANCELLATION) and "suspected_fraud" not in presets(E.CANCELLATION)
-    assert "suspected_fraud" in PRESETS[E.CANCELLATION]  # the packaged list itself is untouched
+    assert "storm" in presets(MailEvent.CANCELLATION) and "suspected_fraud" not in presets(
+        MailEvent.CANCELLATION
+    )
+    assert "suspected_fraud" in PRESETS[MailEvent.CANCELLATION]  # the packaged list itself is untouched
     order = OrderFactory(language="ru-ru")
     row = move(order, "cancel", reason_code="storm")
     assert "Склад закрыт из-за шторма." in rendered(order, row).text
@@ -217,7 +219,9 @@ def test_the_packaged_presets_pass_the_checks():
 def test_the_editor_lists_the_reason_variables_and_labels_the_free_text(admin_client):
     from django.urls import reverse
 
-    page = admin_client.get(reverse("admin:django_order_mail_emailtemplate_add"), {"event": E.CANCELLATION})
+    page = admin_client.get(
+        reverse("admin:django_order_mail_emailtemplate_add"), {"event": MailEvent.CANCELLATION}
+    )
     body = html.unescape(page.content.decode())
     assert 'data-variable="extra.reason_code|reason_text:event"' in body
     panel = body.split('id="order-mail-variables-title"', 1)[1].split("</aside>", 1)[0]

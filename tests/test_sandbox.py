@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from django_order_mail.delivery.sender import deliver
 from django_order_mail.delivery.sweep import dispatch_due
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.feedback.recording import record_answer
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
@@ -56,10 +56,10 @@ def test_low_score_alert_variant_cannot_list_other_customers(broker, esp):
     victim = OrderFactory(email="victim@example.com")
     order = OrderFactory(email="angry@example.com")
     with transaction.atomic():
-        [request] = enqueue(order, [PendingMail(E.FEEDBACK_REQUEST)])
+        [request] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
     record_answer(request, score=1, scale="csat")
-    variant_for(E.LOW_SCORE_ALERT, "Alert " + WALK_RESPONSES + "{{ response.score }}")
-    alert = OutboxEmail.objects.get(event=E.LOW_SCORE_ALERT)
+    variant_for(MailEvent.LOW_SCORE_ALERT, "Alert " + WALK_RESPONSES + "{{ response.score }}")
+    alert = OutboxEmail.objects.get(event=MailEvent.LOW_SCORE_ALERT)
     OutboxEmail.objects.filter(pk=alert.pk).update(send_after=timezone.now() - timedelta(seconds=1))
     assert dispatch_due() == [alert.pk]
 
@@ -76,7 +76,9 @@ def test_cart_reminder_variant_cannot_walk_or_call_the_cart(broker, esp):
     cart = make_cart(email="shopper@example.com", idle_since=now - hours(13))
     scan_at(now)
     [row] = reminders(cart)
-    variant_for(E.ABANDONED_CART, WALK_CART + "{{ cart.stop_reminders }}{{ shop.clear }}{{ shop.name }}")
+    variant_for(
+        MailEvent.ABANDONED_CART, WALK_CART + "{{ cart.stop_reminders }}{{ shop.clear }}{{ shop.name }}"
+    )
 
     subject = sent_subject(row)
 
@@ -98,7 +100,7 @@ def test_cart_reminder_variant_cannot_walk_or_call_the_cart(broker, esp):
     ],
 )
 def test_unsafe_tags_are_refused_when_a_variant_is_saved(text, reason):
-    test = SubjectTest.objects.create(name="t", event=E.ORDER_CONFIRMATION)
+    test = SubjectTest.objects.create(name="t", event=MailEvent.ORDER_CONFIRMATION)
     with pytest.raises(ValidationError, match=reason):
         SubjectVariant(test=test, label="A", subject=text).full_clean()
 
@@ -115,7 +117,7 @@ def test_unsafe_tags_are_refused_when_a_variant_is_saved(text, reason):
 )
 def test_unsafe_tags_are_refused_at_save_with_the_line(text, line, reason):
     fields = {"subject": "Hello", "preheader": "", "html_body": text, "plain_body": "Hi"}
-    errors = [p for p in validate_fields(fields, E.ORDER_CONFIRMATION) if p.level == "error"]
+    errors = [p for p in validate_fields(fields, MailEvent.ORDER_CONFIRMATION) if p.level == "error"]
     assert errors, text
     assert errors[0].field == "html_body" and errors[0].line == line
     assert reason in errors[0].message
@@ -124,11 +126,11 @@ def test_unsafe_tags_are_refused_at_save_with_the_line(text, line, reason):
 def test_an_unsafe_edited_template_in_the_database_is_refused_at_render(order, broker, esp):
     """A row that reached the table around the editor (a fixture, an old
     release) is refused at render time; the customer gets the packaged email."""
-    fields = default_fields(E.ORDER_CONFIRMATION)
+    fields = default_fields(MailEvent.ORDER_CONFIRMATION)
     fields["subject"] = "Leak {% load log %}{% get_admin_log 5 as log %}{{ log }}"
-    EmailTemplate.objects.create(event=E.ORDER_CONFIRMATION, language="en", is_active=True, **fields)
+    EmailTemplate.objects.create(event=MailEvent.ORDER_CONFIRMATION, language="en", is_active=True, **fields)
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(E.ORDER_CONFIRMATION)])
+        [row] = enqueue(order, [PendingMail(MailEvent.ORDER_CONFIRMATION)])
 
     subject = sent_subject(row)
 

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection, transaction
 
 from django_order_mail.delivery.sender import deliver
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.exceptions import OrderMailError, SendVetoed
 from django_order_mail.outbox import actions
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
@@ -54,7 +54,7 @@ def listen(request):
     return connect
 
 
-def queued(order, event=E.ORDER_CONFIRMATION) -> OutboxEmail:
+def queued(order, event=MailEvent.ORDER_CONFIRMATION) -> OutboxEmail:
     with transaction.atomic():
         [row] = enqueue(order, [PendingMail(event)])
     return row
@@ -107,7 +107,7 @@ def test_email_sent_and_failed(order, broker, esp, listen):
     assert call["email"].pk == row.pk and call["message"].anymail_status.message_id == "esp-1"
 
     esp.outcomes = [api_error(503)]
-    retried = queued(order, E.ORDER_ON_HOLD)
+    retried = queued(order, MailEvent.ORDER_ON_HOLD)
     assert deliver(retried.pk) == "retry"
     assert [(c["email"].pk, c["permanent"]) for c in failed] == [(retried.pk, False)]
 
@@ -141,7 +141,7 @@ def test_delivery_status_changed_on_a_webhook(client, order, broker, esp, listen
 
 
 def test_the_resend_check_asks_the_receivers_with_dry_run(order, broker, esp, listen):
-    test = SubjectTest.objects.create(name="t", event=E.ORDER_CONFIRMATION, language="en")
+    test = SubjectTest.objects.create(name="t", event=MailEvent.ORDER_CONFIRMATION, language="en")
     SubjectVariant.objects.create(test=test, label="A", subject="A {{ order_number }}")
     seen = []
 

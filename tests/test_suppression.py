@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from django_order_mail.delivery.sender import deliver
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox import actions
 from django_order_mail.outbox.models import EmailLog, Status
 from django_order_mail.tracking.links import preferences_url
@@ -34,7 +34,7 @@ def send(order, event):
 
 def test_hard_bounced_address_gets_no_email_at_all(order, broker, esp):
     suppress(order.email.upper(), R.HARD_BOUNCE, source="Postmark webhook")  # case does not matter
-    outcome, row = send(order, E.ORDER_CONFIRMATION)
+    outcome, row = send(order, MailEvent.ORDER_CONFIRMATION)
     assert outcome == Status.SUPPRESSED
     assert esp.sent == []
     assert row.status == Status.SUPPRESSED
@@ -42,14 +42,14 @@ def test_hard_bounced_address_gets_no_email_at_all(order, broker, esp):
     assert "hard bounce" in row.last_error and "Postmark webhook" in row.last_error
     log = EmailLog.objects.get(email=row, status=Status.SUPPRESSED)
     assert log.message == row.last_error
-    assert send(order, E.FEEDBACK_REQUEST)[0] == Status.SUPPRESSED
+    assert send(order, MailEvent.FEEDBACK_REQUEST)[0] == Status.SUPPRESSED
 
 
 def test_complaint_stops_commercial_mail_only(order, broker, esp):
     """events.py: only a hard bounce blocks transactional mail."""
     suppress(order.email, R.COMPLAINT, source="Postmark webhook")
-    assert send(order, E.ORDER_CONFIRMATION)[0] == Status.SENT
-    outcome, row = send(order, E.FEEDBACK_REQUEST)
+    assert send(order, MailEvent.ORDER_CONFIRMATION)[0] == Status.SENT
+    outcome, row = send(order, MailEvent.FEEDBACK_REQUEST)
     assert outcome == Status.SUPPRESSED
     assert "complaint" in row.last_error and "applies to: commercial" in row.last_error
     assert len(esp.sent) == 1
@@ -58,7 +58,7 @@ def test_complaint_stops_commercial_mail_only(order, broker, esp):
 def test_complaint_on_a_shipping_email_does_not_stop_a_resent_confirmation(order, broker, esp):
     """The reported case: a complaint about one email, then staff resend the
     order confirmation; it is sent, and nothing said otherwise beforehand."""
-    confirmation = send(order, E.ORDER_CONFIRMATION)[1]
+    confirmation = send(order, MailEvent.ORDER_CONFIRMATION)[1]
     suppress(order.email, R.COMPLAINT, source="Postmark webhook", email=confirmation)
     copy = actions.resend(confirmation)
     assert actions.send_outlook(copy) is None
@@ -79,12 +79,12 @@ def test_complaint_on_a_shipping_email_does_not_stop_a_resent_confirmation(order
 )
 def test_the_one_rule(reason, scope, transactional, commercial):
     entry = Suppression(address="a@example.com", reason=reason, scope=scope)
-    assert blocks(entry, E.ORDER_CONFIRMATION) is transactional
-    assert blocks(entry, E.SHIPPING_CONFIRMATION) is transactional
-    assert blocks(entry, E.FEEDBACK_REQUEST) is commercial
+    assert blocks(entry, MailEvent.ORDER_CONFIRMATION) is transactional
+    assert blocks(entry, MailEvent.SHIPPING_CONFIRMATION) is transactional
+    assert blocks(entry, MailEvent.FEEDBACK_REQUEST) is commercial
     entry.save()
-    assert (suppression_for("a@example.com", E.REFUND) is not None) is transactional
-    assert (suppression_for("A@example.com", E.FEEDBACK_REQUEST) is not None) is commercial
+    assert (suppression_for("a@example.com", MailEvent.REFUND) is not None) is transactional
+    assert (suppression_for("A@example.com", MailEvent.FEEDBACK_REQUEST) is not None) is commercial
 
 
 def test_a_hard_bounce_after_a_complaint_stops_transactional_mail(order, broker, esp):
@@ -97,13 +97,13 @@ def test_a_hard_bounce_after_a_complaint_stops_transactional_mail(order, broker,
         "reported by Gmail",
     )
     assert Suppression.objects.get().reason == R.HARD_BOUNCE
-    assert send(order, E.ORDER_CONFIRMATION)[0] == Status.SUPPRESSED
+    assert send(order, MailEvent.ORDER_CONFIRMATION)[0] == Status.SUPPRESSED
     assert suppress(order.email, R.COMPLAINT) == (entry, False)  # never downgraded
     assert Suppression.objects.get().reason == R.HARD_BOUNCE
 
 
 def test_the_resend_message_is_told_the_same_rule(order, broker, esp):
-    row = send(order, E.ORDER_CONFIRMATION)[1]
+    row = send(order, MailEvent.ORDER_CONFIRMATION)[1]
     suppress(order.email, R.HARD_BOUNCE, source="Postmark webhook")
     copy = actions.resend(row)
     outlook = actions.send_outlook(copy)
@@ -113,8 +113,8 @@ def test_the_resend_message_is_told_the_same_rule(order, broker, esp):
 
 def test_unsubscribed_customer_still_gets_transactional_mail(order, broker, esp):
     suppress(order.email, R.UNSUBSCRIBE)
-    assert send(order, E.ORDER_CONFIRMATION)[0] == Status.SENT
-    outcome, row = send(order, E.FEEDBACK_REQUEST)
+    assert send(order, MailEvent.ORDER_CONFIRMATION)[0] == Status.SENT
+    outcome, row = send(order, MailEvent.FEEDBACK_REQUEST)
     assert outcome == Status.SUPPRESSED
     assert "unsubscribe" in row.last_error and "commercial" in row.last_error
     assert len(esp.sent) == 1
@@ -133,22 +133,22 @@ def test_suppression_follows_the_orders_current_address(order, broker, esp):
 
 
 def test_per_event_unsubscribe(order, broker, esp):
-    suppress(order.email, R.UNSUBSCRIBE, scope=E.ABANDONED_CART)
-    assert suppression_for(order.email, E.ABANDONED_CART) is not None
-    assert suppression_for(order.email, E.FEEDBACK_REQUEST) is None
-    assert send(order, E.FEEDBACK_REQUEST)[0] == Status.SENT
+    suppress(order.email, R.UNSUBSCRIBE, scope=MailEvent.ABANDONED_CART)
+    assert suppression_for(order.email, MailEvent.ABANDONED_CART) is not None
+    assert suppression_for(order.email, MailEvent.FEEDBACK_REQUEST) is None
+    assert send(order, MailEvent.FEEDBACK_REQUEST)[0] == Status.SENT
 
 
 def test_all_scope_wins_when_several_apply():
     suppress("a@example.com", R.UNSUBSCRIBE)
     suppress("a@example.com", R.HARD_BOUNCE)
-    assert suppression_for("a@example.com", E.FEEDBACK_REQUEST).reason == R.HARD_BOUNCE
+    assert suppression_for("a@example.com", MailEvent.FEEDBACK_REQUEST).reason == R.HARD_BOUNCE
 
 
 def test_addresses_with_a_display_name_are_matched():
     suppress("Tina <Tina@Example.com>", R.HARD_BOUNCE)
-    assert suppression_for("tina@example.com", E.ORDER_CONFIRMATION) is not None
-    assert suppression_for('"Tina T." <tina@example.com>', E.ORDER_CONFIRMATION) is not None
+    assert suppression_for("tina@example.com", MailEvent.ORDER_CONFIRMATION) is not None
+    assert suppression_for('"Tina T." <tina@example.com>', MailEvent.ORDER_CONFIRMATION) is not None
 
 
 def test_suppress_is_idempotent_and_keeps_the_first_reason():
@@ -162,32 +162,35 @@ def test_suppress_is_idempotent_and_keeps_the_first_reason():
 def test_preferences_replace_only_the_customers_own_unsubscribes():
     address = "c@example.com"
     suppress(address, R.MANUAL, scope=S.FEEDBACK_REQUEST, source="staff")
-    assert set_preferences(address, set(), source="page") == {E.ABANDONED_CART, E.FEEDBACK_REQUEST}
+    assert set_preferences(address, set(), source="page") == {
+        MailEvent.ABANDONED_CART,
+        MailEvent.FEEDBACK_REQUEST,
+    }
     assert set(Suppression.objects.values_list("reason", "scope")) == {
         (R.MANUAL, S.FEEDBACK_REQUEST),
         (R.UNSUBSCRIBE, S.COMMERCIAL),
     }
     # Wants abandoned-cart mail back: the blanket unsubscribe goes; the
     # staff entry already covers feedback requests.
-    assert set_preferences(address, {E.ABANDONED_CART}, source="page") == {E.FEEDBACK_REQUEST}
+    assert set_preferences(address, {MailEvent.ABANDONED_CART}, source="page") == {MailEvent.FEEDBACK_REQUEST}
     assert set(Suppression.objects.values_list("reason", "scope")) == {(R.MANUAL, S.FEEDBACK_REQUEST)}
     # Another customer: per-event rows replace the blanket one.
     set_preferences("d@example.com", set(), source="page")
-    set_preferences("d@example.com", {E.FEEDBACK_REQUEST}, source="page")
+    set_preferences("d@example.com", {MailEvent.FEEDBACK_REQUEST}, source="page")
     assert list(Suppression.objects.filter(address="d@example.com").values_list("scope", flat=True)) == [
         S.ABANDONED_CART
     ]
     # Wants everything: the staff entry stays.
-    assert set_preferences(address, {E.ABANDONED_CART, E.FEEDBACK_REQUEST}, source="page") == {
-        E.FEEDBACK_REQUEST
-    }
+    assert set_preferences(
+        address, {MailEvent.ABANDONED_CART, MailEvent.FEEDBACK_REQUEST}, source="page"
+    ) == {MailEvent.FEEDBACK_REQUEST}
     assert list(Suppression.objects.filter(address=address).values_list("reason", flat=True)) == [R.MANUAL]
     assert unsubscribed_events("nobody@example.com") == set()
 
 
 def test_the_preference_page_tells_a_complainer_the_truth(client, order, broker, esp):
     """Orders' emails still go after a complaint; the page must not say "no email at all"."""
-    row = sent_row(order, E.FEEDBACK_REQUEST)
+    row = sent_row(order, MailEvent.FEEDBACK_REQUEST)
     url = urlsplit(preferences_url(row.pk)).path
     suppress(order.email, R.COMPLAINT, source="Postmark webhook")
     body = client.get(url).content.decode()

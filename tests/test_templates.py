@@ -24,23 +24,27 @@ from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
-E = MailEvent
 
 #: Every customer event fired for an order (abandoned_cart is about a cart, not an
 #: order; internal staff mail such as low_score_alert is tested in test_feedback_alerts).
-ORDER_EVENTS = [e for e in MailEvent.values if e != E.ABANDONED_CART and e not in INTERNAL_EVENTS]
-SHIPMENT_EVENTS = [E.SHIPPING_CONFIRMATION, E.SHIPPING_UPDATE, E.OUT_FOR_DELIVERY]
+ORDER_EVENTS = [e for e in MailEvent.values if e != MailEvent.ABANDONED_CART and e not in INTERNAL_EVENTS]
+SHIPMENT_EVENTS = [MailEvent.SHIPPING_CONFIRMATION, MailEvent.SHIPPING_UPDATE, MailEvent.OUT_FOR_DELIVERY]
 #: Events whose email lists the order's items.
 ITEM_EVENTS = [
-    E.ORDER_CONFIRMATION,
-    E.PAYMENT_FAILED,
-    E.ORDER_EDITED,
-    E.SHIPPING_CONFIRMATION,
-    E.SHIPPING_UPDATE,
-    E.CANCELLATION,
+    MailEvent.ORDER_CONFIRMATION,
+    MailEvent.PAYMENT_FAILED,
+    MailEvent.ORDER_EDITED,
+    MailEvent.SHIPPING_CONFIRMATION,
+    MailEvent.SHIPPING_UPDATE,
+    MailEvent.CANCELLATION,
 ]
 #: Events that show the order totals.
-TOTALS_EVENTS = [E.ORDER_CONFIRMATION, E.PAYMENT_FAILED, E.ORDER_EDITED, E.CANCELLATION]
+TOTALS_EVENTS = [
+    MailEvent.ORDER_CONFIRMATION,
+    MailEvent.PAYMENT_FAILED,
+    MailEvent.ORDER_EDITED,
+    MailEvent.CANCELLATION,
+]
 
 GMAIL_CLIP_BYTES = 102 * 1024
 FULL_CARD = "4242424242424242"
@@ -228,12 +232,12 @@ def test_customer_controlled_text_is_escaped_in_html_only(db, event):
 
 def test_subject_never_contains_a_newline_from_the_customer_name(db):
     order = OrderFactory(customer_name="Tina\nBcc: victim@example.com")
-    rendered = render(order, E.ORDER_CONFIRMATION)
+    rendered = render(order, MailEvent.ORDER_CONFIRMATION)
     assert "\n" not in rendered.subject
     assert order.number in rendered.subject
 
 
-@pytest.mark.parametrize("event", [E.CANCELLATION, E.PAYMENT_FAILED, E.REFUND])
+@pytest.mark.parametrize("event", [MailEvent.CANCELLATION, MailEvent.PAYMENT_FAILED, MailEvent.REFUND])
 def test_reason_is_shown_escaped(order, event):
     reason = "<b>Item</b> out of stock & discontinued"
     rendered = render(order, event, extra={"reason": reason})
@@ -246,7 +250,7 @@ def test_reason_is_shown_escaped(order, event):
 
 
 def test_order_confirmation_content(order):
-    rendered = render(order, E.ORDER_CONFIRMATION)
+    rendered = render(order, MailEvent.ORDER_CONFIRMATION)
     assert "confirmed" in rendered.subject.lower()
     assert_in_both(
         rendered,
@@ -263,7 +267,7 @@ def test_order_confirmation_content(order):
 
 def test_order_confirmation_without_addresses_has_no_empty_address_table(order, monkeypatch):
     monkeypatch.setattr(type(order), "get_mail_addresses", lambda self: {})
-    rendered = render(order, E.ORDER_CONFIRMATION)
+    rendered = render(order, MailEvent.ORDER_CONFIRMATION)
     assert "Shipping address" not in rendered.html
     assert not re.search(r"<tr>\s*</tr>", rendered.html)
 
@@ -271,7 +275,7 @@ def test_order_confirmation_without_addresses_has_no_empty_address_table(order, 
 def test_many_items_still_fit_under_gmail_clipping(db):
     lines = [(f"Product number {i} with a rather long descriptive name", 1, "19.99") for i in range(60)]
     order = OrderFactory(lines=lines)
-    rendered = render(order, E.ORDER_CONFIRMATION)
+    rendered = render(order, MailEvent.ORDER_CONFIRMATION)
     assert "Product number 59" in rendered.html
     assert len(rendered.html.encode()) < GMAIL_CLIP_BYTES
 
@@ -280,7 +284,7 @@ def test_many_items_still_fit_under_gmail_clipping(db):
 
 
 def test_shipping_confirmation_content(order, shipment):
-    rendered = render(order, E.SHIPPING_CONFIRMATION, shipment=shipment)
+    rendered = render(order, MailEvent.SHIPPING_CONFIRMATION, shipment=shipment)
     tracking_url = "https://www.ups.com/track?tracknum=1Z999"
     assert_in_both(
         rendered,
@@ -300,7 +304,7 @@ def test_shipping_confirmation_content(order, shipment):
 
 def test_shipping_confirmation_lists_only_the_items_in_this_parcel(order):
     parcel = order.add_shipment("ups", "1Z1", items=[{"name": "Wool socks", "quantity": 1}])
-    rendered = render(order, E.SHIPPING_CONFIRMATION, shipment=parcel)
+    rendered = render(order, MailEvent.SHIPPING_CONFIRMATION, shipment=parcel)
     assert_in_both(rendered, "1 × Wool socks")
     assert_in_neither(rendered, "Mug")
 
@@ -308,7 +312,7 @@ def test_shipping_confirmation_lists_only_the_items_in_this_parcel(order):
 def test_partial_shipment_says_the_rest_follows(db):
     order = OrderFactory(state="partially_shipped")
     parcel = order.add_shipment("dhl", "JD014600006281230704", items=[{"name": "Mug", "quantity": 1}])
-    rendered = render(order, E.SHIPPING_CONFIRMATION, shipment=parcel)
+    rendered = render(order, MailEvent.SHIPPING_CONFIRMATION, shipment=parcel)
     assert "part of your order" in rendered.subject.lower()
     assert_in_both(rendered, "rest", "separate parcel", "DHL Express", "JD014600006281230704", "1 × Mug")
     assert_in_neither(rendered, "Wool socks")
@@ -320,14 +324,14 @@ def test_partial_shipment_flow_through_the_outbox(db):
     parcel = order.add_shipment("ups", "1Z111", items=[{"name": "Mug", "quantity": 1}])
     order.ship_partially(parcel)
     order.save()
-    row = OutboxEmail.objects.get(event=E.SHIPPING_CONFIRMATION, shipment=parcel)
+    row = OutboxEmail.objects.get(event=MailEvent.SHIPPING_CONFIRMATION, shipment=parcel)
     rendered = render_outbox_email(row, order)
     assert_in_both(rendered, "1Z111", "separate parcel", "1 × Mug")
 
     rest = order.add_shipment("ups", "1Z222", items=[{"name": "Wool socks", "quantity": 2}])
     order.ship(rest)
     order.save()
-    row = OutboxEmail.objects.get(event=E.SHIPPING_CONFIRMATION, shipment=rest)
+    row = OutboxEmail.objects.get(event=MailEvent.SHIPPING_CONFIRMATION, shipment=rest)
     rendered = render_outbox_email(row, order)
     assert_in_both(rendered, "1Z222", "2 × Wool socks")
     assert_in_neither(rendered, "separate parcel", "1Z111")
@@ -340,20 +344,22 @@ def test_partial_shipment_email_rendered_late_still_says_the_rest_follows(db):
     order.save()
     order.ship(order.add_shipment("ups", "1Z222"))
     order.save()
-    row = OutboxEmail.objects.get(event=E.SHIPPING_CONFIRMATION, shipment=first)
+    row = OutboxEmail.objects.get(event=MailEvent.SHIPPING_CONFIRMATION, shipment=first)
     assert_in_both(render_outbox_email(row, order), "separate parcel")
 
 
 def test_partial_flag_in_extra_marks_a_partial_shipment_whatever_the_state(order):
     parcel = order.add_shipment("ups", "1Z111", items=[{"name": "Mug", "quantity": 1}])
-    rendered = render(order, E.SHIPPING_CONFIRMATION, shipment=parcel, extra={"partial_shipment": True})
+    rendered = render(
+        order, MailEvent.SHIPPING_CONFIRMATION, shipment=parcel, extra={"partial_shipment": True}
+    )
     assert order.state == "shipped"
     assert_in_both(rendered, "separate parcel")
 
 
 def test_shipping_confirmation_without_tracking_number(order):
     parcel = order.add_shipment("ups", "")
-    rendered = render(order, E.SHIPPING_CONFIRMATION, shipment=parcel)
+    rendered = render(order, MailEvent.SHIPPING_CONFIRMATION, shipment=parcel)
     assert_in_both(rendered, "tracking number follows by email")
     assert button_hrefs(rendered.html) == []
     assert "ups.com" not in rendered.html
@@ -361,7 +367,7 @@ def test_shipping_confirmation_without_tracking_number(order):
 
 def test_tracking_url_with_query_string_is_a_valid_link(order):
     parcel = order.add_shipment("dhl", "JD0001")
-    rendered = render(order, E.SHIPPING_CONFIRMATION, shipment=parcel)
+    rendered = render(order, MailEvent.SHIPPING_CONFIRMATION, shipment=parcel)
     url = "https://www.dhl.com/global-en/home/tracking/tracking-express.html?submit=1&tracking-id=JD0001"
     assert url in rendered.text
     assert url in button_hrefs(rendered.html)
@@ -372,7 +378,7 @@ def test_shipping_confirmation_single_day_and_fallback_to_order_dates(order, mon
     one_day = order.add_shipment(
         "ups", "1Z1", estimated_delivery_from=DELIVER_FROM, estimated_delivery_to=DELIVER_FROM
     )
-    rendered = render(order, E.SHIPPING_CONFIRMATION, shipment=one_day)
+    rendered = render(order, MailEvent.SHIPPING_CONFIRMATION, shipment=one_day)
     assert_in_both(rendered, f"Expected delivery on {en_date(DELIVER_FROM)}")
 
     monkeypatch.setattr(
@@ -381,7 +387,7 @@ def test_shipping_confirmation_single_day_and_fallback_to_order_dates(order, mon
         lambda self: {"deliver_from": DELIVER_FROM, "deliver_to": DELIVER_TO},
     )
     undated = order.add_shipment("ups", "1Z2")
-    rendered = render(order, E.SHIPPING_CONFIRMATION, shipment=undated)
+    rendered = render(order, MailEvent.SHIPPING_CONFIRMATION, shipment=undated)
     assert_in_both(rendered, f"between {en_date(DELIVER_FROM)} and {en_date(DELIVER_TO)}")
 
 
@@ -392,7 +398,7 @@ def test_shipping_update_shows_the_new_carrier_and_tracking_number(order, shipme
     shipment.carrier = "dhl"
     shipment.tracking_number = "JD999"
     shipment.save()
-    rendered = render(order, E.SHIPPING_UPDATE, shipment=shipment)
+    rendered = render(order, MailEvent.SHIPPING_UPDATE, shipment=shipment)
     new_url = "https://www.dhl.com/global-en/home/tracking/tracking-express.html?submit=1&tracking-id=JD999"
     assert_in_both(rendered, "DHL Express", "JD999", new_url)
     assert button_hrefs(rendered.html) == [new_url]
@@ -403,7 +409,7 @@ def test_shipping_update_shows_the_new_carrier_and_tracking_number(order, shipme
 
 
 def test_out_for_delivery_content(order, shipment):
-    rendered = render(order, E.OUT_FOR_DELIVERY, shipment=shipment)
+    rendered = render(order, MailEvent.OUT_FOR_DELIVERY, shipment=shipment)
     assert "out for delivery" in rendered.subject.lower()
     assert_in_both(
         rendered,
@@ -420,13 +426,13 @@ def test_out_for_delivery_content(order, shipment):
 def test_out_for_delivery_without_shipment_uses_the_first_one(order):
     order.add_shipment("gls", "GLS-FIRST")
     order.add_shipment("gls", "GLS-SECOND")
-    rendered = render(order, E.OUT_FOR_DELIVERY, shipment=None)
+    rendered = render(order, MailEvent.OUT_FOR_DELIVERY, shipment=None)
     assert_in_both(rendered, "GLS-FIRST", "https://gls-group.com/track/GLS-FIRST")
     assert_in_neither(rendered, "GLS-SECOND")
 
 
 def test_out_for_delivery_without_any_shipment_still_renders(order):
-    rendered = render(order, E.OUT_FOR_DELIVERY, shipment=None)
+    rendered = render(order, MailEvent.OUT_FOR_DELIVERY, shipment=None)
     assert_in_both(rendered, order.number, "today or tomorrow")
     assert button_hrefs(rendered.html) == []
 
@@ -435,7 +441,7 @@ def test_out_for_delivery_without_any_shipment_still_renders(order):
 
 
 def test_delivered_content(order, branding):
-    rendered = render(order, E.DELIVERED)
+    rendered = render(order, MailEvent.DELIVERED)
     assert "delivered" in rendered.subject.lower()
     assert_in_both(
         rendered,
@@ -451,7 +457,7 @@ def test_delivered_content(order, branding):
 
 
 def test_delivered_without_returns_or_warranty_pages(order):
-    rendered = render(order, E.DELIVERED)
+    rendered = render(order, MailEvent.DELIVERED)
     assert_in_neither(rendered, "Warranty:", "Returns:")
     assert "Warranty</a>" not in rendered.html
 
@@ -461,8 +467,8 @@ def test_delivered_without_returns_or_warranty_pages(order):
 
 def test_feedback_request_rating_row(order):
     # One context for both sides: the signed links carry a timestamp.
-    context = build_context(order, E.FEEDBACK_REQUEST, email_id=42)
-    rendered = render_event(E.FEEDBACK_REQUEST, context)
+    context = build_context(order, MailEvent.FEEDBACK_REQUEST, email_id=42)
+    rendered = render_event(MailEvent.FEEDBACK_REQUEST, context)
     ratings = context["feedback_ratings"]
     assert [r["score"] for r in ratings] == [1, 2, 3, 4, 5]
     links = hrefs(rendered.html)
@@ -483,7 +489,7 @@ def test_feedback_request_rating_row(order):
 
 
 def test_feedback_request_asks_for_honest_feedback_without_incentive(order):
-    rendered = render(order, E.FEEDBACK_REQUEST, email_id=7)
+    rendered = render(order, MailEvent.FEEDBACK_REQUEST, email_id=7)
     assert_in_both(rendered, "honestly")
     assert_in_neither(
         rendered,
@@ -501,13 +507,15 @@ def test_feedback_request_asks_for_honest_feedback_without_incentive(order):
 
 
 def test_feedback_request_without_email_id_falls_back_to_a_reply(order):
-    rendered = render(order, E.FEEDBACK_REQUEST, email_id=None)
+    rendered = render(order, MailEvent.FEEDBACK_REQUEST, email_id=None)
     assert "score=" not in rendered.html
     assert_in_both(rendered, "reply to this email")
 
 
 def test_feedback_request_shows_an_unsubscribe_link_when_given(order):
-    rendered = render(order, E.FEEDBACK_REQUEST, unsubscribe_url="https://shop.example/mail/unsubscribe/abc/")
+    rendered = render(
+        order, MailEvent.FEEDBACK_REQUEST, unsubscribe_url="https://shop.example/mail/unsubscribe/abc/"
+    )
     assert_in_both(rendered, "https://shop.example/mail/unsubscribe/abc/")
     assert "https://shop.example/mail/unsubscribe/abc/" in hrefs(rendered.html)
 
@@ -518,7 +526,7 @@ def test_feedback_request_shows_an_unsubscribe_link_when_given(order):
 def test_payment_failed_content(order):
     rendered = render(
         order,
-        E.PAYMENT_FAILED,
+        MailEvent.PAYMENT_FAILED,
         extra={"reason": "Card declined"},
         retry_payment_url="https://shop.example/pay/abc?x=1&y=2",
     )
@@ -534,7 +542,7 @@ def test_payment_failed_content(order):
 
 
 def test_payment_failed_without_retry_url_asks_to_contact_us(order):
-    rendered = render(order, E.PAYMENT_FAILED)
+    rendered = render(order, MailEvent.PAYMENT_FAILED)
     assert_in_both(rendered, "reply to this email or contact us")
     assert button_hrefs(rendered.html) == []
     assert_in_neither(rendered, "Reason:")
@@ -542,7 +550,7 @@ def test_payment_failed_without_retry_url_asks_to_contact_us(order):
 
 def test_payment_failed_keeps_only_last_four_of_a_spaced_card_number(db):
     order = OrderFactory(card_brand="Mastercard", card_number="5555 4444 3333 1111")
-    rendered = render(order, E.PAYMENT_FAILED)
+    rendered = render(order, MailEvent.PAYMENT_FAILED)
     assert_in_both(rendered, "Mastercard •••• 1111")
     assert_in_neither(rendered, "5555", "4444", "3333 ")
 
@@ -552,7 +560,7 @@ def test_payment_failed_keeps_only_last_four_of_a_spaced_card_number(db):
 
 def test_order_edited_content(order):
     changes = ["Wool socks: size M → L", "Mug removed"]
-    rendered = render(order, E.ORDER_EDITED, extra={"changes": changes})
+    rendered = render(order, MailEvent.ORDER_EDITED, extra={"changes": changes})
     assert_in_both(rendered, *changes, "Your updated order", "$43.29", "did not expect this change")
     assert "<li>Wool socks: size M → L</li>" in rendered.html
     assert "- Mug removed" in rendered.text
@@ -562,7 +570,7 @@ def test_order_edited_content(order):
 
 
 def test_order_on_hold_is_neutral_and_hides_the_internal_reason(order):
-    rendered = render(order, E.ORDER_ON_HOLD, extra={"reason": "Fraud score 97 (velocity rule)"})
+    rendered = render(order, MailEvent.ORDER_ON_HOLD, extra={"reason": "Fraud score 97 (velocity rule)"})
     assert_in_both(rendered, "routine verification", "24 hours", "cancel it and refund the full amount")
     assert_in_neither(rendered, "Fraud score", "velocity", "fraud", "suspicious", case_sensitive=False)
     assert "fraud" not in rendered.subject.lower()
@@ -572,7 +580,7 @@ def test_order_on_hold_is_neutral_and_hides_the_internal_reason(order):
 
 
 def test_cancellation_content(order):
-    rendered = render(order, E.CANCELLATION, extra={"reason": "Out of stock"})
+    rendered = render(order, MailEvent.CANCELLATION, extra={"reason": "Out of stock"})
     assert "cancelled" in rendered.subject.lower()
     assert_in_both(
         rendered,
@@ -588,7 +596,7 @@ def test_cancellation_content(order):
 
 
 def test_cancellation_without_reason_has_no_reason_line(order):
-    rendered = render(order, E.CANCELLATION, extra={})
+    rendered = render(order, MailEvent.CANCELLATION, extra={})
     assert_in_neither(rendered, "Reason:")
 
 
@@ -596,7 +604,7 @@ def test_cancellation_from_the_real_transition(db):
     order = OrderFactory(state="awaiting_shipment")
     order.cancel(reason="<b>Customer</b> request")
     order.save()
-    row = OutboxEmail.objects.get(event=E.CANCELLATION)
+    row = OutboxEmail.objects.get(event=MailEvent.CANCELLATION)
     rendered = render_outbox_email(row, order)
     assert "<b>Customer</b> request" in rendered.text
     assert "&lt;b&gt;Customer&lt;/b&gt; request" in rendered.html
@@ -606,13 +614,13 @@ def test_cancellation_from_the_real_transition(db):
 
 
 def test_refund_of_an_amount(order):
-    rendered = render(order, E.REFUND, extra={"amount": "10.00", "reason": "Damaged mug"})
+    rendered = render(order, MailEvent.REFUND, extra={"amount": "10.00", "reason": "Damaged mug"})
     assert "$10.00" in rendered.subject
     assert_in_both(rendered, "$10.00", "Visa •••• 4242", "5–10 business days", "Damaged mug")
 
 
 def test_full_refund_without_amount(order):
-    rendered = render(order, E.REFUND, extra={})
+    rendered = render(order, MailEvent.REFUND, extra={})
     assert_in_both(rendered, "full refund")
     assert_in_neither(rendered, "Reason:")
 
@@ -620,7 +628,7 @@ def test_full_refund_without_amount(order):
 def test_refund_amount_in_other_currency_and_unknown_payment(db, monkeypatch):
     order = OrderFactory(currency="NOK")
     monkeypatch.setattr(type(order), "get_mail_payment", lambda self: {})
-    rendered = render(order, E.REFUND, extra={"amount": "249.00"})
+    rendered = render(order, MailEvent.REFUND, extra={"amount": "249.00"})
     # CLDR: an English reader sees the ISO code (a Norwegian one "249,00 kr", test_i18n_format).
     assert_in_both(rendered, "NOK\u00a0249.00", "your original payment method")
     assert_in_neither(rendered, "••••")
@@ -630,7 +638,7 @@ def test_refund_from_the_real_transition(db):
     order = OrderFactory(state="awaiting_shipment")
     order.refund(amount=Decimal("12.50"), reason="Late delivery")
     order.save()
-    row = OutboxEmail.objects.get(event=E.REFUND)
+    row = OutboxEmail.objects.get(event=MailEvent.REFUND)
     rendered = render_outbox_email(row, order)
     assert_in_both(rendered, "$12.50", "Late delivery")
 
@@ -640,7 +648,7 @@ def test_refund_from_the_real_transition(db):
 
 def test_support_box_falls_back_to_reply_when_no_contact_is_configured(order, settings):
     settings.ORDER_MAIL = {**settings.ORDER_MAIL, "BRANDING": {"name": "Bare Shop"}}
-    rendered = render(order, E.ORDER_CONFIRMATION)
+    rendered = render(order, MailEvent.ORDER_CONFIRMATION)
     assert_in_both(rendered, "Just reply to this email.", "Bare Shop")
     assert "mailto:" not in rendered.html
 
@@ -655,7 +663,7 @@ def test_unknown_language_does_not_crash(order, shipment, event):
 
 
 def test_other_supported_language_sets_html_lang(order):
-    rendered = render(order, E.ORDER_CONFIRMATION, language="nb")
+    rendered = render(order, MailEvent.ORDER_CONFIRMATION, language="nb")
     assert rendered.language == "nb"
     assert '<html lang="nb"' in rendered.html
     assert order.number in rendered.text

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.models import OutboxEmail
 from django_order_mail.tracking import analytics
 from django_order_mail.tracking.models import TrackingEvent
@@ -44,7 +44,7 @@ def history(order):
     TrackingEvent.objects.create(esp="Postmark", event_id="first", event_type="delivered")  # webhooks work
     confirmations = bulk_sent(order, 200, sent_at=THIS_WEEK, prefix="c")
     outcomes(confirmations, delivered=196, opened=120, clicked=34, bounced=4)  # 2 % bounces: fine
-    feedback = bulk_sent(order, 100, event=E.FEEDBACK_REQUEST, sent_at=LAST_WEEK, prefix="f")
+    feedback = bulk_sent(order, 100, event=MailEvent.FEEDBACK_REQUEST, sent_at=LAST_WEEK, prefix="f")
     outcomes(feedback, delivered=95, opened=30, clicked=5, bounced=5, complained=1)
     # Outside the window, and not sent: not counted.
     bulk_sent(order, 7, sent_at=THIS_WEEK - timedelta(weeks=20), prefix="old")
@@ -54,8 +54,8 @@ def history(order):
 
 def test_weekly_counts_and_rates(history):
     data = analytics.weekly_stats(weeks=4, now=NOW)
-    assert list(data) == [E.ORDER_CONFIRMATION, E.FEEDBACK_REQUEST]
-    confirmation = data[E.ORDER_CONFIRMATION]
+    assert list(data) == [MailEvent.ORDER_CONFIRMATION, MailEvent.FEEDBACK_REQUEST]
+    confirmation = data[MailEvent.ORDER_CONFIRMATION]
     assert [w.label for w in confirmation] == [label(THIS_WEEK - timedelta(weeks=n)) for n in (3, 2, 1, 0)]
     week = confirmation[-1]
     assert (week.sent, week.delivered, week.opened, week.clicked, week.bounced) == (200, 196, 120, 34, 4)
@@ -64,7 +64,7 @@ def test_weekly_counts_and_rates(history):
     assert week.bounce_rate == pytest.approx(0.02)
     assert week.warnings == []  # exactly at the limit is not above it
     assert confirmation[0].sent == 0 and confirmation[0].open_rate is None
-    feedback = data[E.FEEDBACK_REQUEST][-2]
+    feedback = data[MailEvent.FEEDBACK_REQUEST][-2]
     assert (feedback.sent, feedback.complained) == (100, 1)
     assert feedback.complaint_rate == pytest.approx(1 / 95)
     assert len(feedback.warnings) == 2
@@ -74,14 +74,14 @@ def test_weekly_counts_and_rates(history):
 
 def test_event_filter_and_thresholds_from_settings(history, mail_settings):
     mail_settings(BOUNCE_RATE_WARNING=0.01, COMPLAINT_RATE_WARNING=0.5)
-    data = analytics.weekly_stats(weeks=2, event=E.ORDER_CONFIRMATION, now=NOW)
-    assert list(data) == [E.ORDER_CONFIRMATION]
-    assert len(data[E.ORDER_CONFIRMATION][-1].warnings) == 1
+    data = analytics.weekly_stats(weeks=2, event=MailEvent.ORDER_CONFIRMATION, now=NOW)
+    assert list(data) == [MailEvent.ORDER_CONFIRMATION]
+    assert len(data[MailEvent.ORDER_CONFIRMATION][-1].warnings) == 1
 
 
 def test_chart_geometry_stays_inside_the_plot(history):
-    stats = analytics.weekly_stats(weeks=4, now=NOW)[E.FEEDBACK_REQUEST]
-    engagement, problems = analytics.charts_for(E.FEEDBACK_REQUEST, stats)
+    stats = analytics.weekly_stats(weeks=4, now=NOW)[MailEvent.FEEDBACK_REQUEST]
+    engagement, problems = analytics.charts_for(MailEvent.FEEDBACK_REQUEST, stats)
     for chart in (engagement, problems):
         for series in chart["series"]:
             assert len(series.points) == 1  # only the week something was sent
@@ -117,7 +117,7 @@ def test_analytics_page_renders_charts_tables_and_warnings(staff_client, history
 
 
 def test_analytics_page_filters_and_tolerates_bad_input(staff_client, history):
-    page = staff_client.get(URL, {"event": E.ORDER_CONFIRMATION, "weeks": "x"}).content.decode()
+    page = staff_client.get(URL, {"event": MailEvent.ORDER_CONFIRMATION, "weeks": "x"}).content.decode()
     assert page.count('<figure class="om-chart">') == 2 and "order-mail-warnings" not in page
     page = staff_client.get(URL, {"event": "<b>zz-marker</b>", "weeks": "999"}).content.decode()
     assert page.count('<figure class="om-chart">') == 4 and "zz-marker" not in page
@@ -155,7 +155,7 @@ def test_an_email_type_without_delivery_events_shows_no_data_next_to_one_with(st
     TrackingEvent.objects.create(esp="Postmark", event_id="1", event_type="delivered")
     rows = bulk_sent(order, 10, sent_at=THIS_WEEK, prefix="c")
     outcomes(rows, delivered=10, opened=5)
-    bulk_sent(order, 4, event=E.FEEDBACK_REQUEST, sent_at=THIS_WEEK, prefix="f")
+    bulk_sent(order, 4, event=MailEvent.FEEDBACK_REQUEST, sent_at=THIS_WEEK, prefix="f")
     page = staff_client.get(URL).content.decode()
     assert 'id="order-mail-no-webhooks"' not in page
     sections = page.split('id="event-order_confirmation"')[1]
@@ -165,5 +165,5 @@ def test_an_email_type_without_delivery_events_shows_no_data_next_to_one_with(st
     assert "no data yet" in feedback and "%" not in feedback.split("</table>")[0]
     assert page.count('<figure class="om-chart">') == 2  # only the type with data has charts
     stats = analytics.weekly_stats(weeks=4, now=NOW)
-    assert analytics.has_data(stats[E.ORDER_CONFIRMATION])
-    assert not analytics.has_data(stats[E.FEEDBACK_REQUEST])
+    assert analytics.has_data(stats[MailEvent.ORDER_CONFIRMATION])
+    assert not analytics.has_data(stats[MailEvent.FEEDBACK_REQUEST])

@@ -154,23 +154,22 @@ def test_the_catalogues_hold_every_string_of_the_package(tmp_path):
 
 # -- every customer email in every shipped language ---------------------------------------------------------
 
-E = MailEvent
-ORDER_EVENTS = [e for e in MailEvent.values if e != E.ABANDONED_CART and e not in INTERNAL_EVENTS]
-SHIPMENT_EVENTS = {E.SHIPPING_CONFIRMATION, E.SHIPPING_UPDATE, E.OUT_FOR_DELIVERY}
+ORDER_EVENTS = [e for e in MailEvent.values if e != MailEvent.ABANDONED_CART and e not in INTERNAL_EVENTS]
+SHIPMENT_EVENTS = {MailEvent.SHIPPING_CONFIRMATION, MailEvent.SHIPPING_UPDATE, MailEvent.OUT_FOR_DELIVERY}
 #: The subject msgid each email has with the test data (a shipped web order of "Tina").
 SUBJECTS = {
-    E.ORDER_CONFIRMATION: "Order %(order_number)s confirmed – thank you, %(customer_name)s!",
-    E.PAYMENT_FAILED: "Payment for order %(order_number)s did not go through",
-    E.ORDER_EDITED: "Your order %(order_number)s has been updated",
-    E.ORDER_ON_HOLD: "Your order %(order_number)s: a quick check before we ship",
-    E.SHIPPING_CONFIRMATION: "Your order %(order_number)s is on its way",
-    E.SHIPPING_UPDATE: "New tracking details for your order %(order_number)s",
-    E.OUT_FOR_DELIVERY: "Your order %(order_number)s is out for delivery",
-    E.DELIVERED: "Your order %(order_number)s has been delivered",
-    E.FEEDBACK_REQUEST: "How was your order %(order_number)s?",
-    E.CANCELLATION: "Your order %(order_number)s has been cancelled",
-    E.REFUND: "Your refund of %(amount)s for order %(order_number)s",
-    E.ABANDONED_CART: "You left something in your cart at %(shop)s",
+    MailEvent.ORDER_CONFIRMATION: "Order %(order_number)s confirmed – thank you, %(customer_name)s!",
+    MailEvent.PAYMENT_FAILED: "Payment for order %(order_number)s did not go through",
+    MailEvent.ORDER_EDITED: "Your order %(order_number)s has been updated",
+    MailEvent.ORDER_ON_HOLD: "Your order %(order_number)s: a quick check before we ship",
+    MailEvent.SHIPPING_CONFIRMATION: "Your order %(order_number)s is on its way",
+    MailEvent.SHIPPING_UPDATE: "New tracking details for your order %(order_number)s",
+    MailEvent.OUT_FOR_DELIVERY: "Your order %(order_number)s is out for delivery",
+    MailEvent.DELIVERED: "Your order %(order_number)s has been delivered",
+    MailEvent.FEEDBACK_REQUEST: "How was your order %(order_number)s?",
+    MailEvent.CANCELLATION: "Your order %(order_number)s has been cancelled",
+    MailEvent.REFUND: "Your refund of %(amount)s for order %(order_number)s",
+    MailEvent.ABANDONED_CART: "You left something in your cart at %(shop)s",
 }
 #: Short English phrases the generic check below does not cover (each translated
 #: differently in every shipped language).
@@ -209,7 +208,10 @@ def customer_emails():
     for event in ORDER_EVENTS:
         parcel = shipment if event in SHIPMENT_EVENTS else None
         yield event, build_context(order, event, shipment=parcel, extra=extra, email_id=1)
-    yield E.ABANDONED_CART, build_context(make_cart(), E.ABANDONED_CART, extra={"step": 1}, email_id=2)
+    yield (
+        MailEvent.ABANDONED_CART,
+        build_context(make_cart(), MailEvent.ABANDONED_CART, extra={"step": 1}, email_id=2),
+    )
 
 
 def translation_problems(event, context, language) -> list[str]:

@@ -8,7 +8,7 @@ from django.core import signing
 from django.test import Client
 
 from django_order_mail.delivery.sender import deliver
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.models import EmailLog, Status
 from django_order_mail.tracking.links import preferences_url, unsubscribe_token, unsubscribe_url
 from django_order_mail.tracking.models import Suppression
@@ -23,7 +23,7 @@ def path_of(url):
 
 @pytest.fixture
 def feedback(order, broker, esp):
-    return sent_row(order, E.FEEDBACK_REQUEST)
+    return sent_row(order, MailEvent.FEEDBACK_REQUEST)
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def browser():
 
 
 def test_commercial_email_carries_one_click_headers_and_a_footer_link(order, broker, esp):
-    row = sent_row(order, E.FEEDBACK_REQUEST)
+    row = sent_row(order, MailEvent.FEEDBACK_REQUEST)
     message = esp.sent[0]
     header = message.extra_headers["List-Unsubscribe"]
     assert header.startswith("<https://shop.example/mail/unsubscribe/") and header.endswith("/>")
@@ -48,7 +48,7 @@ def test_commercial_email_carries_one_click_headers_and_a_footer_link(order, bro
 
 
 def test_transactional_email_has_no_unsubscribe(order, broker, esp):
-    row = sent_row(order, E.ORDER_CONFIRMATION)
+    row = sent_row(order, MailEvent.ORDER_CONFIRMATION)
     message = esp.sent[0]
     assert "List-Unsubscribe" not in message.extra_headers
     assert "/unsubscribe/" not in row.body_html
@@ -138,10 +138,10 @@ def test_link_of_a_deleted_email_is_not_found(browser, feedback):
 
 
 def test_unsubscribe_stops_the_next_commercial_email_only(browser, order, broker, esp):
-    first = sent_row(order, E.FEEDBACK_REQUEST)
+    first = sent_row(order, MailEvent.FEEDBACK_REQUEST)
     browser.post(path_of(unsubscribe_url(first.pk)), {"List-Unsubscribe": "One-Click"})
-    assert deliver(queued_row(order, E.ORDER_CONFIRMATION).pk) == Status.SENT
-    reminder = queued_row(order, E.FEEDBACK_REQUEST, discriminator="reminder-1")
+    assert deliver(queued_row(order, MailEvent.ORDER_CONFIRMATION).pk) == Status.SENT
+    reminder = queued_row(order, MailEvent.FEEDBACK_REQUEST, discriminator="reminder-1")
     assert deliver(reminder.pk) == Status.SUPPRESSED
     assert len(esp.sent) == 2
 
@@ -160,12 +160,12 @@ def test_preferences_page_lists_commercial_emails_checked(browser, feedback):
 
 def test_preferences_save_and_undo(browser, feedback):
     url = path_of(preferences_url(feedback.pk))
-    response = browser.post(url, {"events": [E.ABANDONED_CART]})
+    response = browser.post(url, {"events": [MailEvent.ABANDONED_CART]})
     assert response.status_code == 200
     assert "Your choices are saved." in response.content.decode()
-    assert list(Suppression.objects.values_list("scope", flat=True)) == [E.FEEDBACK_REQUEST]
+    assert list(Suppression.objects.values_list("scope", flat=True)) == [MailEvent.FEEDBACK_REQUEST]
     assert response.content.decode().count(" checked") == 1
-    browser.post(url, {"events": [E.ABANDONED_CART, E.FEEDBACK_REQUEST]})
+    browser.post(url, {"events": [MailEvent.ABANDONED_CART, MailEvent.FEEDBACK_REQUEST]})
     assert not Suppression.objects.exists()
     assert EmailLog.objects.filter(email=feedback, status="preferences").count() == 2
 

@@ -13,7 +13,7 @@ import json
 from django.db import transaction
 
 from django_order_mail.delivery.sender import deliver
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import OutboxEmail
 
@@ -33,13 +33,13 @@ def post_json(client, url: str, payload, *, auth: str | None = WEBHOOK_SECRET):
     return client.post(url, data=json.dumps(payload), content_type="application/json", **extra)
 
 
-def queued_row(order, event: str = E.ORDER_CONFIRMATION, discriminator: str = "") -> OutboxEmail:
+def queued_row(order, event: str = MailEvent.ORDER_CONFIRMATION, discriminator: str = "") -> OutboxEmail:
     with transaction.atomic():
         [row] = enqueue(order, [PendingMail(event, discriminator=discriminator)])
     return row
 
 
-def sent_row(order, event: str = E.ORDER_CONFIRMATION, discriminator: str = "") -> OutboxEmail:
+def sent_row(order, event: str = MailEvent.ORDER_CONFIRMATION, discriminator: str = "") -> OutboxEmail:
     """A row the (controlled) ESP accepted; needs the ``broker`` and ``esp`` fixtures."""
     row = queued_row(order, event, discriminator)
     assert deliver(row.pk) == "sent"
@@ -183,7 +183,9 @@ def sendgrid_event(row, event: str, sg_event_id: str, timestamp: int = 177244560
     return payload
 
 
-def bulk_sent(order, n: int, *, event: str = E.ORDER_CONFIRMATION, sent_at=None, prefix: str = "", **fields):
+def bulk_sent(
+    order, n: int, *, event: str = MailEvent.ORDER_CONFIRMATION, sent_at=None, prefix: str = "", **fields
+):
     """``n`` rows the ESP accepted, written directly (for statistics tests
     that need hundreds of rows); ``fields`` set delivery outcomes."""
     from django.contrib.contenttypes.models import ContentType

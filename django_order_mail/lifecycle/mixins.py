@@ -23,9 +23,6 @@ from .reasons import check_reason
 from .shipments import Shipment
 from .states import EDITABLE_STATES, OrderState, order_state
 
-S = OrderState
-E = MailEvent
-
 
 class OrderMailContextMixin(models.Model):
     """What the emails need to know about an order; override to fit your model.
@@ -171,7 +168,7 @@ class OrderMailContextMixin(models.Model):
                 self,
                 [
                     PendingMail(
-                        E.SHIPPING_UPDATE,
+                        MailEvent.SHIPPING_UPDATE,
                         shipment=shipment,
                         discriminator=f"{shipment.carrier}:{shipment.tracking_number}",
                         notify=notify,
@@ -192,7 +189,7 @@ class OrderMailContextMixin(models.Model):
         state = order_state(self)
         if state is not None and state not in EDITABLE_STATES:
             raise ValueError(f"order {self.pk} has shipped; edits are no longer confirmed")
-        check_reason(E.ORDER_EDITED, reason_code)
+        check_reason(MailEvent.ORDER_EDITED, reason_code)
         lines = [str(c) for c in changes]
         extra = {"changes": lines, "reason_code": reason_code, "note": str(note or "").strip()}
         with transaction.atomic():
@@ -200,7 +197,7 @@ class OrderMailContextMixin(models.Model):
                 self,
                 [
                     PendingMail(
-                        E.ORDER_EDITED,
+                        MailEvent.ORDER_EDITED,
                         extra={k: v for k, v in extra.items() if v},
                         discriminator="\n".join(lines),
                         notify=notify,
@@ -227,112 +224,135 @@ class OrderMailMixin(ConcurrentTransitionMixin, OrderMailContextMixin):
 
     state = FSMField(
         _("state"),
-        default=S.PENDING_PAYMENT,
-        choices=S.choices,
+        default=OrderState.PENDING_PAYMENT,
+        choices=OrderState.choices,
         protected=True,
         db_index=True,
     )
 
     mail_transitions = {
-        "confirm_payment": (E.ORDER_CONFIRMATION,),
-        "fail_payment": (E.PAYMENT_FAILED,),
-        "ship_partially": (E.SHIPPING_CONFIRMATION,),
-        "ship": (E.SHIPPING_CONFIRMATION,),
-        "mark_out_for_delivery": (E.OUT_FOR_DELIVERY,),
-        "mark_delivered": (E.DELIVERED, E.FEEDBACK_REQUEST),
-        "cancel": (E.CANCELLATION,),
-        "freeze": (E.ORDER_ON_HOLD,),
-        "refund": (E.REFUND,),
+        "confirm_payment": (MailEvent.ORDER_CONFIRMATION,),
+        "fail_payment": (MailEvent.PAYMENT_FAILED,),
+        "ship_partially": (MailEvent.SHIPPING_CONFIRMATION,),
+        "ship": (MailEvent.SHIPPING_CONFIRMATION,),
+        "mark_out_for_delivery": (MailEvent.OUT_FOR_DELIVERY,),
+        "mark_delivered": (MailEvent.DELIVERED, MailEvent.FEEDBACK_REQUEST),
+        "cancel": (MailEvent.CANCELLATION,),
+        "freeze": (MailEvent.ORDER_ON_HOLD,),
+        "refund": (MailEvent.REFUND,),
     }
 
     class Meta:
         abstract = True
 
-    @transition(field=state, source=S.PENDING_PAYMENT, target=S.PAYMENT_REVIEW)
+    @transition(field=state, source=OrderState.PENDING_PAYMENT, target=OrderState.PAYMENT_REVIEW)
     def hold_for_payment_review(self, *, notify=True):
         """Payment received but under verification / risk check."""
 
-    @transition(field=state, source=[S.PENDING_PAYMENT, S.PAYMENT_REVIEW], target=S.AWAITING_SHIPMENT)
+    @transition(
+        field=state,
+        source=[OrderState.PENDING_PAYMENT, OrderState.PAYMENT_REVIEW],
+        target=OrderState.AWAITING_SHIPMENT,
+    )
     def confirm_payment(self, *, notify=True):
         """Payment confirmed: sends the order confirmation."""
 
-    @transition(field=state, source=[S.PENDING_PAYMENT, S.PAYMENT_REVIEW], target=S.PENDING_PAYMENT)
+    @transition(
+        field=state,
+        source=[OrderState.PENDING_PAYMENT, OrderState.PAYMENT_REVIEW],
+        target=OrderState.PENDING_PAYMENT,
+    )
     def fail_payment(self, reason: str = "", *, reason_code: str = "", note: str = "", notify=True):
         """The payment was declined: asks the customer to retry."""
-        check_reason(E.PAYMENT_FAILED, reason_code)
+        check_reason(MailEvent.PAYMENT_FAILED, reason_code)
 
-    @transition(field=state, source=[S.AWAITING_SHIPMENT, S.PARTIALLY_SHIPPED], target=S.PARTIALLY_SHIPPED)
+    @transition(
+        field=state,
+        source=[OrderState.AWAITING_SHIPMENT, OrderState.PARTIALLY_SHIPPED],
+        target=OrderState.PARTIALLY_SHIPPED,
+    )
     def ship_partially(self, shipment: Shipment, *, notify=True):
         """One parcel left; more will follow."""
 
-    @transition(field=state, source=[S.AWAITING_SHIPMENT, S.PARTIALLY_SHIPPED], target=S.SHIPPED)
+    @transition(
+        field=state,
+        source=[OrderState.AWAITING_SHIPMENT, OrderState.PARTIALLY_SHIPPED],
+        target=OrderState.SHIPPED,
+    )
     def ship(self, shipment: Shipment, *, notify=True):
         """The last (or only) parcel left."""
 
-    @transition(field=state, source=S.SHIPPED, target=S.OUT_FOR_DELIVERY)
+    @transition(field=state, source=OrderState.SHIPPED, target=OrderState.OUT_FOR_DELIVERY)
     def mark_out_for_delivery(self, shipment: Shipment | None = None, *, notify=True):
         """The carrier says the parcel arrives today or tomorrow."""
 
-    @transition(field=state, source=[S.SHIPPED, S.OUT_FOR_DELIVERY], target=S.DELIVERED)
+    @transition(
+        field=state, source=[OrderState.SHIPPED, OrderState.OUT_FOR_DELIVERY], target=OrderState.DELIVERED
+    )
     def mark_delivered(self, *, notify=True):
         """Delivered: sends the post-purchase email, schedules the feedback request."""
 
-    @transition(field=state, source=S.DELIVERED, target=S.COMPLETED)
+    @transition(field=state, source=OrderState.DELIVERED, target=OrderState.COMPLETED)
     def complete(self, *, notify=True):
         """Closed normally; funds released."""
 
     @transition(
         field=state,
-        source=[S.PENDING_PAYMENT, S.PAYMENT_REVIEW, S.AWAITING_SHIPMENT, S.FROZEN],
-        target=S.CANCELLED,
+        source=[
+            OrderState.PENDING_PAYMENT,
+            OrderState.PAYMENT_REVIEW,
+            OrderState.AWAITING_SHIPMENT,
+            OrderState.FROZEN,
+        ],
+        target=OrderState.CANCELLED,
     )
     def cancel(self, reason: str = "", *, reason_code: str = "", note: str = "", notify=True):
         """Cancelled by the customer, the shop or a timeout."""
-        check_reason(E.CANCELLATION, reason_code)
+        check_reason(MailEvent.CANCELLATION, reason_code)
 
     @transition(
         field=state,
-        source=[S.PENDING_PAYMENT, S.PAYMENT_REVIEW, S.AWAITING_SHIPMENT],
-        target=S.FROZEN,
+        source=[OrderState.PENDING_PAYMENT, OrderState.PAYMENT_REVIEW, OrderState.AWAITING_SHIPMENT],
+        target=OrderState.FROZEN,
     )
     def freeze(self, reason: str = "", *, reason_code: str = "", note: str = "", notify=True):
         """Held by a fraud/suspicion check.
 
         ``reason`` (free text, often an internal note) is not shown to the customer.
         """
-        check_reason(E.ORDER_ON_HOLD, reason_code)
+        check_reason(MailEvent.ORDER_ON_HOLD, reason_code)
 
-    @transition(field=state, source=S.FROZEN, target=S.AWAITING_SHIPMENT)
+    @transition(field=state, source=OrderState.FROZEN, target=OrderState.AWAITING_SHIPMENT)
     def release_hold(self, *, notify=True):
         """The hold was lifted; the order can ship."""
 
     @transition(
         field=state,
-        source=[S.SHIPPED, S.OUT_FOR_DELIVERY, S.DELIVERED, S.COMPLETED],
-        target=S.IN_DISPUTE,
+        source=[OrderState.SHIPPED, OrderState.OUT_FOR_DELIVERY, OrderState.DELIVERED, OrderState.COMPLETED],
+        target=OrderState.IN_DISPUTE,
     )
     def open_dispute(self, *, notify=True):
         """The customer opened a dispute (cancels a pending feedback request)."""
 
-    @transition(field=state, source=S.IN_DISPUTE, target=S.COMPLETED)
+    @transition(field=state, source=OrderState.IN_DISPUTE, target=OrderState.COMPLETED)
     def close_dispute(self, *, notify=True):
         """The dispute ended without a refund."""
 
     @transition(
         field=state,
         source=[
-            S.AWAITING_SHIPMENT,
-            S.PARTIALLY_SHIPPED,
-            S.SHIPPED,
-            S.OUT_FOR_DELIVERY,
-            S.DELIVERED,
-            S.COMPLETED,
-            S.CANCELLED,
-            S.FROZEN,
-            S.IN_DISPUTE,
+            OrderState.AWAITING_SHIPMENT,
+            OrderState.PARTIALLY_SHIPPED,
+            OrderState.SHIPPED,
+            OrderState.OUT_FOR_DELIVERY,
+            OrderState.DELIVERED,
+            OrderState.COMPLETED,
+            OrderState.CANCELLED,
+            OrderState.FROZEN,
+            OrderState.IN_DISPUTE,
         ],
-        target=S.REFUNDED,
+        target=OrderState.REFUNDED,
     )
     def refund(self, amount=None, reason: str = "", *, reason_code: str = "", note: str = "", notify=True):
         """Money returned to the customer (``amount`` None means in full)."""
-        check_reason(E.REFUND, reason_code)
+        check_reason(MailEvent.REFUND, reason_code)

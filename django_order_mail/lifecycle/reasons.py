@@ -25,7 +25,6 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import get_setting
 from ..events import ALL_EVENTS, MailEvent
 
-E = MailEvent
 #: Letters, digits and underscores: a code is a form value and a JSON key.
 CODE = re.compile(r"^[a-z0-9_]+$")
 
@@ -52,7 +51,7 @@ def _presets(*entries: tuple[str, str | Promise, str | Promise]) -> dict[str, Re
 
 #: The packaged presets, per mail event, in the order the admin offers them.
 PRESETS: dict[str, dict[str, Reason]] = {
-    E.CANCELLATION: _presets(
+    MailEvent.CANCELLATION: _presets(
         ("customer_request", _("Customer asked to cancel"), _("You asked us to cancel this order.")),
         ("out_of_stock", _("Out of stock"), _("One or more items of your order are no longer in stock.")),
         (
@@ -71,18 +70,18 @@ PRESETS: dict[str, dict[str, Reason]] = {
             _("We cannot deliver to the shipping address of this order."),
         ),
     ),
-    E.REFUND: _presets(
+    MailEvent.REFUND: _presets(
         ("returned", _("Items returned"), _("We received the items you sent back.")),
         ("cancelled", _("Order cancelled"), _("Your order was cancelled.")),
         ("damaged", _("Arrived damaged"), _("Your order arrived damaged.")),
         ("price_adjustment", _("Price adjustment"), _("We adjusted the price of your order.")),
     ),
-    E.ORDER_ON_HOLD: _presets(
+    MailEvent.ORDER_ON_HOLD: _presets(
         ("payment_verification", _("Payment check"), _("We are verifying your payment.")),
         ("address_verification", _("Address check"), _("We are confirming your shipping address.")),
         ("order_details", _("Order details check"), _("We are double-checking the details of your order.")),
     ),
-    E.ORDER_EDITED: _presets(
+    MailEvent.ORDER_EDITED: _presets(
         ("customer_request", _("Customer asked for the change"), _("You asked us to change your order.")),
         (
             "out_of_stock",
@@ -92,7 +91,7 @@ PRESETS: dict[str, dict[str, Reason]] = {
         ("address_correction", _("Address corrected"), _("We corrected your shipping address.")),
         ("price_correction", _("Price corrected"), _("We corrected a price in your order.")),
     ),
-    E.PAYMENT_FAILED: _presets(
+    MailEvent.PAYMENT_FAILED: _presets(
         ("card_declined", _("Card declined"), _("Your bank declined the payment.")),
         (
             "insufficient_funds",

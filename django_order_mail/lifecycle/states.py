@@ -19,9 +19,6 @@ class OrderState(models.TextChoices):
     REFUNDED = "refunded", _("Refunded")
 
 
-S = OrderState
-
-
 def order_state(order) -> str | None:
     """The order's current state, whatever its FSM field is called.
 
@@ -31,6 +28,6 @@ def order_state(order) -> str | None:
 
 
 #: States in which the order's content may still be edited and re-confirmed.
-EDITABLE_STATES = (S.PENDING_PAYMENT, S.PAYMENT_REVIEW, S.AWAITING_SHIPMENT)
+EDITABLE_STATES = (OrderState.PENDING_PAYMENT, OrderState.PAYMENT_REVIEW, OrderState.AWAITING_SHIPMENT)
 #: States in which at least one parcel is with the carrier.
-IN_TRANSIT_STATES = (S.PARTIALLY_SHIPPED, S.SHIPPED, S.OUT_FOR_DELIVERY)
+IN_TRANSIT_STATES = (OrderState.PARTIALLY_SHIPPED, OrderState.SHIPPED, OrderState.OUT_FOR_DELIVERY)

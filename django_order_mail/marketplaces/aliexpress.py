@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ..lifecycle.states import OrderState as S
+from ..lifecycle.states import OrderState
 from .base import BaseAdapter, MarketplaceUpdate, ShipmentData
 from .parsing import (
     MalformedUpdateError,
@@ -52,7 +52,14 @@ from .parsing import (
 
 #: States in which the order has left the seller.
 _SHIPPED_STATES = frozenset(
-    {S.PARTIALLY_SHIPPED, S.SHIPPED, S.OUT_FOR_DELIVERY, S.DELIVERED, S.COMPLETED, S.IN_DISPUTE}
+    {
+        OrderState.PARTIALLY_SHIPPED,
+        OrderState.SHIPPED,
+        OrderState.OUT_FOR_DELIVERY,
+        OrderState.DELIVERED,
+        OrderState.COMPLETED,
+        OrderState.IN_DISPUTE,
+    }
 )
 _SHIPPED_LOGISTICS = frozenset({"SELLER_SEND_PART_GOODS", "SELLER_SEND_GOODS", "BUYER_ACCEPT_GOODS"})
 _CAMEL = re.compile(r"_([a-z0-9])")
@@ -84,17 +91,17 @@ class AliExpressAdapter(BaseAdapter):
     channel = "aliexpress"
     source_timezone = "America/Los_Angeles"
     status_map = {
-        "PLACE_ORDER_SUCCESS": S.PENDING_PAYMENT,
-        "RISK_CONTROL": S.PAYMENT_REVIEW,
-        "WAIT_SELLER_EXAMINE_MONEY": S.PAYMENT_REVIEW,
-        "WAIT_SELLER_SEND_GOODS": S.AWAITING_SHIPMENT,
-        "SELLER_PART_SEND_GOODS": S.PARTIALLY_SHIPPED,
-        "WAIT_BUYER_ACCEPT_GOODS": S.SHIPPED,
-        "FUND_PROCESSING": S.COMPLETED,
-        "FINISH": S.COMPLETED,
-        "IN_CANCEL": S.CANCELLED,
-        "IN_ISSUE": S.IN_DISPUTE,
-        "IN_FROZEN": S.FROZEN,
+        "PLACE_ORDER_SUCCESS": OrderState.PENDING_PAYMENT,
+        "RISK_CONTROL": OrderState.PAYMENT_REVIEW,
+        "WAIT_SELLER_EXAMINE_MONEY": OrderState.PAYMENT_REVIEW,
+        "WAIT_SELLER_SEND_GOODS": OrderState.AWAITING_SHIPMENT,
+        "SELLER_PART_SEND_GOODS": OrderState.PARTIALLY_SHIPPED,
+        "WAIT_BUYER_ACCEPT_GOODS": OrderState.SHIPPED,
+        "FUND_PROCESSING": OrderState.COMPLETED,
+        "FINISH": OrderState.COMPLETED,
+        "IN_CANCEL": OrderState.CANCELLED,
+        "IN_ISSUE": OrderState.IN_DISPUTE,
+        "IN_FROZEN": OrderState.FROZEN,
     }
     #: AliExpress logistics service codes (first one or two ``_`` tokens).
     carrier_codes = {
@@ -279,8 +286,12 @@ class AliExpressAdapter(BaseAdapter):
     # -- mapping ---------------------------------------------------------------
     def target_state(self, update: MarketplaceUpdate, current: str | None) -> str | None:
         target = super().target_state(update, current)
-        if update.status == "FINISH" and target == S.COMPLETED and not self._has_shipped(update, current):
-            return S.CANCELLED
+        if (
+            update.status == "FINISH"
+            and target == OrderState.COMPLETED
+            and not self._has_shipped(update, current)
+        ):
+            return OrderState.CANCELLED
         return target
 
     def _has_shipped(self, update: MarketplaceUpdate, current: str | None) -> bool:

@@ -23,24 +23,22 @@ from ..lifecycle.shipments import Shipment
 from .context import build_context
 from .links import preview_language, preview_links
 
-E = MailEvent
-
 
 def sample_extra(event: str) -> dict:
     """What each event stores in ``extra`` when it is written: where the email
     gives a reason, a preset's code and a staff note (``lifecycle.reasons``)."""
     note = gettext("Sorry for the trouble. Write to us any time if you have questions.")
     extras: dict[str, dict] = {
-        E.CANCELLATION: {"reason_code": "out_of_stock", "note": note},
-        E.REFUND: {"amount": Decimal("34.90"), "reason_code": "damaged", "note": note},
-        E.PAYMENT_FAILED: {"reason_code": "card_declined", "note": note},
-        E.ORDER_EDITED: {
+        MailEvent.CANCELLATION: {"reason_code": "out_of_stock", "note": note},
+        MailEvent.REFUND: {"amount": Decimal("34.90"), "reason_code": "damaged", "note": note},
+        MailEvent.PAYMENT_FAILED: {"reason_code": "card_declined", "note": note},
+        MailEvent.ORDER_EDITED: {
             "changes": [gettext("Wool socks: size M → L")],
             "reason_code": "customer_request",
             "note": note,
         },
-        E.ORDER_ON_HOLD: {"reason_code": "payment_verification", "note": note},
-        E.SHIPPING_CONFIRMATION: {"partial_shipment": False},
+        MailEvent.ORDER_ON_HOLD: {"reason_code": "payment_verification", "note": note},
+        MailEvent.SHIPPING_CONFIRMATION: {"partial_shipment": False},
     }
     return extras.get(event, {})
 
@@ -217,7 +215,7 @@ def sample_shipment() -> Shipment:
 def sample_context(event: str, *, channel: str = "web") -> dict:
     """The full context ``event`` would get for :class:`SampleOrder` (for
     :class:`SampleCart`, the abandoned-cart reminder)."""
-    order = SampleCart(channel=channel) if event == E.ABANDONED_CART else SampleOrder(channel=channel)
+    order = SampleCart(channel=channel) if event == MailEvent.ABANDONED_CART else SampleOrder(channel=channel)
     shipment = sample_shipment() if event in SHIPMENT_EVENTS else None
     # The links an email gets (feedback, unsubscribe, cart restore) are
     # preview links: they open the "test email, nothing was recorded" page.

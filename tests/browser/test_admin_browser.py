@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 from playwright.sync_api import expect
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import OutboxEmail, Status
 from django_order_mail.rendering.db_loader import default_fields
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def saved_template() -> EmailTemplate:
     template = EmailTemplate(
-        event=E.ORDER_CONFIRMATION, language="en", **default_fields(E.ORDER_CONFIRMATION)
+        event=MailEvent.ORDER_CONFIRMATION, language="en", **default_fields(MailEvent.ORDER_CONFIRMATION)
     )
     template.save_with_version(by="setup")
     return template
@@ -41,7 +41,7 @@ def test_syntax_error_is_shown_and_nothing_is_saved(staff_page, site):
     expect(page.locator(".field-html_body .errorlist")).to_contain_text("endfor")
     template.refresh_from_db()
     assert template.version == 1
-    assert template.html_body == default_fields(E.ORDER_CONFIRMATION)["html_body"]
+    assert template.html_body == default_fields(MailEvent.ORDER_CONFIRMATION)["html_body"]
 
 
 def test_preview_follows_the_edited_subject_at_desktop_and_mobile_width(staff_page, site):
@@ -67,7 +67,7 @@ def test_preview_follows_the_edited_subject_at_desktop_and_mobile_width(staff_pa
 def test_resend_creates_a_new_log_row(staff_page, site):
     order = OrderFactory()
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(E.ORDER_CONFIRMATION)])
+        [row] = enqueue(order, [PendingMail(MailEvent.ORDER_CONFIRMATION)])
     OutboxEmail.objects.filter(pk=row.pk).update(status=Status.SENT, body_html="<p>As sent</p>")
     page = staff_page
     page.goto(f"{site}/admin/django_order_mail/outboxemail/{row.pk}/change/")

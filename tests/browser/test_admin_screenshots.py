@@ -18,7 +18,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import OutboxEmail, Status
 from django_order_mail.rendering.db_loader import default_fields
@@ -41,7 +41,9 @@ def send_log():
     for i, (name, status) in enumerate(zip(NAMES, outcomes, strict=True)):
         order = OrderFactory(customer_name=name, number=f"10{42 + i}")
         with transaction.atomic():
-            rows = enqueue(order, [PendingMail(E.ORDER_CONFIRMATION), PendingMail(E.DELIVERED)])
+            rows = enqueue(
+                order, [PendingMail(MailEvent.ORDER_CONFIRMATION), PendingMail(MailEvent.DELIVERED)]
+            )
         for n, row in enumerate(rows):
             rendered = render_outbox_email(row, order)
             fields = {
@@ -62,7 +64,7 @@ def send_log():
                 )
             OutboxEmail.objects.filter(pk=row.pk).update(**fields)
             row.log(fields["status"], "accepted by the ESP" if fields["status"] == Status.SENT else "")
-    return OutboxEmail.objects.filter(event=E.ORDER_CONFIRMATION, status=Status.SENT).first()
+    return OutboxEmail.objects.filter(event=MailEvent.ORDER_CONFIRMATION, status=Status.SENT).first()
 
 
 def test_take_the_staff_guide_screenshots(staff_page, site, tmp_path):
@@ -72,7 +74,7 @@ def test_take_the_staff_guide_screenshots(staff_page, site, tmp_path):
     sent = send_log()
 
     template = EmailTemplate(
-        event=E.ORDER_CONFIRMATION, language="en", **default_fields(E.ORDER_CONFIRMATION)
+        event=MailEvent.ORDER_CONFIRMATION, language="en", **default_fields(MailEvent.ORDER_CONFIRMATION)
     )
     template.subject = (
         "{% blocktranslate %}We got your order {{ order_number }}, {{ customer_name }}!"

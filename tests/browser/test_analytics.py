@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.models import OutboxEmail
 from tests.factories import OrderFactory
 from tests.tracking_utils import bulk_sent
@@ -60,7 +60,9 @@ def history():
         ids = [r.pk for r in rows]
         OutboxEmail.objects.filter(pk__in=ids[: 30 - 5 * weeks_ago]).update(opened_at=sent_at)
         OutboxEmail.objects.filter(pk__in=ids[:8]).update(clicked_at=sent_at)
-    feedback = bulk_sent(order, 100, event=E.FEEDBACK_REQUEST, sent_at=now - timedelta(weeks=1), prefix="f")
+    feedback = bulk_sent(
+        order, 100, event=MailEvent.FEEDBACK_REQUEST, sent_at=now - timedelta(weeks=1), prefix="f"
+    )
     ids = [r.pk for r in feedback]
     OutboxEmail.objects.filter(pk__in=ids[:1]).update(delivery_status="complained")
     OutboxEmail.objects.filter(pk__in=ids[-5:]).update(delivery_status="bounced")
@@ -102,7 +104,7 @@ def test_staff_read_the_analytics_page(page, live_server):
         page.screenshot(path=str(DOCS_STATIC / "analytics.png"), full_page=True)
 
     # Filter to order confirmations only: two charts, no warnings.
-    page.select_option("select[name=event]", E.ORDER_CONFIRMATION)
+    page.select_option("select[name=event]", MailEvent.ORDER_CONFIRMATION)
     page.click("form.om-filter button[type=submit]")
     page.wait_for_url("**event=order_confirmation**")
     assert page.locator("figure.om-chart svg").count() == 2

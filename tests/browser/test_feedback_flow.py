@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.feedback.models import SurveyResponse
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import OutboxEmail, Status
@@ -79,7 +79,7 @@ def test_rating_click_comment_and_follow_up_queue(browser_page, live_server, set
     earlier = past_responses()
     order = OrderFactory(customer_name="Tina")
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(E.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
     email_html = render_outbox_email(row, order).html
 
     # The customer opens the email and clicks "2 - Unhappy".
@@ -100,7 +100,7 @@ def test_rating_click_comment_and_follow_up_queue(browser_page, live_server, set
     assert page.get_by_role("heading", name="Thank you, we got your answers").is_visible()
     saved.refresh_from_db()
     assert saved.comment == COMMENT and saved.answers == {"arrived_on_time": "yes"}
-    assert OutboxEmail.objects.get(event=E.LOW_SCORE_ALERT).status == Status.SCHEDULED
+    assert OutboxEmail.objects.get(event=MailEvent.LOW_SCORE_ALERT).status == Status.SCHEDULED
 
     # Staff find it in the follow-up queue, comment shown as text.
     get_user_model().objects.create_superuser("staff", "staff@shop.example", "s3cret-pass")

@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.db import connections
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.lifecycle.shipments import Shipment
 from django_order_mail.marketplaces.models import MarketplaceOrderUpdate
 from tests.test_marketplace_helpers import mail, marketplace_settings  # noqa: F401
@@ -44,4 +44,4 @@ def test_two_syncs_of_the_same_feed_at_once_double_nothing():
     assert Shipment.objects.count() == 3
     c = Order.objects.get(number=C)
     assert c.state == "completed"
-    assert len(mail(c)[E.SHIPPING_CONFIRMATION]) == 2
+    assert len(mail(c)[MailEvent.SHIPPING_CONFIRMATION]) == 2

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from django_order_mail.delivery.record import record_outcome
 from django_order_mail.delivery.sender import claim
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox import insert
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
@@ -33,14 +33,16 @@ def write(order, *pending):
 def test_insert_returns_new_rows_and_skips_existing_keys():
     order = OrderFactory()
     insert._single_row_sql.clear()
-    [first] = write(order, PendingMail(E.ORDER_CONFIRMATION))
+    [first] = write(order, PendingMail(MailEvent.ORDER_CONFIRMATION))
     assert insert._single_row_sql["default"]  # the fast path is on for PostgreSQL
     with CaptureQueriesContext(connection) as captured:
-        assert write(order, PendingMail(E.ORDER_CONFIRMATION)) == []  # the same key again
+        assert write(order, PendingMail(MailEvent.ORDER_CONFIRMATION)) == []  # the same key again
     [statement] = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
     assert "ON CONFLICT DO NOTHING RETURNING" in statement
-    both = write(order, PendingMail(E.ORDER_CONFIRMATION), PendingMail(E.PAYMENT_FAILED))  # two rows
-    assert [r.event for r in both] == [E.PAYMENT_FAILED]
+    both = write(
+        order, PendingMail(MailEvent.ORDER_CONFIRMATION), PendingMail(MailEvent.PAYMENT_FAILED)
+    )  # two rows
+    assert [r.event for r in both] == [MailEvent.PAYMENT_FAILED]
     stored = OutboxEmail.objects.get(pk=first.pk)
     assert (stored.idempotency_key, stored.status, stored.extra) == (first.idempotency_key, Status.QUEUED, {})
     assert stored.created_at == first.created_at
@@ -54,12 +56,12 @@ def test_a_not_null_violation_raises_on_postgresql(monkeypatch):
 
     monkeypatch.setattr(enqueue_module, "idempotency_key", lambda *args, **kwargs: None)
     with pytest.raises(IntegrityError):
-        write(OrderFactory(), PendingMail(E.ORDER_CONFIRMATION))
+        write(OrderFactory(), PendingMail(MailEvent.ORDER_CONFIRMATION))
 
 
 def test_record_is_one_statement_that_updates_and_logs():
     order = OrderFactory()
-    [row] = write(order, PendingMail(E.ORDER_CONFIRMATION))
+    [row] = write(order, PendingMail(MailEvent.ORDER_CONFIRMATION))
     claimed = claim(row.pk)
     values = {"status": Status.SENT, "updated_at": timezone.now(), "esp_message_id": "m-1"}
     with CaptureQueriesContext(connection) as captured:

@@ -11,7 +11,7 @@ import pytest
 import requests
 from django.db import transaction
 
-from django_order_mail.events import MailEvent as E
+from django_order_mail.events import MailEvent
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
 from django_order_mail.tracking.models import Suppression, TrackingEvent
@@ -83,7 +83,7 @@ def test_postmark_webhooks_drive_the_timeline_and_suppression(worker, fake_esp, 
     assert row.delivery_status == "bounced"
     assert Suppression.objects.get().address == order.email
     transition(order, "ship", order.add_shipment("ups", "1Z999AA10123456784"))
-    shipping = OutboxEmail.for_order(order).get(event=E.SHIPPING_CONFIRMATION)
+    shipping = OutboxEmail.for_order(order).get(event=MailEvent.SHIPPING_CONFIRMATION)
     shipping = wait_until(lambda: final(shipping.pk), what="shipping email decided")
     assert shipping.status == Status.SUPPRESSED
     assert "hard bounce" in shipping.last_error
@@ -93,7 +93,7 @@ def test_postmark_webhooks_drive_the_timeline_and_suppression(worker, fake_esp, 
 def test_one_click_unsubscribe_from_the_header_the_esp_received(worker, fake_esp, live_server):
     order = OrderFactory()
     with transaction.atomic():
-        [feedback] = enqueue(order, [PendingMail(E.FEEDBACK_REQUEST)])
+        [feedback] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
     wait_until(lambda: final(feedback.pk), what="feedback request sent")
     [accepted] = fake_esp.accepted
     assert accepted.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -113,9 +113,9 @@ def test_one_click_unsubscribe_from_the_header_the_esp_received(worker, fake_esp
 
     # Transactional mail still goes; another commercial email does not.
     transition(order, "confirm_payment")
-    confirmation = OutboxEmail.for_order(order).get(event=E.ORDER_CONFIRMATION)
+    confirmation = OutboxEmail.for_order(order).get(event=MailEvent.ORDER_CONFIRMATION)
     assert wait_until(lambda: final(confirmation.pk), what="confirmation").status == Status.SENT
     with transaction.atomic():
-        [again] = enqueue(order, [PendingMail(E.FEEDBACK_REQUEST, discriminator="reminder")])
+        [again] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST, discriminator="reminder")])
     assert wait_until(lambda: final(again.pk), what="reminder decided").status == Status.SUPPRESSED
     assert len(fake_esp.accepted) == 2
