@@ -45,6 +45,8 @@ ANYMAIL = {
     "POSTMARK_SERVER_TOKEN": "bench-server-token",
     "POSTMARK_API_URL": f"http://127.0.0.1:{ESP_PORT}/",
     "REQUESTS_TIMEOUT": 10,
+    # DEBUG is False: without credentials the webhooks are refused (E601).
+    "WEBHOOK_SECRET": "bench-hook:bench-secret",
 }
 
 CELERY_BROKER_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
