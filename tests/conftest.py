@@ -1,6 +1,16 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import OrderFactory
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Every test starts with an empty cache (rate-limit counters, the
+    branding record) and leaves none behind."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

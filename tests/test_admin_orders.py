@@ -5,31 +5,17 @@ the order's emails, and who may use them."""
 from __future__ import annotations
 
 import pytest
-from django.contrib import admin
 from django.contrib.auth.models import Permission, User
 from django.db import transaction
-from django.urls import path, reverse
+from django.urls import reverse
 
-from django_order_mail.admin import OrderMailAdminMixin, OutboxEmailAdmin
 from django_order_mail.events import MailEvent
 from django_order_mail.lifecycle.shipments import Shipment
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import OutboxEmail, Status
 from tests.testapp.models import Order
 
-site = admin.AdminSite(name="admin")
-
-
-@admin.register(Order, site=site)
-class OrderAdmin(OrderMailAdminMixin, admin.ModelAdmin):
-    fields = ("number", "email", "customer_name", "state")
-    readonly_fields = ("state",)
-
-
-site.register(OutboxEmail, OutboxEmailAdmin)
-urlpatterns = [path("admin/", site.urls)]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.order_admin_urls")]
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -22,13 +21,6 @@ from django_order_mail.outbox.models import EmailLog, Status
 from tests.cart_helpers import hours, make_cart, reminders, scan_at
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def send_reminder(**cart_fields):

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -29,13 +28,6 @@ pytestmark = pytest.mark.django_db
 
 QUEUE = "admin:django_order_mail_followup_changelist"
 XSS = "<script>alert(1)</script> box crushed"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

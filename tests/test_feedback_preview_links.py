@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import signing
-from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -41,13 +40,6 @@ PREVIEW = "admin:django_order_mail_emailtemplate_preview"
 SEND_TEST = "admin:django_order_mail_emailtemplate_send_test"
 TEST_PAGE_EN = "This is a test email"
 TEST_PAGE_NB = "Dette er en test-e-post"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

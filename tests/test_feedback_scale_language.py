@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import signing
-from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -22,13 +21,6 @@ from django_order_mail.rendering.links import feedback_url
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def feedback_row(order, event=MailEvent.FEEDBACK_REQUEST) -> OutboxEmail:
