@@ -1,9 +1,10 @@
 """The one place that reads ``settings.ORDER_MAIL``.
 
-Every other module asks :func:`get_setting` (or the :data:`order_mail_settings`
-proxy) so that defaults live in one documented table, tests can use
-``override_settings(ORDER_MAIL=...)`` and the system checks in
-:mod:`django_order_mail.checks` validate one dict.
+The package reads its settings through the typed object
+``django_order_mail.app_settings.app_settings`` (``app_settings.MAX_ATTEMPTS``),
+which asks :func:`get_setting` here, so that defaults live in one documented
+table, tests can use ``override_settings(ORDER_MAIL=...)`` and the system
+checks in :mod:`django_order_mail.checks` validate one dict.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .conf import get_setting
+from .app_settings import app_settings
 
 
 class MailEvent(models.TextChoices):
@@ -230,10 +230,10 @@ DEFAULT_CHANNELS: dict[str, dict] = {
 
 def channel_rules(channel: str | None) -> ChannelRules:
     """Rules for ``channel``; an unknown channel gets the default rules."""
-    name = channel or get_setting("DEFAULT_CHANNEL")
+    name = channel or app_settings.DEFAULT_CHANNEL
     # A project's entry is merged key by key over the packaged one, so
     # {"amazon_fba": {"feedback_delay_days": 10}} keeps Amazon's event list.
-    raw = {**DEFAULT_CHANNELS.get(name, {}), **(get_setting("CHANNELS").get(name) or {})}
+    raw = {**DEFAULT_CHANNELS.get(name, {}), **(app_settings.CHANNELS.get(name) or {})}
     events = raw.get("events")
     return ChannelRules(
         name=name,
@@ -245,7 +245,7 @@ def channel_rules(channel: str | None) -> ChannelRules:
 
 def skip_reason(event: str, channel: str | None) -> str | None:
     """Why ``event`` is not sent for ``channel``, or None if it is sent."""
-    if event in get_setting("DISABLED_EVENTS"):
+    if event in app_settings.DISABLED_EVENTS:
         return "event disabled in ORDER_MAIL['DISABLED_EVENTS']"
     rules = channel_rules(channel)
     if not rules.allows(event):
@@ -257,4 +257,4 @@ def feedback_delay_days(channel: str | None) -> int:
     rules = channel_rules(channel)
     if rules.feedback_delay_days is not None:
         return rules.feedback_delay_days
-    return get_setting("FEEDBACK_DELAY_DAYS")
+    return app_settings.FEEDBACK_DELAY_DAYS

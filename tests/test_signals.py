@@ -212,3 +212,18 @@ def test_saving_a_model_that_is_not_an_order_runs_none_of_the_apps_code():
 
     assert not post_save.has_listeners(Group)
     assert not post_save.has_listeners(Order)
+
+
+def test_every_setting_has_a_typed_attribute(settings):
+    """docs/settings.rst: one typed object for every ORDER_MAIL key."""
+    from django_order_mail import app_settings
+    from django_order_mail.app_settings import OrderMailSettings
+    from django_order_mail.conf import DEFAULTS
+
+    attributes = {name for name, value in vars(OrderMailSettings).items() if isinstance(value, property)}
+    assert attributes == set(DEFAULTS)
+    for name in DEFAULTS:
+        assert "return" in (getattr(OrderMailSettings, name).fget.__annotations__)
+    settings.ORDER_MAIL = {**settings.ORDER_MAIL, "MAX_ATTEMPTS": 3}
+    assert app_settings.MAX_ATTEMPTS == 3  # read when used: override_settings applies
+    assert app_settings.TAGS == [] == DEFAULTS["TAGS"]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import ALL_EVENTS, MailEvent, registered_events
 from ..rendering.branding import (
     BRANDING_DEFAULTS,
@@ -83,7 +83,7 @@ class BrandingAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         # The form starts from the settings as written (derived values such
         # as the sender name = store name stay derived).
-        initial = {**BRANDING_DEFAULTS, **get_setting("BRANDING")}
+        initial = {**BRANDING_DEFAULTS, **app_settings.BRANDING}
         initial.update(super().get_changeform_initial_data(request))
         return initial
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,14 +12,14 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import DEFAULT_CHANNELS, registered_events
 from ..rendering.models import TEMPLATE_FIELDS, Branding, EmailTemplate
 from ..rendering.validation import validate_fields
 
 
 def language_choices() -> list[tuple[str, str]]:
-    configured = get_setting("LANGUAGES")
+    configured = app_settings.LANGUAGES
     if configured:
         names = dict(settings.LANGUAGES)
         return [(code, names.get(code, code)) for code in configured]
@@ -29,8 +31,8 @@ def event_choices() -> list[tuple[str, str]]:
     return [(e.name, e.label) for e in registered_events() if not e.internal]
 
 
-def channel_choices() -> list[tuple[str, str]]:
-    names = dict.fromkeys([*DEFAULT_CHANNELS, *get_setting("CHANNELS")])
+def channel_choices() -> list[tuple[str, Any]]:
+    names = dict.fromkeys([*DEFAULT_CHANNELS, *app_settings.CHANNELS])
     return [("", _("Every sales channel")), *((name, name) for name in names)]
 
 

@@ -28,7 +28,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import DEFAULT_CHANNELS
 from ..outbox import actions
 from ..outbox.models import EmailLog, OutboxEmail, Status
@@ -113,7 +113,7 @@ class ChannelFilter(admin.SimpleListFilter):
     parameter_name = "channel"
 
     def lookups(self, request, model_admin):
-        names = [*DEFAULT_CHANNELS, *get_setting("CHANNELS")]
+        names = [*DEFAULT_CHANNELS, *app_settings.CHANNELS]
         return [(name, name) for name in dict.fromkeys(names)]
 
     def queryset(self, request, queryset):

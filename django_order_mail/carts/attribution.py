@@ -24,7 +24,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import MailEvent
 from ..outbox.models import OutboxEmail, Status
 from ..tracking.models import normalize_address
@@ -81,7 +81,7 @@ def find_reminder(order, *, cart=None, request=None, now: datetime | None = None
     """``(reminder row, source)`` that gets the credit for ``order``, or
     ``(None, "")``."""
     now = now or timezone.now()
-    since = now - timedelta(hours=get_setting("ABANDONED_CART_ATTRIBUTION_HOURS"))
+    since = now - timedelta(hours=app_settings.ABANDONED_CART_ATTRIBUTION_HOURS)
     reminder_id = session_reminder_id(request)
     if reminder_id is not None:
         row = sent_reminders().filter(pk=reminder_id).first()

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.dateparse import parse_date, parse_datetime
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import MailEvent
 from ..rendering.branding import get_branding
 from .links import restore_url
@@ -33,7 +33,7 @@ def _decimal(value) -> Decimal | None:
 
 def cart_items(cart) -> list[dict]:
     """The cart's items with ``total`` and ``low_stock`` worked out."""
-    threshold = get_setting("ABANDONED_CART_LOW_STOCK_THRESHOLD")
+    threshold = app_settings.ABANDONED_CART_LOW_STOCK_THRESHOLD
     items = []
     for raw in cart.get_cart_items():
         price = _decimal(raw.get("price"))

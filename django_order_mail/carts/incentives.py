@@ -28,7 +28,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from ..conf import DEFAULTS, get_setting
+from ..app_settings import app_settings
+from ..conf import DEFAULTS
 from ..outbox.models import OutboxEmail
 from ..tracking.models import normalize_address
 from .models import CartCoupon, CartRecovery
@@ -38,7 +39,7 @@ logger = logging.getLogger("django_order_mail.carts")
 
 def coupon_policy() -> dict:
     """The policy: the project's keys merged over the defaults."""
-    return {**DEFAULTS["ABANDONED_CART_COUPON_POLICY"], **(get_setting("ABANDONED_CART_COUPON_POLICY") or {})}
+    return {**DEFAULTS["ABANDONED_CART_COUPON_POLICY"], **(app_settings.ABANDONED_CART_COUPON_POLICY or {})}
 
 
 def withheld_reason(row: OutboxEmail, address: str, now: datetime | None = None) -> str | None:
@@ -96,7 +97,7 @@ def attach_coupon(row: OutboxEmail, cart, address: str, now: datetime | None = N
     extra = dict(row.extra or {})
     if extra.get("coupon"):
         return extra["coupon"]  # a retry: the same code again
-    path = get_setting("ABANDONED_CART_COUPON_ISSUER")
+    path = app_settings.ABANDONED_CART_COUPON_ISSUER
     if not path or "coupon_withheld" in extra:
         return None
     reason = withheld_reason(row, address, now)

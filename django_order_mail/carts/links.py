@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..rendering.links import EmailLink, absolute, email_token, make_token, read_email_token, read_token
 
 PURPOSE = "cart_restore"
@@ -27,7 +27,7 @@ def restore_token(email_id: int) -> str:
 def read_restore_link(token: str) -> EmailLink:
     """The reminder row (or preview) the token names; raises ``BadSignature``
     / ``SignatureExpired``."""
-    return read_email_token(PURPOSE, token, max_age_days=get_setting("ABANDONED_CART_LINK_MAX_AGE_DAYS"))
+    return read_email_token(PURPOSE, token, max_age_days=app_settings.ABANDONED_CART_LINK_MAX_AGE_DAYS)
 
 
 def read_restore_token(token: str) -> int:
@@ -60,7 +60,7 @@ def session_reminder_id(request) -> int | None:
     token = session.get(SESSION_KEY) if session is not None else None
     if not token:
         return None
-    hours = get_setting("ABANDONED_CART_ATTRIBUTION_HOURS")
+    hours = app_settings.ABANDONED_CART_ATTRIBUTION_HOURS
     try:
         return int(read_token(SESSION_PURPOSE, token, max_age_days=hours / 24)["e"])
     except Exception:  # noqa: BLE001 - expired, tampered or garbage: no attribution

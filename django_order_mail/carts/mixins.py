@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 
 #: The rows the scan reads: an email was given, no order, not emptied, not
 #: opted out. Shared by the index and the query so they can never disagree.
@@ -197,7 +197,7 @@ class AbandonedCartMixin(models.Model):
         return self.language or settings.LANGUAGE_CODE
 
     def get_mail_channel(self) -> str:
-        return getattr(self, "sales_channel", "") or get_setting("DEFAULT_CHANNEL")
+        return getattr(self, "sales_channel", "") or app_settings.DEFAULT_CHANNEL
 
     def get_mail_order_number(self) -> str:
         """The send log's reference column: carts have no order number."""

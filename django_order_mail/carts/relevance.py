@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import COMMERCIAL_EVENTS, MailEvent
 from ..exceptions import SendVetoed
 from ..outbox.models import OutboxEmail, Status
@@ -130,7 +130,7 @@ def frequency_cap(row: OutboxEmail, address: str, now: datetime) -> Verdict | No
     two workers sending two commercial emails to one address at once send
     exactly one of them, never both and never neither.
     """
-    cap = get_setting("COMMERCIAL_FREQUENCY_CAP")
+    cap = app_settings.COMMERCIAL_FREQUENCY_CAP
     if not cap or not address or not cap.get("max"):
         return None
     limit = int(cap["max"])

@@ -30,7 +30,7 @@ from django.db import connections, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import MailEvent, skip_reason
 from ..outbox.enqueue import idempotency_key, publish_on_commit
 from ..outbox.models import OutboxEmail, Status
@@ -48,17 +48,17 @@ def due_carts(model: type[AbandonedCartMixin], step: Step, now: datetime) -> Que
         OPEN_CART, reminder_step=step.number - 1, last_activity_at__lte=now - step.after
     )
     if step.number == 1:
-        max_idle = timedelta(hours=get_setting("ABANDONED_CART_MAX_IDLE_HOURS"))
+        max_idle = timedelta(hours=app_settings.ABANDONED_CART_MAX_IDLE_HOURS)
         return qs.filter(last_activity_at__gt=now - max_idle)
     return qs.filter(last_reminded_at__lte=now - step.gap)
 
 
 def scan(now: datetime | None = None, *, batch_size: int | None = None) -> dict[int, int]:
     """Write every due reminder; returns ``{step number: carts handled}``."""
-    if not get_setting("ENABLED") or EVENT in get_setting("DISABLED_EVENTS"):
+    if not app_settings.ENABLED or EVENT in app_settings.DISABLED_EVENTS:
         return {}
     now = now or timezone.now()
-    size = max(1, batch_size or get_setting("ABANDONED_CART_BATCH_SIZE"))
+    size = max(1, batch_size or app_settings.ABANDONED_CART_BATCH_SIZE)
     steps = configured_steps()
     handled: dict[int, int] = {}
     for model in cart_models():
@@ -117,7 +117,7 @@ def write_reminders(
     ct = ContentType.objects.get_for_model(type(carts[0]))
     rows = []
     for cart in carts:
-        channel = _attr(cart, "get_mail_channel", get_setting("DEFAULT_CHANNEL"))
+        channel = _attr(cart, "get_mail_channel", app_settings.DEFAULT_CHANNEL)
         recipient = _attr(cart, "get_mail_recipient")
         reason = skip_reason(EVENT, channel) or ("" if recipient else "the cart has no email address")
         rows.append(

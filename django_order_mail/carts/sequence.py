@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 
 
 @dataclass(frozen=True)
@@ -53,4 +53,4 @@ def parse_steps(raw) -> list[Step]:
 
 
 def configured_steps() -> list[Step]:
-    return parse_steps(get_setting("ABANDONED_CART_STEPS"))
+    return parse_steps(app_settings.ABANDONED_CART_STEPS)

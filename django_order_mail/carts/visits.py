@@ -30,7 +30,7 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import MailEvent
 from ..feedback import ratelimit
 from ..outbox.models import EmailLog, OutboxEmail
@@ -50,7 +50,7 @@ _ANY_AGE_DAYS = 100 * 366
 def allowed(request, email_id: int | None) -> bool:
     """Count this request; False when the link or the client IP is over its
     limit. ``email_id`` None (a token that is not ours) counts the IP only."""
-    conf = get_setting("ABANDONED_CART_RATE_LIMIT") or {}
+    conf = app_settings.ABANDONED_CART_RATE_LIMIT or {}
     ident = None if email_id is None else f"email:{email_id}"
     return ratelimit.allow(ident, ratelimit.client_ip(request), scope=SCOPE, conf=conf)
 

@@ -23,7 +23,7 @@ from django.db import DatabaseError, connections, router
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import FOLLOW_UP_EVENTS
 from ..exceptions import SendVetoed
 from ..lifecycle.shipments import Shipment
@@ -137,8 +137,8 @@ def retry_delay(attempt: int, retry_after: float | None = None) -> float:
     Capped below Redis' default visibility timeout (1 h) so a delayed
     broker message is never redelivered early as a duplicate.
     """
-    base = get_setting("RETRY_BACKOFF_BASE")
-    cap = get_setting("RETRY_BACKOFF_MAX")
+    base = app_settings.RETRY_BACKOFF_BASE
+    cap = app_settings.RETRY_BACKOFF_MAX
     delay = min(cap, base * (2 ** max(0, attempt - 1)))
     delay = delay / 2 + random.uniform(0, delay / 2)
     if retry_after:
@@ -339,7 +339,7 @@ def _handle_send_error(row: OutboxEmail, rendered, exc: BaseException) -> str:
 def _retry_later(row: OutboxEmail, reason: str, retry_after: float | None = None) -> str:
     """Back to ``queued`` after a backoff delay (published with that
     countdown), or ``failed`` once ``MAX_ATTEMPTS`` attempts were made."""
-    if row.attempts >= get_setting("MAX_ATTEMPTS"):
+    if row.attempts >= app_settings.MAX_ATTEMPTS:
         reason = f"gave up after {row.attempts} attempts: {reason}"
         _finish(row, Status.FAILED, reason, last_error=reason)
         return Status.FAILED

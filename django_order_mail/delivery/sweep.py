@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..outbox.enqueue import publish
 from ..outbox.models import EmailLog, OutboxEmail, Status
 
@@ -37,7 +37,7 @@ def _lock_batch(qs, order_by: str) -> list[int]:
     qs = qs.order_by(order_by)
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True)
-    return list(qs.values_list("pk", flat=True)[: get_setting("SWEEP_BATCH_SIZE")])
+    return list(qs.values_list("pk", flat=True)[: app_settings.SWEEP_BATCH_SIZE])
 
 
 def dispatch_due(now=None) -> list[int]:
@@ -58,7 +58,7 @@ def dispatch_due(now=None) -> list[int]:
 
 def requeue_stale(now=None) -> list[int]:
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=get_setting("REQUEUE_AFTER"))
+    cutoff = now - timedelta(seconds=app_settings.REQUEUE_AFTER)
     with transaction.atomic():
         ids = _lock_batch(
             OutboxEmail.objects.filter(status=Status.QUEUED, enqueued_at__lt=cutoff).filter(
@@ -75,7 +75,7 @@ def requeue_stale(now=None) -> list[int]:
 
 def release_stuck(now=None) -> list[int]:
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=get_setting("SENDING_TIMEOUT"))
+    cutoff = now - timedelta(seconds=app_settings.SENDING_TIMEOUT)
     with transaction.atomic():
         ids = _lock_batch(
             OutboxEmail.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff), "claimed_at"

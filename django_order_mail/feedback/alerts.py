@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import MailEvent
 from ..outbox.enqueue import publish_on_commit
 from ..outbox.models import OutboxEmail, Status
@@ -44,11 +44,11 @@ def alert_key(response: SurveyResponse) -> str:
 
 
 def alert_recipient() -> str:
-    return get_setting("FEEDBACK_ALERT_EMAIL") or get_branding().get("support_email") or ""
+    return app_settings.FEEDBACK_ALERT_EMAIL or get_branding().get("support_email") or ""
 
 
 def _due(now):
-    delay = int(get_setting("FEEDBACK_ALERT_DELAY") or 0)
+    delay = int(app_settings.FEEDBACK_ALERT_DELAY or 0)
     if delay > 0:
         return Status.SCHEDULED, now + timedelta(seconds=delay)
     return Status.QUEUED, None
@@ -57,7 +57,7 @@ def _due(now):
 def sync_low_score_alert(response: SurveyResponse, *, now=None) -> OutboxEmail | None:
     """Create, cancel or re-schedule the alert of ``response`` to match its
     score. Call inside the transaction that saved the response."""
-    if not get_setting("ENABLED"):
+    if not app_settings.ENABLED:
         return None
     now = now or timezone.now()
     key = alert_key(response)
@@ -99,7 +99,7 @@ def _cancel(row: OutboxEmail, now) -> bool:
 
 def _create(response: SurveyResponse, key: str, now) -> OutboxEmail:
     reason = ""
-    if ALERT in get_setting("DISABLED_EVENTS"):
+    if ALERT in app_settings.DISABLED_EVENTS:
         reason = "event disabled in ORDER_MAIL['DISABLED_EVENTS']"
     recipient = alert_recipient()
     if not reason and not recipient:

@@ -15,7 +15,8 @@ from django.template.loader import select_template
 from django.utils import translation
 from django.utils.translation import to_language
 
-from ..conf import get_setting, user_settings
+from ..app_settings import app_settings
+from ..conf import user_settings
 from ..events import MailEvent, channel_rules, feedback_delay_days
 from ..rendering.branding import BRANDING_DEFAULTS
 from ..rendering.render import TEMPLATE_DIR, template_names
@@ -49,8 +50,8 @@ def check_feedback_settings(app_configs=None, **kwargs):
         errors += _check_channels()
     if (
         MailEvent.LOW_SCORE_ALERT not in (raw.get("DISABLED_EVENTS") or [])
-        and not get_setting("FEEDBACK_ALERT_EMAIL")
-        and not (get_setting("BRANDING") or {}).get("support_email")
+        and not app_settings.FEEDBACK_ALERT_EMAIL
+        and not (app_settings.BRANDING or {}).get("support_email")
     ):
         errors.append(
             _warning(
@@ -110,12 +111,12 @@ def _check_numbers(raw) -> list:
 def _project_channels() -> set[str]:
     """Channels the project names itself (the packaged Amazon entries of a shop
     that does not sell on Amazon should not nag)."""
-    return {*(get_setting("CHANNELS") or {}), get_setting("DEFAULT_CHANNEL")}
+    return {*(app_settings.CHANNELS or {}), app_settings.DEFAULT_CHANNEL}
 
 
 def _channels_well_formed() -> bool:
     """Malformed CHANNELS are E005's business; the feedback checks skip them."""
-    channels = get_setting("CHANNELS")
+    channels = app_settings.CHANNELS
     return isinstance(channels, dict) and all(v is None or isinstance(v, dict) for v in channels.values())
 
 
@@ -123,7 +124,7 @@ def _check_channels() -> list:
     errors = []
     mine = _project_channels()
     for name in channel_names():
-        raw = (get_setting("CHANNELS") or {}).get(name) or {}
+        raw = (app_settings.CHANNELS or {}).get(name) or {}
         if isinstance(raw, dict) and raw.get("feedback") not in (None, *FEEDBACK_MODES):
             errors.append(_error(f"CHANNELS[{name!r}]['feedback'] must be 'survey' or 'review'.", 106))
         options = channel_feedback(name)
@@ -176,7 +177,7 @@ def _order_models_have_review_hook() -> bool:
 def _languages() -> list[str]:
     """Languages to render in: ORDER_MAIL LANGUAGES if set, else LANGUAGE_CODE
     plus every language the app ships a catalog for."""
-    configured = get_setting("LANGUAGES")
+    configured = app_settings.LANGUAGES
     if configured:
         return list(configured)
     locale = Path(__file__).resolve().parent.parent / "locale"
@@ -194,9 +195,9 @@ def _sample_context(channel: str) -> dict:
         "customer_name": "Alex",
         "channel": channel,
         "items": [{"name": "Sample product", "quantity": 1}],
-        "shop": {**BRANDING_DEFAULTS, "name": "Shop", **(get_setting("BRANDING") or {})},
+        "shop": {**BRANDING_DEFAULTS, "name": "Shop", **(app_settings.BRANDING or {})},
         "extra": {},
-        "feedback_scale": get_setting("FEEDBACK_SCALE"),
+        "feedback_scale": app_settings.FEEDBACK_SCALE,
         "feedback_url": "" if review else "https://shop.example/feedback/",
         "feedback_ratings": [] if review else [{"score": 3, "url": "https://shop.example/feedback/?score=3"}],
         "review_request": review,
@@ -222,7 +223,7 @@ def _findings(template, channel) -> dict:
 @register(Tags.templates)
 def check_review_request_templates(app_configs=None, **kwargs):
     """E101/W101: review-request wording of every channel's feedback template."""
-    if MailEvent.FEEDBACK_REQUEST in (get_setting("DISABLED_EVENTS") or []) or not _channels_well_formed():
+    if MailEvent.FEEDBACK_REQUEST in (app_settings.DISABLED_EVENTS or []) or not _channels_well_formed():
         return []
     messages = []
     for channel in channel_names():

@@ -21,14 +21,14 @@ import time
 
 from django.core.cache import cache
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 
 DEFAULT_LIMITS = {"token": 30, "ip": 300, "window": 3600}
 _PREFIX = "django_order_mail:{scope}:rl"
 
 
 def limits() -> dict:
-    return {**DEFAULT_LIMITS, **(get_setting("FEEDBACK_RATE_LIMIT") or {})}
+    return {**DEFAULT_LIMITS, **(app_settings.FEEDBACK_RATE_LIMIT or {})}
 
 
 def _digest(value: str) -> str:

@@ -1,5 +1,5 @@
 """The survey's configuration: scales, low scores, questions, channel modes,
-review links. Everything reads ``ORDER_MAIL`` through ``get_setting``."""
+review links. Everything reads ``ORDER_MAIL`` through ``app_settings``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import DEFAULT_CHANNELS
 from .models import SCALE_RANGE, Scale
 
@@ -29,7 +29,7 @@ DEFAULT_QUESTIONS = [
 
 
 def configured_scale() -> str:
-    scale = get_setting("FEEDBACK_SCALE")
+    scale = app_settings.FEEDBACK_SCALE
     return scale if scale in SCALE_RANGE else Scale.CSAT
 
 
@@ -51,7 +51,7 @@ def parse_score(value, scale: str) -> int | None:
 
 
 def low_score_threshold(scale: str) -> int:
-    merged = {**DEFAULT_LOW_SCORE, **(get_setting("FEEDBACK_LOW_SCORE") or {})}
+    merged = {**DEFAULT_LOW_SCORE, **(app_settings.FEEDBACK_LOW_SCORE or {})}
     return int(merged.get(scale, DEFAULT_LOW_SCORE.get(scale, 2)))
 
 
@@ -61,7 +61,7 @@ def is_low(score: int, scale: str) -> bool:
 
 def questions() -> list[dict]:
     """The optional questions, normalised: id, label, type, choices."""
-    raw = get_setting("FEEDBACK_QUESTIONS")
+    raw = app_settings.FEEDBACK_QUESTIONS
     found = []
     for question in DEFAULT_QUESTIONS if raw is None else raw:
         qtype = question.get("type", "text")
@@ -102,14 +102,14 @@ class ChannelFeedback:
 
 
 def channel_names() -> list[str]:
-    return sorted({*DEFAULT_CHANNELS, *(get_setting("CHANNELS") or {})})
+    return sorted({*DEFAULT_CHANNELS, *(app_settings.CHANNELS or {})})
 
 
 def channel_feedback(channel: str | None) -> ChannelFeedback:
     """The feedback options of ``channel``, merged like ``events.channel_rules``
     (the project's ``CHANNELS`` entry key by key over the packaged one)."""
-    name = channel or get_setting("DEFAULT_CHANNEL")
-    raw = {**DEFAULT_CHANNELS.get(name, {}), **((get_setting("CHANNELS") or {}).get(name) or {})}
+    name = channel or app_settings.DEFAULT_CHANNEL
+    raw = {**DEFAULT_CHANNELS.get(name, {}), **((app_settings.CHANNELS or {}).get(name) or {})}
     marketplace = bool(raw.get("marketplace", False))
     mode = raw.get("feedback") or SURVEY
     try:
@@ -167,7 +167,7 @@ def review_url_for(order, item: dict, channel: ChannelFeedback, order_number: st
             return str(url)
     if channel.review_url:
         return _fill(channel.review_url, item, order_number)
-    template = get_setting("FEEDBACK_REVIEW_URL")
+    template = app_settings.FEEDBACK_REVIEW_URL
     if template and not channel.marketplace:
         # A shop's own review page must never appear in a marketplace's mail.
         return _fill(template, item, order_number)

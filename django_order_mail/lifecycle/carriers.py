@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 
 
 @dataclass(frozen=True)
@@ -107,12 +107,12 @@ CARRIERS: dict[str, dict[str, str]] = {
 
 def get_carrier(code: str) -> Carrier:
     """The carrier for ``code``; unknown codes use the ``other`` entry."""
-    registry = {**CARRIERS, **get_setting("CARRIERS")}
+    registry = {**CARRIERS, **app_settings.CARRIERS}
     key = (code or "").strip().lower()
     entry = registry.get(key) or registry["other"]
     return Carrier(code=key, name=entry.get("name") or code, url=entry["url"])
 
 
 def carrier_choices() -> list[tuple[str, str]]:
-    registry = {**CARRIERS, **get_setting("CARRIERS")}
+    registry = {**CARRIERS, **app_settings.CARRIERS}
     return sorted(((k, v.get("name") or k) for k, v in registry.items()), key=lambda c: c[1])

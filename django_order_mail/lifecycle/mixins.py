@@ -16,7 +16,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import MailEvent
 from ..outbox.enqueue import PendingMail, cancel_scheduled, enqueue
 from .reasons import check_reason
@@ -92,7 +92,7 @@ class OrderMailContextMixin(models.Model):
         return getattr(self, "language", "") or settings.LANGUAGE_CODE
 
     def get_mail_channel(self) -> str:
-        return getattr(self, "sales_channel", "") or get_setting("DEFAULT_CHANNEL")
+        return getattr(self, "sales_channel", "") or app_settings.DEFAULT_CHANNEL
 
     def get_mail_order_number(self) -> str:
         return str(getattr(self, "number", "") or self.pk)

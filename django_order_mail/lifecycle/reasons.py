@@ -22,7 +22,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import ALL_EVENTS, MailEvent
 
 #: Letters, digits and underscores: a code is a form value and a JSON key.
@@ -111,7 +111,7 @@ PRESETS: dict[str, dict[str, Reason]] = {
 def presets(event: str) -> dict[str, Reason]:
     """``event``'s presets: the packaged ones merged with ``ORDER_MAIL["REASONS"]``."""
     merged = dict(PRESETS.get(event, {}))
-    custom = get_setting("REASONS")
+    custom = app_settings.REASONS
     for code, entry in ((custom.get(str(event)) or {}) if isinstance(custom, dict) else {}).items():
         if entry is None:
             merged.pop(code, None)

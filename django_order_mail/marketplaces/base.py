@@ -30,7 +30,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..lifecycle.carriers import CARRIERS
 from ..lifecycle.shipments import Shipment
 
@@ -163,8 +163,9 @@ class BaseAdapter:
     # -- the shop's hooks ------------------------------------------------------
     def check_configured(self) -> None:
         """Raise ImproperlyConfigured before a sync that could not resolve orders."""
-        if type(self).resolve_order is BaseAdapter.resolve_order and not get_setting(
-            "MARKETPLACE_ORDER_RESOLVER"
+        if (
+            type(self).resolve_order is BaseAdapter.resolve_order
+            and not app_settings.MARKETPLACE_ORDER_RESOLVER
         ):
             raise ImproperlyConfigured(
                 "Set ORDER_MAIL['MARKETPLACE_ORDER_RESOLVER'] to the dotted path of a function "
@@ -175,14 +176,14 @@ class BaseAdapter:
     def resolve_order(self, update: MarketplaceUpdate):
         """The shop's order for ``update.external_id``, created if need be, or
         None to leave this marketplace order alone (recorded as ignored)."""
-        resolver = import_string(get_setting("MARKETPLACE_ORDER_RESOLVER"))
+        resolver = import_string(app_settings.MARKETPLACE_ORDER_RESOLVER)
         return resolver(update)
 
     def carrier_code(self, service_name: str) -> str:
         key = (service_name or "").strip()
         if key.upper() in self.carrier_codes:
             return self.carrier_codes[key.upper()]
-        registry = {**CARRIERS, **get_setting("CARRIERS")}
+        registry = {**CARRIERS, **app_settings.CARRIERS}
         return key.lower() if key.lower() in registry else "other"
 
     def build_shipment(self, order, data: ShipmentData) -> Shipment:
@@ -208,7 +209,7 @@ class BaseAdapter:
 
 def get_adapter(name: str) -> BaseAdapter:
     """The adapter registered as ``name`` (packaged or in MARKETPLACE_ADAPTERS)."""
-    registry = {**PACKAGED_ADAPTERS, **(get_setting("MARKETPLACE_ADAPTERS") or {})}
+    registry = {**PACKAGED_ADAPTERS, **(app_settings.MARKETPLACE_ADAPTERS or {})}
     if name not in registry:
         raise ImproperlyConfigured(
             f"Unknown marketplace {name!r}; known: {', '.join(sorted(registry))}. "

@@ -27,7 +27,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import router, transaction
 from django.utils import timezone
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import skip_reason
 from ..signals import email_queued
 from .insert import insert_returning, supports_returning
@@ -85,12 +85,12 @@ def enqueue(order, pending: list[PendingMail]) -> list[OutboxEmail]:
     Rows that already exist (same idempotency key) are left alone and not
     returned. Call inside the transaction that changes the order.
     """
-    if not pending or not get_setting("ENABLED"):
+    if not pending or not app_settings.ENABLED:
         return []
     now = timezone.now()
     batch = uuid.uuid4()
     ct = ContentType.objects.get_for_model(order)
-    channel = _order_attr(order, "get_mail_channel", get_setting("DEFAULT_CHANNEL"))
+    channel = _order_attr(order, "get_mail_channel", app_settings.DEFAULT_CHANNEL)
     recipient = _order_attr(order, "get_mail_recipient")
     language = _order_attr(order, "get_mail_language")
     reference = str(_order_attr(order, "get_mail_order_number", order.pk))[:64]
@@ -189,7 +189,7 @@ def hand_off(ids: list[int], countdown: float | None = None) -> None:
     Eager Celery (``task_always_eager``) runs the task in the publishing
     thread, so it is always published here, in the caller's thread.
     """
-    if get_setting("PUBLISH_IN_BACKGROUND") and not _celery_is_eager():
+    if app_settings.PUBLISH_IN_BACKGROUND and not _celery_is_eager():
         from .publisher import publisher
 
         publisher.submit(ids, countdown)
@@ -217,13 +217,13 @@ def publish(ids: list[int], countdown: float | None = None) -> int:
 
     options: dict[str, Any] = {
         "retry": True,
-        "retry_policy": get_setting("PUBLISH_RETRY_POLICY"),
+        "retry_policy": app_settings.PUBLISH_RETRY_POLICY,
     }
-    if get_setting("CELERY_QUEUE"):
-        options["queue"] = get_setting("CELERY_QUEUE")
+    if app_settings.CELERY_QUEUE:
+        options["queue"] = app_settings.CELERY_QUEUE
     if countdown:
         options["countdown"] = countdown
-    size = get_setting("DELIVERY_BATCH_SIZE")
+    size = app_settings.DELIVERY_BATCH_SIZE
     accepted = 0
     try:
         # One producer (and broker connection) for the whole list.

@@ -184,9 +184,9 @@ def _publish(ids: list[int], countdown: float | None) -> int:
 
 
 def _batch_size() -> int:
-    from ..conf import get_setting
+    from ..app_settings import app_settings
 
-    return get_setting("DELIVERY_BATCH_SIZE")
+    return app_settings.DELIVERY_BATCH_SIZE
 
 
 publisher = BackgroundPublisher(_publish, target=_batch_size)

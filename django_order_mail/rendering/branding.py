@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from .models import Branding
 
 #: Every branding key with its default. Colours are CSS hex values.
@@ -56,7 +56,7 @@ def branding_record_values(record: Branding) -> dict:
         url = record.logo.url
         if not url.startswith(("http://", "https://", "//")):
             # Email programs need an absolute address; storages often give a path.
-            url = get_setting("SITE_URL").rstrip("/") + "/" + url.lstrip("/")
+            url = app_settings.SITE_URL.rstrip("/") + "/" + url.lstrip("/")
         values["logo_url"] = url
     return values
 
@@ -74,13 +74,13 @@ def _stored_values(*, use_cache: bool = True) -> dict | None:
 
 def merge_branding(overrides: dict | None) -> dict:
     """Defaults, then the settings, then ``overrides``; derived names filled in."""
-    branding = {**BRANDING_DEFAULTS, **get_setting("BRANDING"), **(overrides or {})}
+    branding = {**BRANDING_DEFAULTS, **app_settings.BRANDING, **(overrides or {})}
     if not branding["name"]:
         branding["name"] = getattr(settings, "ORDER_MAIL_SHOP_NAME", "") or "Our shop"
     if not branding["sender_name"]:
         branding["sender_name"] = branding["name"]
     if not branding["website_url"]:
-        branding["website_url"] = get_setting("SITE_URL")
+        branding["website_url"] = app_settings.SITE_URL
     return branding
 
 
@@ -117,7 +117,7 @@ def from_email(overrides: dict | None = None) -> str:
     """
     stored = overrides if overrides is not None else _stored_values()
     branding = merge_branding(stored)
-    name, addr = parseaddr(get_setting("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL)
+    name, addr = parseaddr(app_settings.FROM_EMAIL or settings.DEFAULT_FROM_EMAIL)
     if branding.get("sender_email"):
         addr = branding["sender_email"]
     if stored and stored.get("sender_name"):

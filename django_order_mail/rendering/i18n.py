@@ -43,7 +43,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import to_locale
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 
 #: Codes tried after a language the project does not support, before its
 #: base language. Chinese is chosen by script, not by country: Hong Kong,
@@ -74,7 +74,7 @@ def normalize(code: str | None) -> str:
 def supported_languages() -> list[str]:
     """Codes emails may be written in: ``ORDER_MAIL["LANGUAGES"]`` (codes or
     Django-style ``(code, name)`` pairs), else the codes of ``settings.LANGUAGES``."""
-    configured = get_setting("LANGUAGES") or settings.LANGUAGES
+    configured = app_settings.LANGUAGES or settings.LANGUAGES
     return [entry[0] if isinstance(entry, (list, tuple)) else str(entry) for entry in configured]
 
 
@@ -110,7 +110,7 @@ def language_setting_errors(raw: dict) -> list:
 
 
 def _project_fallbacks() -> dict[str, list[str]]:
-    raw = get_setting("LANGUAGE_FALLBACKS") or {}
+    raw = app_settings.LANGUAGE_FALLBACKS or {}
     if not isinstance(raw, dict):
         return {}
     fallbacks = {}

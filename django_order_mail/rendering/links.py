@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core import signing
 from django.urls import reverse
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 
 _SALT = "django_order_mail.links.{purpose}"
 #: Payload key of a preview link; its value is the email's language.
@@ -36,9 +37,9 @@ def make_token(purpose: str, payload: dict) -> str:
     return signing.dumps(payload, salt=_SALT.format(purpose=purpose), compress=True)
 
 
-def read_token(purpose: str, token: str, max_age_days: int | None = None) -> dict:
-    days = max_age_days if max_age_days is not None else get_setting("LINK_MAX_AGE_DAYS")
-    return signing.loads(token, salt=_SALT.format(purpose=purpose), max_age=days * 86400)
+def read_token(purpose: str, token: str, max_age_days: float | None = None) -> dict:
+    days = max_age_days if max_age_days is not None else app_settings.LINK_MAX_AGE_DAYS
+    return signing.loads(token, salt=_SALT.format(purpose=purpose), max_age=timedelta(days=days))
 
 
 def preview_language() -> str | None:
@@ -112,7 +113,7 @@ def read_expired_email_token(purpose: str, token: str) -> EmailLink | None:
 
 
 def absolute(path: str) -> str:
-    return get_setting("SITE_URL").rstrip("/") + path
+    return app_settings.SITE_URL.rstrip("/") + path
 
 
 def feedback_url(email_id: int, score: int | None = None, scale: str | None = None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.mail import EmailMultiAlternatives
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from .branding import from_email, get_branding
 from .render import RenderedEmail
 
@@ -37,7 +37,7 @@ def build_message(
     if rendered.html:
         message.attach_alternative(rendered.html, "text/html")
     # Anymail reads these attributes; other backends ignore them.
-    message.tags = [row.event, *get_setting("TAGS")]  # type: ignore[attr-defined]  # Anymail's extra attribute
+    message.tags = [row.event, *app_settings.TAGS]  # type: ignore[attr-defined]  # Anymail's extra attribute
     message.metadata = {  # type: ignore[attr-defined]  # Anymail's extra attribute
         "order": row.reference or row.object_id,
         "event": row.event,

@@ -30,7 +30,7 @@ from django.utils import translation
 from render_block import BlockNotFound
 from templated_email.backends.vanilla_django import EmailRenderException, TemplateBackend
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from .blocks import render_block
 from .context import build_context
 from .db_loader import choose, compile_fields, parent_template
@@ -66,7 +66,7 @@ def resolve_language(language: str | None) -> str:
 
 
 def inline_css(html: str) -> str:
-    if not html or not get_setting("INLINE_CSS"):
+    if not html or not app_settings.INLINE_CSS:
         return html
     return _inliner.inline(html)
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import events as events_module
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import ALL_EVENTS, event_choices
 from . import ab, analytics
 from .models import EmailAnalytics, SubjectTest, SubjectVariant, Suppression, TrackingEvent
@@ -204,7 +204,7 @@ class EmailAnalyticsAdmin(admin.ModelAdmin):
         try:
             weeks = min(max(int(request.GET.get("weeks", "")), 1), 104)
         except ValueError:
-            weeks = get_setting("ANALYTICS_WEEKS")
+            weeks = app_settings.ANALYTICS_WEEKS
         event = request.GET.get("event", "")
         if event not in ALL_EVENTS:
             event = ""

@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import events as events_module
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..events import ALL_EVENTS, event_choices
 from ..outbox.delivery_status import DeliveryStatus
 from ..outbox.models import OutboxEmail, Status
@@ -118,7 +118,7 @@ def week_start(day: date) -> date:
 def weekly_stats(*, weeks: int | None = None, event: str | None = None, now=None) -> dict[str, list]:
     """``{event: [WeekStats, ...]}`` for the last ``weeks`` ISO weeks (the
     current one included), oldest first, every week present."""
-    weeks = max(1, int(weeks or get_setting("ANALYTICS_WEEKS")))
+    weeks = max(1, int(weeks or app_settings.ANALYTICS_WEEKS))
     now = timezone.localtime(now or timezone.now())
     first = week_start(now.date()) - timedelta(weeks=weeks - 1)
     since = timezone.make_aware(datetime.combine(first, time.min))
@@ -163,8 +163,8 @@ def weekly_stats(*, weeks: int | None = None, event: str | None = None, now=None
 def warnings_for(stats: WeekStats) -> list[str]:
     """Deliverability warnings of one event-week."""
     found = []
-    complaint_limit = get_setting("COMPLAINT_RATE_WARNING")
-    bounce_limit = get_setting("BOUNCE_RATE_WARNING")
+    complaint_limit = app_settings.COMPLAINT_RATE_WARNING
+    bounce_limit = app_settings.BOUNCE_RATE_WARNING
     if stats.complaint_rate is not None and stats.complaint_rate > complaint_limit:
         found.append(
             _("Complaint rate %(rate)s is above %(limit)s: mailbox providers start filtering you as spam.")
@@ -188,8 +188,8 @@ def display(stats: WeekStats) -> dict:
         "click_rate": percent(stats.click_rate),
         "bounce_rate": percent(stats.bounce_rate),
         "complaint_rate": percent(stats.complaint_rate),
-        "bounce_high": (stats.bounce_rate or 0) > get_setting("BOUNCE_RATE_WARNING"),
-        "complaint_high": (stats.complaint_rate or 0) > get_setting("COMPLAINT_RATE_WARNING"),
+        "bounce_high": (stats.bounce_rate or 0) > app_settings.BOUNCE_RATE_WARNING,
+        "complaint_high": (stats.complaint_rate or 0) > app_settings.COMPLAINT_RATE_WARNING,
     }
 
 
@@ -286,8 +286,8 @@ def charts_for(event: str, stats: list[WeekStats]) -> list[dict]:
         ],
         floor=0.03,
         thresholds=[
-            (_("bounce limit"), get_setting("BOUNCE_RATE_WARNING")),
-            (_("complaint limit"), get_setting("COMPLAINT_RATE_WARNING")),
+            (_("bounce limit"), app_settings.BOUNCE_RATE_WARNING),
+            (_("complaint limit"), app_settings.COMPLAINT_RATE_WARNING),
         ],
     )
     return [engagement, problems]

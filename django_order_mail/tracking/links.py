@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from ..conf import get_setting
+from ..app_settings import app_settings
 from ..rendering.links import EmailLink, absolute, email_token, read_email_token
 
 PURPOSE = "unsubscribe"
@@ -24,7 +24,7 @@ def unsubscribe_token(email_id: int) -> str:
 def read_unsubscribe_link(token: str) -> EmailLink:
     """The outbox row (or preview) the token names; raises ``BadSignature`` /
     ``SignatureExpired``."""
-    return read_email_token(PURPOSE, token, max_age_days=get_setting("UNSUBSCRIBE_LINK_MAX_AGE_DAYS"))
+    return read_email_token(PURPOSE, token, max_age_days=app_settings.UNSUBSCRIBE_LINK_MAX_AGE_DAYS)
 
 
 def read_unsubscribe_token(token: str) -> int:

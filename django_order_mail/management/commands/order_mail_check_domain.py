@@ -10,7 +10,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from django_order_mail.conf import get_setting
+from django_order_mail.app_settings import app_settings
 from django_order_mail.tracking.dnslookup import ERROR, OK, WARNING, Dns, DnsLookupError
 from django_order_mail.tracking.domaincheck import check_domain
 
@@ -38,12 +38,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, domain=None, selectors=None, sending_domain=None, **options):
         if not domain:
-            address = get_setting("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
+            address = app_settings.FROM_EMAIL or settings.DEFAULT_FROM_EMAIL
             domain = parseaddr(address)[1].rpartition("@")[2]
         if not domain or "." not in domain:
             raise CommandError("Give the domain to check (no usable From address in the settings).")
-        selectors = selectors or list(get_setting("DKIM_SELECTORS") or [])
-        sending_domain = sending_domain or get_setting("SENDING_DOMAIN") or ""
+        selectors = selectors or list(app_settings.DKIM_SELECTORS or [])
+        sending_domain = sending_domain or app_settings.SENDING_DOMAIN or ""
         try:
             dns = Dns(options["nameservers"], port=options["port"], timeout=options["timeout"])
         except DnsLookupError as exc:
