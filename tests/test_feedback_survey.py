@@ -308,13 +308,12 @@ def test_rate_limit_per_ip_spans_links(client, no_broker, mail_settings, frozen_
 
 
 def test_rate_limit_window_resets():
-    from django_order_mail.feedback import ratelimit
+    from django_order_mail import ratelimit
 
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(ratelimit, "limits", lambda: {"token": 1, "ip": None, "window": 60})
-        assert ratelimit.allow("tok", "1.2.3.4", now=1000)
-        assert not ratelimit.allow("tok", "1.2.3.4", now=1010)
-        assert ratelimit.allow("tok", "1.2.3.4", now=1080)  # the next window
+    conf = {"token": 1, "ip": None, "window": 60}
+    assert ratelimit.allow("tok", "1.2.3.4", now=1000, scope="feedback", conf=conf)
+    assert not ratelimit.allow("tok", "1.2.3.4", now=1010, scope="feedback", conf=conf)
+    assert ratelimit.allow("tok", "1.2.3.4", now=1080, scope="feedback", conf=conf)  # the next window
 
 
 # -- review links and products on the page -----------------------------------------------------------------

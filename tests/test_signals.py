@@ -227,3 +227,16 @@ def test_every_setting_has_a_typed_attribute(settings):
     settings.ORDER_MAIL = {**settings.ORDER_MAIL, "MAX_ATTEMPTS": 3}
     assert app_settings.MAX_ATTEMPTS == 3  # read when used: override_settings applies
     assert app_settings.TAGS == [] == DEFAULTS["TAGS"]
+
+
+@pytest.mark.parametrize("feature", sorted(FEATURES))
+def test_a_feature_imports_no_other_feature(feature):
+    """Each feature depends on the core only, so a shop can install any of them."""
+    offenders = []
+    for path in sorted((PACKAGE / feature).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                parts = set((node.module or "").split("."))
+                if (FEATURES - {feature}) & parts:
+                    offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.module}")
+    assert offenders == []

@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from ..app_settings import app_settings
 from ..events import MailEvent
+from ..outbox.addresses import normalize_address
 from ..outbox.models import OutboxEmail, Status
-from ..tracking.models import normalize_address
 from .links import clear_session, session_reminder_id
 from .models import CartRecovery
 

@@ -30,8 +30,8 @@ from django.utils.module_loading import import_string
 
 from ..app_settings import app_settings
 from ..conf import DEFAULTS
+from ..outbox.addresses import normalize_address
 from ..outbox.models import OutboxEmail
-from ..tracking.models import normalize_address
 from .models import CartCoupon, CartRecovery
 
 logger = logging.getLogger("django_order_mail.carts")

@@ -30,8 +30,8 @@ from django.utils import timezone
 from ..app_settings import app_settings
 from ..events import COMMERCIAL_EVENTS, MailEvent
 from ..exceptions import SendVetoed
+from ..outbox.addresses import normalize_address
 from ..outbox.models import OutboxEmail, Status
-from ..tracking.models import normalize_address
 from .incentives import attach_coupon
 from .mixins import AbandonedCartMixin
 from .models import CartRecovery

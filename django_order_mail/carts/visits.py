@@ -6,7 +6,7 @@ scanner, whoever the email was forwarded to) can repeat for
 ``ABANDONED_CART_LINK_MAX_AGE_DAYS``. So:
 
 * **Rate limits** (``ABANDONED_CART_RATE_LIMIT``, counted like the survey
-  pages' by :mod:`django_order_mail.feedback.ratelimit`, in counters of
+  pages' by :mod:`django_order_mail.ratelimit`, in counters of
   their own): per link and per client IP. The link is identified by its
   signed payload (the reminder row), not by the token string: every render
   signs a new token for the same row, so counting strings would give each
@@ -30,9 +30,9 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
+from .. import ratelimit
 from ..app_settings import app_settings
 from ..events import MailEvent
-from ..feedback import ratelimit
 from ..outbox.models import EmailLog, OutboxEmail
 from ..rendering.i18n import resolve_language
 from ..rendering.links import read_token

@@ -30,10 +30,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import ratelimit
+from ..app_settings import app_settings
 from ..rendering.branding import get_branding
 from ..rendering.i18n import resolve_language
 from ..views import link_problem, preview_link, render_in
-from . import ratelimit
 from .forms import SurveyForm
 from .models import SCALE_RANGE, AnswerSource, Scale
 from .recording import (
@@ -67,7 +68,13 @@ def _load(request, token):
         link = None
     # Per link: the email the signed payload names (a tampered token counts
     # against the client's IP only).
-    if not ratelimit.allow(link.rate_key if link else None, ratelimit.client_ip(request)):
+    limited = not ratelimit.allow(
+        link.rate_key if link else None,
+        ratelimit.client_ip(request),
+        scope="feedback",
+        conf=app_settings.FEEDBACK_RATE_LIMIT,
+    )
+    if limited:
         page = render_in(
             request,
             link_language(link),

@@ -6,8 +6,6 @@ under the app label ``django_order_mail``.
 
 from __future__ import annotations
 
-from email.utils import parseaddr
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -15,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..events import MailEvent, event_choices
+from ..outbox.addresses import normalize_address
 from ..outbox.models import OutboxEmail
 from ..rendering.i18n import resolve_language
 from ..rendering.sandbox import UnsafeTemplateError, check_source
@@ -133,13 +132,6 @@ class Suppression(models.Model):
             f"address suppressed ({self.reason.replace('_', ' ')}{source}, "
             f"since {self.created_at:%Y-%m-%d}; applies to: {effective_scope(self)})"
         )
-
-
-def normalize_address(address: str | None) -> str:
-    """The bare address, lower-cased: compared case-insensitively as every
-    ESP does, and ``"Tina <tina@example.com>"`` is ``tina@example.com``."""
-    address = (address or "").strip()
-    return (parseaddr(address)[1] or address).lower()
 
 
 def validate_subject_template(value: str) -> None:

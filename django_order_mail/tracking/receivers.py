@@ -34,10 +34,11 @@ from django.db.models import F
 from django.dispatch import receiver
 from django.utils import timezone
 
+from ..outbox.addresses import normalize_address
 from ..outbox.delivery_status import DeliveryStatus, advances
 from ..outbox.models import EmailLog, OutboxEmail
 from ..signals import delivery_status_changed, send_robustly
-from .models import Suppression, TrackingEvent, normalize_address
+from .models import Suppression, TrackingEvent
 from .suppression import effective_scope, lift_unsubscribes, suppress
 from .webhooks import refuse_unauthenticated
 

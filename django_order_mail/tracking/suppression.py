@@ -28,7 +28,8 @@ from django.db import transaction
 
 from ..events import COMMERCIAL_EVENTS
 from ..memo import in_batch, memoized, prime
-from .models import Suppression, normalize_address
+from ..outbox.addresses import normalize_address
+from .models import Suppression
 
 Reason = Suppression.Reason
 Scope = Suppression.Scope

@@ -1,6 +1,7 @@
-"""Fixed-window rate limits for the public survey pages (and, with their own
-counters and ``ABANDONED_CART_RATE_LIMIT``, the cart-restore link), in
-Django's cache.
+"""Fixed-window rate limits for the customer pages behind email links (the
+survey with ``FEEDBACK_RATE_LIMIT``, the cart-restore link with
+``ABANDONED_CART_RATE_LIMIT``, each in counters of its own), in Django's
+cache.
 
 Two counters per request: one per link (a leaked or scanned link cannot be
 hammered) and one per client IP (one client cannot walk through many
@@ -21,14 +22,8 @@ import time
 
 from django.core.cache import cache
 
-from ..app_settings import app_settings
-
 DEFAULT_LIMITS = {"token": 30, "ip": 300, "window": 3600}
 _PREFIX = "django_order_mail:{scope}:rl"
-
-
-def limits() -> dict:
-    return {**DEFAULT_LIMITS, **(app_settings.FEEDBACK_RATE_LIMIT or {})}
 
 
 def _digest(value: str) -> str:
@@ -51,17 +46,17 @@ def allow(
     ip: str,
     *,
     now: float | None = None,
-    scope: str = "feedback",
-    conf: dict | None = None,
+    scope: str,
+    conf: dict | None,
 ) -> bool:
     """Count one request of ``ip`` for ``token``; False once either counter
     is over its limit within the current window.
 
     ``token`` identifies the link (None: count the IP only, e.g. for a token
     that is not even signed); ``scope`` keeps the counters of one kind of
-    page apart from another's, ``conf`` its limits (default: the survey's).
+    page apart from another's, ``conf`` its limits (missing keys: the defaults).
     """
-    conf = {**DEFAULT_LIMITS, **conf} if conf is not None else limits()
+    conf = {**DEFAULT_LIMITS, **(conf or {})}
     window = max(1, int(conf["window"]))
     bucket = int((time.time() if now is None else now) // window)
     prefix = _PREFIX.format(scope=scope)
