@@ -167,3 +167,22 @@ def test_variant_renders_nothing_of_the_order_instance(order):
     context = {"order": order, "order_number": "7"}
     assert render_subject("[{{ order.email }}] {{ order_number }}", context, "") == "[] 7"
     assert render_subject("{% debug %}", context, "en") == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{{ customer_name|ljust:"2000000000" }}',
+        "{{ customer_name|rjust:order_number }}",
+        '{% filter center:"90000000" %}x{% endfilter %}',
+        '{{ customer_name|stringformat:"999999999s" }}',
+        "{{ totals.total|floatformat:100000 }}",
+        "{% lorem 99999999 w %}",
+    ],
+)
+def test_text_that_would_make_a_render_allocate_gigabytes_is_refused(text):
+    """A staff member cannot take the workers down with one edited line."""
+    fields = {"subject": "Hello", "preheader": "", "html_body": "<p>\n" + text + "</p>", "plain_body": "Hi"}
+    errors = [p for p in validate_fields(fields, MailEvent.ORDER_CONFIRMATION) if p.level == "error"]
+    assert errors and errors[0].line == 2
+    check_source('{{ customer_name|ljust:"20" }}{{ totals.total|floatformat:2 }}')  # sizes that fit

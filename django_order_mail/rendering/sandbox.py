@@ -87,7 +87,14 @@ FORBIDDEN_TAGS = {
     "extends": gettext_noop("{% extends %} and {% block %} are not allowed here."),
     "block": gettext_noop("{% extends %} and {% block %} are not allowed here."),
     "autoescape": gettext_noop("{% autoescape %} is not allowed: customer text is always escaped."),
+    "lorem": gettext_noop("{% lorem %} is not allowed in an email."),
 }
+#: Filters whose argument sets an output size: only a literal argument, at
+#: most this large, so no text can make a render allocate gigabytes.
+SIZED_FILTERS = {"ljust": 200, "rjust": 200, "center": 200, "stringformat": 200, "floatformat": 20}
+_SIZED_USE = re.compile(
+    r"(?:\||\bfilter\s)\s*(" + "|".join(SIZED_FILTERS) + r""")\s*:\s*("[^"]*"|'[^']*'|[^\s|}%]+)"""
+)
 #: Built-in filters that do not exist in staff text.
 FORBIDDEN_FILTERS = frozenset({"safe", "safeseq"})
 
@@ -138,12 +145,15 @@ def _line_of(exc: Exception) -> int | None:
 def _check_tokens(source: str) -> None:
     """Friendly refusals for forbidden tags and libraries, with the line."""
     for token in Lexer(source).tokenize():
+        if token.token_type == TokenType.VAR:
+            _check_sizes(token)
         if token.token_type != TokenType.BLOCK:
             continue
         bits = token.split_contents()
         name = bits[0] if bits else ""
         if name in FORBIDDEN_TAGS:
             raise UnsafeTemplateError(gettext(FORBIDDEN_TAGS[name]), token.lineno)
+        _check_sizes(token)
         if name == "load":
             names = bits[-1:] if "from" in bits else bits[1:]
             for library in names:
@@ -153,6 +163,19 @@ def _check_tokens(source: str) -> None:
                         % {"library": library, "allowed": ", ".join(sorted(ALLOWED_LIBRARIES))},
                         token.lineno,
                     )
+
+
+def _check_sizes(token) -> None:
+    for match in _SIZED_USE.finditer(token.contents):
+        name, argument = match.group(1), match.group(2)
+        literal = argument[:1] in "\"'" or re.fullmatch(r"-?\d+", argument)
+        numbers = [int(n) for n in re.findall(r"\d+", argument)]
+        if not literal or any(n > SIZED_FILTERS[name] for n in numbers):
+            raise UnsafeTemplateError(
+                gettext("The |%(filter)s filter takes a written-out size of at most %(limit)d.")
+                % {"filter": name, "limit": SIZED_FILTERS[name]},
+                token.lineno,
+            )
 
 
 def walk_nodes(nodelist):
