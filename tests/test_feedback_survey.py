@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import signing
 from django.db import transaction
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from django_order_mail.events import MailEvent
@@ -311,9 +311,14 @@ def test_rate_limit_window_resets():
     from django_order_mail import ratelimit
 
     conf = {"token": 1, "ip": None, "window": 60}
-    assert ratelimit.allow("tok", "1.2.3.4", now=1000, scope="feedback", conf=conf)
-    assert not ratelimit.allow("tok", "1.2.3.4", now=1010, scope="feedback", conf=conf)
-    assert ratelimit.allow("tok", "1.2.3.4", now=1080, scope="feedback", conf=conf)  # the next window
+    request = RequestFactory().get("/")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(time, "time", lambda: 1_800_000_000.0)
+        assert ratelimit.allow(request, "email:1", scope="feedback", conf=conf)
+        assert not ratelimit.allow(request, "email:1", scope="feedback", conf=conf)
+        assert ratelimit.allow(request, "email:2", scope="feedback", conf=conf)  # another link
+        m.setattr(time, "time", lambda: 1_800_000_000.0 + 120)  # two windows later
+        assert ratelimit.allow(request, "email:1", scope="feedback", conf=conf)
 
 
 # -- review links and products on the page -----------------------------------------------------------------

@@ -52,7 +52,7 @@ def allowed(request, email_id: int | None) -> bool:
     limit. ``email_id`` None (a token that is not ours) counts the IP only."""
     conf = app_settings.ABANDONED_CART_RATE_LIMIT or {}
     ident = None if email_id is None else f"email:{email_id}"
-    return ratelimit.allow(ident, ratelimit.client_ip(request), scope=SCOPE, conf=conf)
+    return ratelimit.allow(request, ident, scope=SCOPE, conf=conf)
 
 
 def expired_email_id(token: str) -> int | None:

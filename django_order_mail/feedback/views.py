@@ -69,8 +69,8 @@ def _load(request, token):
     # Per link: the email the signed payload names (a tampered token counts
     # against the client's IP only).
     limited = not ratelimit.allow(
+        request,
         link.rate_key if link else None,
-        ratelimit.client_ip(request),
         scope="feedback",
         conf=app_settings.FEEDBACK_RATE_LIMIT,
     )
