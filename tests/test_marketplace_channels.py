@@ -80,7 +80,8 @@ def test_aliexpress_order_gets_shipping_and_delivery_but_not_status_mail():
     assert emails[MailEvent.ORDER_ON_HOLD] == [(Status.SKIPPED, AE_SKIP)]
     assert emails[MailEvent.CANCELLATION] == [(Status.SKIPPED, AE_SKIP)]
     hold = OutboxEmail.for_order(order).get(event=MailEvent.ORDER_ON_HOLD)
-    assert hold.extra["reason"] == "risk check"
+    assert "reason" not in hold.extra  # the marketplace's words stay in the sync log
+    assert log_rows(status="frozen")[0].details["reason"] == "risk check"
 
 
 def test_project_channel_override_reaches_synced_orders(mail_settings):
@@ -92,14 +93,30 @@ def test_project_channel_override_reaches_synced_orders(mail_settings):
 
 
 def test_refund_amount_reaches_the_refund_email_as_decimal():
-    refund = {"reason": "damaged in transit", "refund_amount": {"amount": "12,50", "currency_code": "EUR"}}
+    refund = {
+        "reason": "damaged in transit",
+        "reason_code": "damaged",
+        "refund_amount": {"amount": "12,50", "currency_code": "EUR"},
+    }
     sync_pages(get_adapter("generic"), feed("web", *LIFE, ("refunded", refund)))
     order = Order.objects.get(number=AMAZON_ID)
     assert order.state == "refunded"
     row = OutboxEmail.for_order(order).get(event=MailEvent.REFUND)
     assert Decimal(row.extra["amount"]) == Decimal("12.50")
-    assert row.extra["reason"] == "damaged in transit"
-    assert log_rows(status="refunded")[0].details["refund_amount"] == "12.50"
+    # The email shows the preset in the customer's language; the
+    # marketplace's own words are for staff, in the sync log.
+    assert row.extra["reason_code"] == "damaged" and "reason" not in row.extra
+    details = log_rows(status="refunded")[0].details
+    assert details["refund_amount"] == "12.50" and details["reason"] == "damaged in transit"
+
+
+def test_a_marketplace_reason_that_is_no_preset_never_reaches_the_customer():
+    cancel = {"reason": "Käufer hat storniert", "reason_code": "buyer_changed_mind"}
+    sync_pages(get_adapter("generic"), feed("web", ("awaiting_shipment", {}), ("cancelled", cancel)))
+    order = Order.objects.get(number=AMAZON_ID)
+    assert order.state == "cancelled"
+    row = OutboxEmail.for_order(order).get(event=MailEvent.CANCELLATION)
+    assert "reason" not in row.extra and "reason_code" not in row.extra
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from typing import Any
 from django.db.models import Max
 
 from ..exceptions import OrderMailError
+from ..lifecycle.reasons import presets
 from ..lifecycle.states import order_state
 from .base import BaseAdapter, MarketplaceUpdate
 from .models import MarketplaceOrderUpdate, Outcome
@@ -123,11 +124,23 @@ def transition_kwargs(method, update: MarketplaceUpdate, shipment, notify: bool)
         kwargs["notify"] = notify
     if "shipment" in params:
         kwargs["shipment"] = shipment
-    if "reason" in params and update.reason:
-        kwargs["reason"] = update.reason
+    # The customer's email shows a preset reason in its own language; the
+    # marketplace's free text (any language) stays in the sync log for staff.
+    if "reason_code" in params and update.reason_code in _presets_of(method):
+        kwargs["reason_code"] = update.reason_code
     if "amount" in params and update.refund_amount is not None:
         kwargs["amount"] = update.refund_amount
     return kwargs
+
+
+def _presets_of(method) -> set[str]:
+    """The preset reason codes of the email(s) the bound transition sends."""
+    order = getattr(method, "__self__", None)
+    mapping = getattr(order, "mail_transitions", None) or {}
+    codes: set[str] = set()
+    for event in mapping.get(method.__name__, ()):
+        codes.update(presets(event))
+    return codes
 
 
 def shipping_steps(adapter: BaseAdapter, path: list[str], fresh: list) -> list[tuple[str, Any]]:

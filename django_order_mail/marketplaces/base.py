@@ -72,6 +72,9 @@ class MarketplaceUpdate:
     sequence: datetime | None = None
     channel: str = ""
     reason: str = ""
+    #: A preset reason code (``docs/lifecycle.rst``) the customer's email shows
+    #: in its own language; the free-text ``reason`` is for staff only.
+    reason_code: str = ""
     shipments: list[ShipmentData] = field(default_factory=list)
     line_items: list[dict] = field(default_factory=list)
     amounts: dict[str, Decimal] = field(default_factory=dict)
@@ -92,6 +95,8 @@ class MarketplaceUpdate:
         }
         if self.reason:
             data["reason"] = self.reason
+        if self.reason_code:
+            data["reason_code"] = self.reason_code
         if self.refund_amount is not None:
             data["refund_amount"] = str(self.refund_amount)
         if self.warnings:

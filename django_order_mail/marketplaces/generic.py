@@ -9,7 +9,8 @@ into this shape and lets the same applier walk the lifecycle::
        "status": "shipped",                      # a state of docs/lifecycle.rst
        "updated_at": "2024-05-02T09:30:00Z",     # orders updates; optional
        "channel": "amazon_fbm",                  # sales channel; optional
-       "reason": "Out of stock",                 # cancel/freeze reason; optional
+       "reason_code": "out_of_stock",            # a preset reason the email shows; optional
+       "reason": "Out of stock",                 # free text for staff (sync log); optional
        "refund_amount": {"amount": "12.50", "currency_code": "EUR"},
        "shipments": [{"carrier": "ups", "tracking_number": "1Z999AA10123456784",
                       "shipped_at": "2024-05-02T08:00:00Z"}]}
@@ -68,6 +69,7 @@ class StateFeedAdapter(BaseAdapter):
                 sequence=parse_timestamp(item.get("updated_at"), "updated_at", self.source_timezone),
                 channel=str(item.get("channel") or self.channel or ""),
                 reason=str(item.get("reason") or "")[:500],
+                reason_code=str(item.get("reason_code") or "")[:40],
             )
             refund = item.get("refund_amount")
             if isinstance(refund, dict):
