@@ -90,9 +90,12 @@ def enqueue(order, pending: list[PendingMail]) -> list[OutboxEmail]:
     now = timezone.now()
     batch = uuid.uuid4()
     ct = ContentType.objects.get_for_model(order)
-    channel = _order_attr(order, "get_mail_channel", app_settings.DEFAULT_CHANNEL)
-    recipient = _order_attr(order, "get_mail_recipient")
-    language = _order_attr(order, "get_mail_language")
+    # Cut to the columns' lengths: a hook that returns more must not make the
+    # INSERT, and with it the order's own transition, fail. (An address cut
+    # short is no valid address: the sender fails that email with the reason.)
+    channel = str(_order_attr(order, "get_mail_channel", app_settings.DEFAULT_CHANNEL))[:40]
+    recipient = str(_order_attr(order, "get_mail_recipient"))[:254]
+    language = str(_order_attr(order, "get_mail_language"))[:15]
     reference = str(_order_attr(order, "get_mail_order_number", order.pk))[:64]
 
     rows = []

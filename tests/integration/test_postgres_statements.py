@@ -78,3 +78,20 @@ def test_record_is_one_statement_that_updates_and_logs():
     assert not record_outcome(claimed, (Status.SENDING,), status=Status.FAILED, message="x", values=values)
     assert OutboxEmail.objects.get(pk=row.pk).status == Status.SENT
     assert EmailLog.objects.filter(email=row).count() == 1
+
+
+def test_hooks_longer_than_the_columns_never_fail_the_orders_transition():
+    """PostgreSQL refuses a value longer than its column; the outbox row is
+    written in the order's transaction, so an overlong hook value would
+    undo the transition. The values are cut to fit instead."""
+    order = OrderFactory(state="pending_payment")
+    order.get_mail_recipient = lambda: "x" * 300 + "@example.com"
+    order.get_mail_language = lambda: "en-" + "x" * 30
+    order.get_mail_channel = lambda: "c" * 60
+    with transaction.atomic():
+        order.confirm_payment()
+        order.save()
+    order.refresh_from_db()
+    assert order.state == "awaiting_shipment"
+    row = OutboxEmail.objects.get(event=MailEvent.ORDER_CONFIRMATION)
+    assert (len(row.recipient), len(row.language), len(row.channel)) == (254, 15, 40)
