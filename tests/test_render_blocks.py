@@ -8,9 +8,11 @@ from django.template.loader import get_template
 from render_block import BlockNotFound
 from render_block.django import django_render_block
 
-from django_order_mail.rendering import blocks
+from django_order_mail.rendering import blocks, render
 from django_order_mail.rendering.blocks import render_block
+from django_order_mail.rendering.context import build_context
 from django_order_mail.rendering.sample import sample_context
+from tests.factories import OrderFactory
 
 EMAIL_DIR = Path(blocks.__file__).parent.parent / "templates" / "django_order_mail" / "email"
 TEMPLATES = sorted(
@@ -86,3 +88,18 @@ def test_a_project_template_extending_the_packaged_one_of_the_same_name():
         assert render_block(template, "a", Context({})) == "mine+pkg"
         assert render_block(template, "b", Context({})) == "B"
     assert template in blocks._levels
+
+
+@pytest.mark.django_db
+def test_django_templated_email_still_renders_through_our_override(monkeypatch):
+    """rendering.render overrides the private ``_render_email`` of
+    django-templated-email's backend (docs/dependencies.rst): if a release
+    stops calling it, emails would silently lose the cached block lookup.
+    This fails loudly instead."""
+    calls = []
+    original = render.render_parts
+    monkeypatch.setattr(render, "render_parts", lambda *a, **k: calls.append(a) or original(*a, **k))
+    order = OrderFactory()
+    rendered = render.render_event("order_confirmation", build_context(order, "order_confirmation"))
+    assert calls, "django-templated-email no longer calls TemplateBackend._render_email"
+    assert order.number in rendered.subject
