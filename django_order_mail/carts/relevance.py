@@ -48,16 +48,6 @@ class Verdict:
     fields: dict = field(default_factory=dict)
 
 
-def recipient_of(row: OutboxEmail, obj) -> str:
-    """The address the message will go to (:meth:`OutboxEmail.current_recipient`);
-    the row's own if the order's hook fails (the sender reports that)."""
-    try:
-        return row.current_recipient(obj)
-    except Exception:  # the sender records a broken hook as a render error
-        logger.exception("get_mail_recipient() failed on %r", obj)
-        return (row.recipient or "").strip()
-
-
 def check_cart_and_cap(sender, email, order, draft, **kwargs) -> None:
     """The ``pre_send`` receiver (``docs/signals.rst``): stop ``email`` with
     the verdict of :func:`check_before_send`. Connected after the
@@ -90,7 +80,7 @@ def check_before_send(
             return Verdict(Status.CANCELLED, reason)
     if row.event not in COMMERCIAL_EVENTS:
         return None
-    address = recipient_of(row, obj) if address is None else address
+    address = row.expected_recipient(obj) if address is None else address
     if not address:
         return None
     if row.resend_of_id is None:
@@ -109,7 +99,7 @@ def cart_stop_reason(row: OutboxEmail, cart: AbandonedCartMixin) -> str | None:
     since = cart.email_captured_at or cart.last_activity_at
     if cart.has_order_since(since):
         return "the customer placed an order since giving their email; the sequence stopped"
-    address = recipient_of(row, cart)
+    address = row.expected_recipient(cart)
     recovered = CartRecovery.objects.filter(recipient=normalize_address(address), recovered_at__gte=since)
     if address and recovered.exists():
         return "the customer recovered another cart since; the sequence stopped"

@@ -87,10 +87,7 @@ def send_outlook(row: OutboxEmail) -> str | None:
     the staff member's language; None if nothing the sender checks stops it."""
     from ..delivery.errors import recipient_problem
 
-    try:
-        address = row.current_recipient()
-    except Exception:  # noqa: BLE001 - the sender reports a broken hook itself
-        address = (row.recipient or "").strip()
+    address = row.expected_recipient()
     if not address:
         return gettext("the order has no email address")
     if recipient_problem([address]):

@@ -6,6 +6,7 @@ The row is the source of truth for delivery (the broker message only says
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -17,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ..events import INTERNAL_EVENTS, event_choices
 from .delivery_status import DeliveryStatus
+
+logger = logging.getLogger("django_order_mail.outbox")
 
 
 class Status(models.TextChoices):
@@ -212,6 +215,16 @@ class OutboxEmail(models.Model):
         order = self.order if order is None else order
         current = order.get_mail_recipient() if order is not None else ""
         return (current or self.recipient or "").strip()
+
+    def expected_recipient(self, order=None) -> str:
+        """:meth:`current_recipient` for checks made before the send (the
+        admin's resend message, the frequency cap): the row's stored address
+        if the order's hook fails; the sender itself reports a broken hook."""
+        try:
+            return self.current_recipient(order)
+        except Exception:
+            logger.exception("get_mail_recipient() failed for email %s", self.pk)
+            return (self.recipient or "").strip()
 
     def log(self, status: str, message: str = "") -> EmailLog:
         """Append a line to this row's status timeline."""

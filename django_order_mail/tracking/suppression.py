@@ -43,7 +43,6 @@ DEFAULT_SCOPE: dict[str, str] = {
 }
 
 #: Commercial events in a stable order (for the preferences page).
-COMMERCIAL_ORDER = COMMERCIAL_EVENTS  # live: a commercial event a shop registers is in it
 
 
 #: Reasons whose ``all`` entry stops transactional mail too. A complaint or
@@ -136,8 +135,8 @@ def unsubscribed_events(address: str) -> set[str]:
     address = normalize_address(address)
     scopes = set(Suppression.objects.filter(address=address).values_list("scope", flat=True))
     if Scope.ALL in scopes or Scope.COMMERCIAL in scopes:
-        return set(COMMERCIAL_ORDER)
-    return {e for e in COMMERCIAL_ORDER if e in scopes}
+        return set(COMMERCIAL_EVENTS)
+    return {e for e in COMMERCIAL_EVENTS if e in scopes}
 
 
 def blocked_for_all(address: str) -> Suppression | None:
@@ -157,12 +156,12 @@ def set_preferences(address: str, wanted: set[str], *, source: str, email=None) 
     """
     address = normalize_address(address)
     wanted = {e for e in wanted if e in COMMERCIAL_EVENTS}
-    unwanted = [e for e in COMMERCIAL_ORDER if e not in wanted]
+    unwanted = [e for e in COMMERCIAL_EVENTS if e not in wanted]
     own = Suppression.objects.filter(
-        address=address, reason=Reason.UNSUBSCRIBE, scope__in=[Scope.COMMERCIAL, *COMMERCIAL_ORDER]
+        address=address, reason=Reason.UNSUBSCRIBE, scope__in=[Scope.COMMERCIAL, *COMMERCIAL_EVENTS]
     )
     with transaction.atomic():
-        if len(unwanted) == len(COMMERCIAL_ORDER):
+        if len(unwanted) == len(COMMERCIAL_EVENTS):
             own.exclude(scope=Scope.COMMERCIAL).delete()
             suppress(address, Reason.UNSUBSCRIBE, scope=Scope.COMMERCIAL, source=source, email=email)
         else:

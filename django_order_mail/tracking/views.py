@@ -27,7 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from ..events import MailEvent
+from ..events import COMMERCIAL_EVENTS, MailEvent
 from ..outbox.models import OutboxEmail
 from ..rendering.branding import get_branding
 from ..rendering.links import read_expired_email_token
@@ -35,7 +35,6 @@ from ..views import link_problem, preview_link, render_in
 from .links import PURPOSE, preferences_url, read_unsubscribe_link, unsubscribe_url
 from .models import Suppression
 from .suppression import (
-    COMMERCIAL_ORDER,
     blocked_for_all,
     effective_scope,
     set_preferences,
@@ -132,7 +131,7 @@ def unsubscribe(request, token):
         row,
         address,
         token,
-        event_descriptions=[EVENT_DESCRIPTIONS.get(e, e) for e in COMMERCIAL_ORDER],
+        event_descriptions=[EVENT_DESCRIPTIONS.get(e, e) for e in COMMERCIAL_EVENTS],
     )
 
 
@@ -156,7 +155,7 @@ def preferences(request, token):
     blocked = blocked_for_all(address)  # a bounce, complaint or staff entry the customer cannot lift
     choices = [
         {"value": e, "label": EVENT_DESCRIPTIONS.get(e, e), "checked": e not in unwanted}
-        for e in COMMERCIAL_ORDER
+        for e in COMMERCIAL_EVENTS
     ]
     return _page(
         request,
