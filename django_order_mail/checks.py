@@ -12,11 +12,10 @@ from django.core.checks import Error, Tags, Warning, register
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 
-from .conf import DEFAULTS, user_settings
+from .conf import known_defaults, user_settings
 from .events import ALL_EVENTS, DEFAULT_CHANNELS
 
 _INT_KEYS = (
-    "FEEDBACK_DELAY_DAYS",
     "MAX_ATTEMPTS",
     "RETRY_BACKOFF_BASE",
     "RETRY_BACKOFF_MAX",
@@ -38,17 +37,19 @@ def check_settings(app_configs=None, **kwargs):
     raw = user_settings()
     if not isinstance(raw, dict):
         return [_err("ORDER_MAIL must be a dict.", "See docs/settings.rst.", 1)]
+    known = known_defaults()
     for key in raw:
-        if key not in DEFAULTS:
+        if key not in known:
             errors.append(
                 _err(
                     f"Unknown ORDER_MAIL setting {key!r}.",
-                    f"Known settings: {', '.join(sorted(DEFAULTS))}.",
+                    "If it belongs to one of the package's feature apps (docs/settings.rst), add that app "
+                    f"to INSTALLED_APPS. Known settings: {', '.join(sorted(known))}.",
                     2,
                 )
             )
     for key in _INT_KEYS:
-        value = raw.get(key, DEFAULTS[key])
+        value = raw.get(key, known[key])
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             errors.append(_err(f"ORDER_MAIL[{key!r}] must be a non-negative integer.", None, 3))
     backoff_max = raw.get("RETRY_BACKOFF_MAX", 0)
@@ -80,7 +81,7 @@ def check_settings(app_configs=None, **kwargs):
                 errors.append(
                     _err(f"ORDER_MAIL['CHANNELS'][{name!r}] names unknown event {event!r}.", None, 4)
                 )
-    default_channel = raw.get("DEFAULT_CHANNEL", DEFAULTS["DEFAULT_CHANNEL"])
+    default_channel = raw.get("DEFAULT_CHANNEL", known["DEFAULT_CHANNEL"])
     if default_channel not in {**DEFAULT_CHANNELS, **channels}:
         errors.append(
             Warning(
@@ -97,7 +98,7 @@ def check_settings(app_configs=None, **kwargs):
                     6,
                 )
             )
-    site = raw.get("SITE_URL", DEFAULTS["SITE_URL"])
+    site = raw.get("SITE_URL", known["SITE_URL"])
     if not str(site).startswith(("http://", "https://")):
         errors.append(_err("ORDER_MAIL['SITE_URL'] must be an absolute http(s) URL.", None, 7))
     if not raw.get("FROM_EMAIL") and settings.DEFAULT_FROM_EMAIL == "webmaster@localhost":
@@ -114,18 +115,18 @@ def check_settings(app_configs=None, **kwargs):
     from .lifecycle.reasons import reason_setting_errors  # E011, W004
 
     errors += reason_setting_errors(raw)
+    from .delivery.frequency import cap_setting_errors  # E406
+
+    errors += cap_setting_errors(raw)
     return errors
 
 
 @register(Tags.templates)
 def check_templates(app_configs=None, **kwargs):
     """Every enabled event needs a template (packaged or the project's own)."""
-    from .events import ALL_EVENTS, MailEvent
-
     errors = []
     disabled = set(user_settings().get("DISABLED_EVENTS", []))
-    # Abandoned-cart mail is written by the cart feature; it has its own check.
-    for event in set(ALL_EVENTS) - disabled - {MailEvent.ABANDONED_CART}:
+    for event in sorted(set(ALL_EVENTS) - disabled):
         try:
             get_template(f"django_order_mail/email/{event}.email")
         except TemplateDoesNotExist:
@@ -137,23 +138,6 @@ def check_templates(app_configs=None, **kwargs):
                 )
             )
     return errors
-
-
-@register(Tags.compatibility)
-def check_deliverability(app_configs=None, **kwargs):
-    """W601-W603: webhook secret, From/ESP domain alignment, languages."""
-    from .tracking.checks import deliverability_warnings
-
-    return deliverability_warnings()
-
-
-@register(Tags.compatibility)
-def check_abandoned_cart(app_configs=None, **kwargs):
-    """E401-E406, W401-W402: the reminder sequence, coupons, the frequency
-    cap, the abandoned_cart template and the shop's cart models."""
-    from .carts.checks import cart_checks
-
-    return cart_checks()
 
 
 @register()

@@ -33,26 +33,6 @@ DEFAULTS: dict[str, Any] = {
     # django_order_mail.lifecycle.reasons.PRESETS: {event: {code: {"label":
     # ..., "sentence": ...} or None}}. See docs/settings.rst.
     "REASONS": {},
-    # Days after delivery before the feedback/review request is sent.
-    "FEEDBACK_DELAY_DAYS": 7,
-    # --- Feedback survey (docs/feedback.rst) ---
-    # Rating row of the feedback request: "csat" (1-5) or "nps" (0-10).
-    "FEEDBACK_SCALE": "csat",
-    # Scores at or below these are "low": staff are alerted and the response
-    # joins the admin's follow-up queue. Keys you give are merged in.
-    "FEEDBACK_LOW_SCORE": {"csat": 2, "nps": 6},
-    # Optional questions on the survey page (None: the packaged two, []: none).
-    "FEEDBACK_QUESTIONS": None,
-    # Who gets low-score alerts (None: BRANDING["support_email"]).
-    "FEEDBACK_ALERT_EMAIL": None,
-    # Seconds to wait before alerting, so a comment typed right after the
-    # click is in the alert and a corrected mis-click alerts nobody.
-    "FEEDBACK_ALERT_DELAY": 300,
-    # Per-product review page of the shop (non-marketplace channels), with
-    # {placeholders} from the line item, e.g. "https://shop.example/p/{sku}/review/".
-    "FEEDBACK_REVIEW_URL": None,
-    # Survey requests allowed per link and per client IP within "window" seconds.
-    "FEEDBACK_RATE_LIMIT": {"token": 30, "ip": 300, "window": 3600},
     # From address; falls back to settings.DEFAULT_FROM_EMAIL.
     "FROM_EMAIL": None,
     # Language codes orders may be rendered in (default: settings.LANGUAGES).
@@ -104,50 +84,6 @@ DEFAULTS: dict[str, Any] = {
     "TAGS": [],
     # Signed customer links (feedback, order status) expire after this.
     "LINK_MAX_AGE_DAYS": 60,
-    # --- Marketplace status sync (docs/marketplaces.rst) ---
-    # Dotted path of a function update -> order (or None) that finds or
-    # creates the shop's order for a marketplace order id.
-    "MARKETPLACE_ORDER_RESOLVER": None,
-    # Adapter name -> dotted path of a BaseAdapter subclass, over the packaged
-    # {"aliexpress": ..., "generic": ...} (replace one to override its hooks).
-    "MARKETPLACE_ADAPTERS": {},
-    # --- Tracking and deliverability (docs/tracking.rst) ---
-    # Unsubscribe links must keep working long after the email was sent.
-    "UNSUBSCRIBE_LINK_MAX_AGE_DAYS": 730,
-    # Domain the ESP sends and DKIM-signs as (None: the From address's
-    # domain). Checked against FROM_EMAIL for DMARC alignment.
-    "SENDING_DOMAIN": None,
-    # DKIM selectors order_mail_check_domain looks up, e.g. ["pm"] (Postmark)
-    # or ["s1", "s2"] (SendGrid); your ESP's DNS settings page shows them.
-    "DKIM_SELECTORS": [],
-    # Analytics warn above these rates (Gmail/Yahoo: spam rate below 0.1 %).
-    "COMPLAINT_RATE_WARNING": 0.001,
-    "BOUNCE_RATE_WARNING": 0.02,
-    # Weeks the analytics page shows by default.
-    "ANALYTICS_WEEKS": 12,
-    # --- Abandoned-cart reminders (docs/abandoned-cart.rst) ---
-    # The sequence: hours of cart inactivity before each reminder, e.g.
-    # [1, 24, 72] or [{"after_hours": 1}, {"after_hours": 24}, {"after_hours": 72}].
-    "ABANDONED_CART_STEPS": [{"after_hours": 12}],
-    # A cart idle longer than this when first found gets no reminder at all.
-    "ABANDONED_CART_MAX_IDLE_HOURS": 168,
-    # Carts one scan transaction handles (SKIP LOCKED splits them between scans).
-    "ABANDONED_CART_BATCH_SIZE": 500,
-    # Cart-restore links in reminders expire after this.
-    "ABANDONED_CART_LINK_MAX_AGE_DAYS": 30,
-    # Cart-restore requests allowed per link and per client IP within "window"
-    # seconds (None switches a limit off); keys you give are merged in.
-    "ABANDONED_CART_RATE_LIMIT": {"token": 30, "ip": 300, "window": 3600},
-    # An order within this many hours after a reminder (or after a restore
-    # link was opened) counts as recovered by that reminder.
-    "ABANDONED_CART_ATTRIBUTION_HOURS": 72,
-    # Items with this many units left or fewer show "only N left" (None: never).
-    "ABANDONED_CART_LOW_STOCK_THRESHOLD": 5,
-    # Dotted path of a callable(cart, *, step, recipient) -> code, dict or None
-    # that issues a unique single-use coupon (None: reminders carry no coupon).
-    "ABANDONED_CART_COUPON_ISSUER": None,
-    # Who may get a coupon; keys you give are merged over these defaults.
-    "ABANDONED_CART_COUPON_POLICY": {"from_step": 1, "first_recovery_only": True, "once_per_days": 90},
     # Commercial mail (abandoned cart, feedback requests): at most "max" emails
     # per address within "hours"; later ones are skipped, events in "defer"
     # are postponed until the cap allows them. None: no cap.
@@ -155,16 +91,46 @@ DEFAULTS: dict[str, Any] = {
 }
 
 #: Keys whose dict values are merged with the defaults rather than replaced.
-_MERGED_DICTS = ("PUBLISH_RETRY_POLICY",)
+_MERGED_DICTS = {"PUBLISH_RETRY_POLICY"}
+
+#: Keys of the feature apps (``docs/settings.rst``): each registers its own
+#: section with :func:`register_settings` when it is imported.
+_features: dict[str, dict[str, Any]] = {}
 
 _cache: dict[str, Any] | None = None
 
 
+def register_settings(app_label: str, defaults: dict[str, Any], *, merged_dicts=()) -> None:
+    """Add a feature app's keys of ``ORDER_MAIL`` with their defaults.
+
+    A feature app owns a section of the one ``ORDER_MAIL`` dict (its keys
+    share a prefix, as django-allauth's apps' settings do); it calls this from
+    its own ``app_settings`` module, so its keys are known, defaulted and
+    checked only when it is installed.
+    """
+    global _cache
+    for key in defaults:
+        owner = next((label for label, keys in _features.items() if key in keys and label != app_label), None)
+        if key in DEFAULTS or owner:
+            raise ValueError(f"ORDER_MAIL[{key!r}] is already defined by {owner or 'the core'}")
+    _features[app_label] = dict(defaults)
+    _MERGED_DICTS.update(merged_dicts)
+    _cache = None
+
+
+def known_defaults() -> dict[str, Any]:
+    """Every known key with its default: the core's and the installed features'."""
+    merged = dict(DEFAULTS)
+    for defaults in _features.values():
+        merged.update(defaults)
+    return merged
+
+
 def _load() -> dict[str, Any]:
     user = getattr(settings, "ORDER_MAIL", {}) or {}
-    merged = copy.deepcopy(DEFAULTS)
+    merged = copy.deepcopy(known_defaults())
     for key, value in user.items():
-        if key in _MERGED_DICTS and isinstance(value, dict):
+        if key in _MERGED_DICTS and isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value

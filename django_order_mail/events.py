@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import models
@@ -25,7 +26,10 @@ from .app_settings import app_settings
 
 
 class MailEvent(models.TextChoices):
-    ABANDONED_CART = "abandoned_cart", _("Abandoned cart")
+    """The order-lifecycle emails the core sends on its own. Feature apps
+    register theirs (``abandoned_cart``, ``feedback_request``,
+    ``low_score_alert``) with :func:`register_event`, as a shop does."""
+
     ORDER_CONFIRMATION = "order_confirmation", _("Order confirmation")
     PAYMENT_FAILED = "payment_failed", _("Payment failed")
     ORDER_EDITED = "order_edited", _("Order edited")
@@ -34,11 +38,8 @@ class MailEvent(models.TextChoices):
     SHIPPING_UPDATE = "shipping_update", _("Shipping update")
     OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
     DELIVERED = "delivered", _("Delivered")
-    FEEDBACK_REQUEST = "feedback_request", _("Feedback request")
     CANCELLATION = "cancellation", _("Order cancelled")
     REFUND = "refund", _("Refund")
-    # Staff mail: a customer gave a low satisfaction score (feedback package).
-    LOW_SCORE_ALERT = "low_score_alert", _("Low score alert (staff)")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ class EventType:
     internal: bool = False
     follow_up: bool = False
     transitions: tuple[str, ...] = ()
+    delay: Callable[[Any], timedelta] | None = None
+    description: Any = None
+    sample: Callable[..., Any] | None = None
 
 
 _registry: dict[str, EventType] = {}
@@ -79,6 +83,9 @@ def register_event(
     internal: bool = False,
     follow_up: bool = False,
     transitions: tuple[str, ...] | list[str] = (),
+    delay: Callable[[Any], timedelta] | None = None,
+    description=None,
+    sample: Callable[..., Any] | None = None,
 ) -> EventType:
     """Register a kind of email; the built-in ones are registered the same
     way. Call it from your app config's ``ready()``. The email's template is
@@ -89,8 +96,19 @@ def register_event(
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"event name {name!r}: lower-case letters, digits and _, at most 40 characters")
+    if delay is not None and not follow_up:
+        raise ValueError(f"event {name!r}: only a follow-up event has a delay")
     event = EventType(
-        str(name), label, commercial, per_shipment, internal, follow_up, tuple(str(t) for t in transitions)
+        name=str(name),
+        label=label,
+        commercial=commercial,
+        per_shipment=per_shipment,
+        internal=internal,
+        follow_up=follow_up,
+        transitions=tuple(str(t) for t in transitions),
+        delay=delay,
+        description=description,
+        sample=sample,
     )
     known = _registry.get(event.name)
     if known is not None and known != event:
@@ -160,11 +178,8 @@ for _event in MailEvent:
     register_event(
         _event.value,
         _event.label,
-        commercial=_event in (MailEvent.ABANDONED_CART, MailEvent.FEEDBACK_REQUEST),
         per_shipment=_event
         in (MailEvent.SHIPPING_CONFIRMATION, MailEvent.SHIPPING_UPDATE, MailEvent.OUT_FOR_DELIVERY),
-        internal=_event == MailEvent.LOW_SCORE_ALERT,
-        follow_up=_event == MailEvent.FEEDBACK_REQUEST,
     )
 
 
@@ -175,9 +190,11 @@ class ChannelRules:
     name: str
     # A frozenset from the settings, or the live set of every registered event.
     events: AbstractSet[str] = field(default_factory=lambda: ALL_EVENTS)
-    feedback_delay_days: int | None = None
     # Why events are left out; shown to staff in the send log.
     reason: str = ""
+    #: Every key of the channel's entry, merged; feature apps read their
+    #: own options here (``feedback_delay_days``, ``marketplace``...).
+    options: dict = field(default_factory=dict)
 
     def allows(self, event: str) -> bool:
         return event in self.events
@@ -190,7 +207,7 @@ DEFAULT_CHANNELS: dict[str, dict] = {
     # Amazon sends confirmation and shipping emails for FBA orders; the
     # seller sends only the review / feedback request (``docs/marketplaces.rst``).
     "amazon_fba": {
-        "events": [MailEvent.FEEDBACK_REQUEST],
+        "events": ["feedback_request"],
         "reason": "Amazon sends this email for FBA orders",
         # The feedback request is Amazon's review request: honest wording,
         # no incentive, marketplace links only, 5-30 days after delivery.
@@ -205,7 +222,7 @@ DEFAULT_CHANNELS: dict[str, dict] = {
             MailEvent.SHIPPING_UPDATE,
             MailEvent.OUT_FOR_DELIVERY,
             MailEvent.DELIVERED,
-            MailEvent.FEEDBACK_REQUEST,
+            "feedback_request",
         ],
         "reason": "Amazon sends the order confirmation for FBM orders",
         "marketplace": True,
@@ -219,7 +236,7 @@ DEFAULT_CHANNELS: dict[str, dict] = {
             MailEvent.SHIPPING_CONFIRMATION,
             MailEvent.SHIPPING_UPDATE,
             MailEvent.DELIVERED,
-            MailEvent.FEEDBACK_REQUEST,
+            "feedback_request",
         ],
         "reason": "AliExpress sends this status email to the buyer",
         "marketplace": True,
@@ -238,8 +255,8 @@ def channel_rules(channel: str | None) -> ChannelRules:
     return ChannelRules(
         name=name,
         events=frozenset(str(e) for e in events) if events is not None else ALL_EVENTS,
-        feedback_delay_days=raw.get("feedback_delay_days"),
         reason=raw.get("reason", ""),
+        options=raw,
     )
 
 
@@ -251,10 +268,3 @@ def skip_reason(event: str, channel: str | None) -> str | None:
     if not rules.allows(event):
         return f"channel {rules.name}: {rules.reason or 'event not sent on this channel'}"
     return None
-
-
-def feedback_delay_days(channel: str | None) -> int:
-    rules = channel_rules(channel)
-    if rules.feedback_delay_days is not None:
-        return rules.feedback_delay_days
-    return app_settings.FEEDBACK_DELAY_DAYS

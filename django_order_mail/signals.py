@@ -13,6 +13,8 @@ so a receiver can listen to one model only.
 * :data:`emails_claimed` — a worker claimed a batch of rows (prefetch here).
 * :data:`pre_send` — right before one email is rendered and sent: veto it
   (raise :class:`~django_order_mail.exceptions.SendVetoed`) or adjust it.
+* :data:`pre_render` — the email passed every check and the commercial
+  frequency cap: adjust what goes out (a subject variant, headers, a coupon).
 * :data:`email_sent` — the ESP accepted an email.
 * :data:`email_failed` — an email failed for good, or will be retried.
 * :data:`delivery_status_changed` — an ESP webhook moved an email's
@@ -36,6 +38,7 @@ __all__ = [
     "email_queued",
     "email_sent",
     "emails_claimed",
+    "pre_render",
     "pre_send",
     "send_robustly",
 ]
@@ -68,6 +71,15 @@ emails_claimed = Signal()
 #: go out: receivers must then check only, and change nothing.
 pre_send = Signal()
 
+#: The email passed every :data:`pre_send` receiver and the core's
+#: commercial frequency cap (``docs/settings.rst``): it is about to be
+#: rendered and sent. Same arguments as :data:`pre_send`; never sent for a
+#: dry run. Receivers adjust what goes out and may spend something on it
+#: (a subject test's variant, unsubscribe headers, a coupon issued for this
+#: email), which is why this comes after every check that could still stop
+#: the email. A receiver may still raise ``SendVetoed``.
+pre_render = Signal()
+
 #: The ESP accepted an email. Arguments: ``email`` (status ``sent``, with
 #: ``esp_message_id``), ``order``, ``message`` (the ``EmailMessage`` sent).
 email_sent = Signal()
@@ -84,7 +96,8 @@ delivery_status_changed = Signal()
 
 @dataclass
 class SendDraft:
-    """What :data:`pre_send` receivers may adjust before an email is rendered.
+    """What :data:`pre_send` and :data:`pre_render` receivers may adjust
+    before an email is rendered.
 
     ``recipient`` is the one address it goes to (already checked to be one
     valid address). ``subject_template`` replaces the template's subject

@@ -1,7 +1,7 @@
-"""Celery task discovery: ``app.autodiscover_tasks()`` imports ``<app>.tasks``."""
+"""Celery task discovery: ``app.autodiscover_tasks()`` imports ``<app>.tasks``
+of every installed app, so each feature app's tasks are found in its own
+``tasks`` module (``carts.tasks``, ``marketplaces.tasks``)."""
 
-from .carts.scan import abandoned_cart_scan
 from .delivery.tasks import send_email, send_emails, sweep_outbox
-from .marketplaces.tasks import marketplace_sync
 
-__all__ = ["abandoned_cart_scan", "marketplace_sync", "send_email", "send_emails", "sweep_outbox"]
+__all__ = ["send_email", "send_emails", "sweep_outbox"]

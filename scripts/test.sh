@@ -41,6 +41,9 @@ say "Example project: system checks and migrations in step"
 say "Unit tests (SQLite)"
 .venv/bin/pytest tests -m "not integration and not browser" -p no:cacheprovider -q
 
+say "The core alone: a project with no feature app sends every lifecycle email"
+.venv/bin/pytest tests/core_only --ds tests.core_only.settings --noconftest -p no:cacheprovider -q
+
 say "Browser tests (Playwright driving Debian's chromium)"
 if [ -x /usr/bin/chromium ] || [ "${CI:-}" = "true" ]; then
     DJANGO_ALLOW_ASYNC_UNSAFE=true .venv/bin/pytest tests/browser -m browser -p no:cacheprovider -q

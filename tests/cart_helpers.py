@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 
 from django_order_mail.carts.scan import scan
-from django_order_mail.events import MailEvent
 from django_order_mail.outbox.models import OutboxEmail
 from tests.testapp.models import Cart, CartItem
 
@@ -54,7 +53,7 @@ def make_cart(
 
 def reminders(cart=None) -> list[OutboxEmail]:
     """Abandoned-cart rows (of ``cart``), oldest first."""
-    qs = OutboxEmail.objects.filter(event=MailEvent.ABANDONED_CART)
+    qs = OutboxEmail.objects.filter(event="abandoned_cart")
     if cart is not None:
         qs = qs.filter(content_type=ContentType.objects.get_for_model(cart), object_id=str(cart.pk))
     return list(qs.order_by("created_at", "id"))

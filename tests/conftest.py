@@ -3,6 +3,10 @@ from django.core.cache import cache
 
 from tests.factories import OrderFactory
 
+# tests/core_only is a project of its own (the core without any feature app):
+# scripts/test.sh runs it with its settings and without this conftest.
+collect_ignore = ["core_only"]
+
 
 @pytest.fixture(autouse=True)
 def fresh_cache():

@@ -22,6 +22,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",  # live_server serves the admin's CSS to browser tests
     "anymail",
     "django_order_mail",
+    # The feature apps; each is optional (docs/installation.rst). Their
+    # receivers run in this order: suppression before the cart checks.
+    "django_order_mail.tracking",
+    "django_order_mail.feedback",
+    "django_order_mail.carts",
+    "django_order_mail.marketplaces",
     "tests.testapp",
 ]
 MIDDLEWARE = [

@@ -176,14 +176,14 @@ def test_figures_per_step_and_week(mail_settings):
 def test_admin_shows_recovery_rate_and_revenue(admin_client):
     cart, _row = reminded_cart()
     cart.mark_ordered(OrderFactory(email=cart.email), revenue="129.00", currency="EUR")
-    response = admin_client.get("/admin/django_order_mail/cartrecovery/")
+    response = admin_client.get("/admin/order_mail_carts/cartrecovery/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "Abandoned-cart recovery" in html
     assert "100.0 %" in html  # one reminder, one recovery
     assert "€129.00" in html
     assert "<script" not in html.split('id="cart-stats-title"')[1].split("</section>")[0]
-    response = admin_client.get("/admin/django_order_mail/cartrecovery/", {"weeks": "52"})
+    response = admin_client.get("/admin/order_mail_carts/cartrecovery/", {"weeks": "52"})
     assert response.status_code == 200
     assert 'class="current">52 weeks' in response.content.decode()
 

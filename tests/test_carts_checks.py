@@ -30,11 +30,8 @@ def test_packaged_defaults_and_test_cart_pass(settings):
         ({"ABANDONED_CART_COUPON_ISSUER": "no.such.module.issue"}, ["E405"]),
         ({"ABANDONED_CART_COUPON_POLICY": {"from_step": 0}}, ["E405"]),
         ({"ABANDONED_CART_COUPON_POLICY": {"every_days": 3}}, ["E405"]),
-        ({"COMMERCIAL_FREQUENCY_CAP": {"max": "1"}}, ["E406"]),
-        ({"COMMERCIAL_FREQUENCY_CAP": {"max": 1, "defer": ["order_confirmation"]}}, ["E406"]),
-        ({"COMMERCIAL_FREQUENCY_CAP": {"max": 1, "hours": 0}}, ["E406"]),
         ({"ABANDONED_CART_MAX_IDLE_HOURS": 6}, ["W402"]),
-        ({"COMMERCIAL_FREQUENCY_CAP": None, "ABANDONED_CART_STEPS": [1, 24, 72]}, []),
+        ({"ABANDONED_CART_STEPS": [1, 24, 72]}, []),
     ],
 )
 def test_settings_checks(settings, values, expected):

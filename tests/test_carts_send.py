@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import timezone
 
-from django_order_mail.carts.relevance import check_before_send
+from django_order_mail.delivery.frequency import frequency_cap
 from django_order_mail.delivery.sender import deliver
 from django_order_mail.events import MailEvent
 from django_order_mail.outbox.models import EmailLog, OutboxEmail, Status
@@ -72,7 +72,7 @@ def test_reminder_shows_the_items_one_call_to_action_and_the_unsubscribe(due_car
     }
     assert len(re.findall(pattern, row.body_html)) == 1 and len(re.findall(pattern, row.body_text)) == 1
     assert {read_unsubscribe_token(t) for t in tokens} == {row.pk}
-    assert message.tags[0] == MailEvent.ABANDONED_CART
+    assert message.tags[0] == "abandoned_cart"
 
 
 def test_user_text_is_escaped_in_the_html(broker, esp):
@@ -198,7 +198,7 @@ def test_frequency_cap_skips_a_second_commercial_email_within_24h(due_cart, esp,
     cart, row = due_cart
     order.email = cart.email
     order.save()
-    feedback = queued_row(order, MailEvent.FEEDBACK_REQUEST)
+    feedback = queued_row(order, "feedback_request")
     assert deliver(feedback.pk) == Status.SENT
     result, row = send(row)
     assert result == Status.SKIPPED
@@ -212,7 +212,7 @@ def test_frequency_cap_window_passes(due_cart, esp, order):
     cart, row = due_cart
     order.email = cart.email
     order.save()
-    feedback = queued_row(order, MailEvent.FEEDBACK_REQUEST)
+    feedback = queued_row(order, "feedback_request")
     assert deliver(feedback.pk) == Status.SENT
     OutboxEmail.objects.filter(pk=feedback.pk).update(sent_at=timezone.now() - hours(24.1))
     assert send(row)[0] == Status.SENT
@@ -223,7 +223,7 @@ def test_frequency_cap_postpones_a_deferred_event_until_the_window_passes(due_ca
     assert send(row)[0] == Status.SENT
     order.email = cart.email
     order.save()
-    feedback = queued_row(order, MailEvent.FEEDBACK_REQUEST)
+    feedback = queued_row(order, "feedback_request")
     result, feedback = send(feedback)
     assert result == Status.SCHEDULED
     assert "postponed" in feedback.last_error
@@ -236,11 +236,11 @@ def test_frequency_cap_can_allow_more_or_be_switched_off(due_cart, esp, order, m
     cart, row = due_cart
     order.email = cart.email
     order.save()
-    assert deliver(queued_row(order, MailEvent.FEEDBACK_REQUEST).pk) == Status.SENT
+    assert deliver(queued_row(order, "feedback_request").pk) == Status.SENT
     mail_settings(COMMERCIAL_FREQUENCY_CAP={"max": 2, "hours": 24})
     assert send(row)[0] == Status.SENT
     mail_settings(COMMERCIAL_FREQUENCY_CAP=None)
-    assert deliver(queued_row(order, MailEvent.FEEDBACK_REQUEST, discriminator="again").pk) == Status.SENT
+    assert deliver(queued_row(order, "feedback_request", discriminator="again").pk) == Status.SENT
 
 
 def test_two_commercial_rows_claimed_at_once_send_exactly_one(due_cart, esp, order):
@@ -248,14 +248,14 @@ def test_two_commercial_rows_claimed_at_once_send_exactly_one(due_cart, esp, ord
     cart, row = due_cart
     order.email = cart.email
     order.save()
-    feedback = queued_row(order, MailEvent.FEEDBACK_REQUEST)
+    feedback = queued_row(order, "feedback_request")
     now = timezone.now()
     OutboxEmail.objects.filter(pk__in=[row.pk, feedback.pk]).update(status=Status.SENDING, claimed_at=now)
     row.refresh_from_db()
     feedback.refresh_from_db()
     first, second = sorted([row, feedback], key=lambda r: r.pk)
-    assert check_before_send(first, first.order) is None
-    verdict = check_before_send(second, second.order)
+    assert frequency_cap(first, first.recipient, now) is None
+    verdict = frequency_cap(second, second.recipient, now)
     assert verdict is not None and verdict.status in (Status.SKIPPED, Status.SCHEDULED)
 
 

@@ -148,3 +148,19 @@ def test_templates_check_reports_a_missing_template(monkeypatch):
 
 def test_installed_check():
     assert check_installed() == []
+
+
+@pytest.mark.parametrize(
+    "cap, expected",
+    [
+        ({"max": "1"}, ["django_order_mail.E406"]),
+        ({"max": 1, "defer": ["order_confirmation"]}, ["django_order_mail.E406"]),
+        ({"max": 1, "hours": 0}, ["django_order_mail.E406"]),
+        ({"max": 1, "hours": 24, "defer": ["feedback_request"]}, []),
+        (None, []),
+    ],
+)
+def test_the_frequency_cap_is_checked_by_the_core(settings, cap, expected):
+    """The cap is the core's (every commercial email obeys it, whichever app wrote it)."""
+    settings.ORDER_MAIL = {**settings.ORDER_MAIL, "COMMERCIAL_FREQUENCY_CAP": cap}
+    assert [e.id for e in check_settings() if e.id.endswith("E406")] == expected

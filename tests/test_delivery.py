@@ -305,7 +305,7 @@ def test_deleted_order_fails_the_row(order, broker, esp):
 
 def test_feedback_request_of_a_refunded_order_is_cancelled_at_send_time(order, broker, esp):
     delivered_order(order)
-    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event="feedback_request")
     # refunded behind the lifecycle's back (no transition, no cancel_scheduled)
     Order.objects.filter(pk=order.pk).update(state="refunded")
     make_due(feedback)
@@ -319,7 +319,7 @@ def test_feedback_request_of_a_refunded_order_is_cancelled_at_send_time(order, b
 
 def test_feedback_request_of_a_delivered_order_is_sent(order, broker, esp):
     delivered_order(order)
-    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event="feedback_request")
     make_due(feedback)
     dispatch_due()
     assert deliver(feedback.pk) == Status.SENT
@@ -342,7 +342,7 @@ def test_released_feedback_request_of_refunded_order_is_not_sent(order, broker, 
     from django_order_mail.delivery.sweep import release_stuck
 
     delivered_order(order)
-    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event="feedback_request")
     make_due(feedback)
     dispatch_due()
     assert claim(feedback.pk) is not None  # a worker claims it and dies
@@ -353,7 +353,7 @@ def test_released_feedback_request_of_refunded_order_is_not_sent(order, broker, 
 
 def test_resend_of_feedback_request_is_sent_even_if_refunded(order, broker, esp):
     delivered_order(order)
-    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event="feedback_request")
     Order.objects.filter(pk=order.pk).update(state="refunded")
     copy = actions.resend(feedback)
     assert deliver(copy.pk) == Status.SENT

@@ -70,6 +70,6 @@ def test_staff_can_edit_and_analyse_a_registered_event(admin_client):
     from django_order_mail.admin.forms import event_choices as editor_events
 
     assert "ready_for_pickup" in dict(editor_events())
-    page = admin_client.get("/admin/django_order_mail/emailanalytics/")
+    page = admin_client.get("/admin/order_mail_tracking/emailanalytics/")
     assert page.status_code == 200
     assert "Ready for pickup" in page.content.decode()

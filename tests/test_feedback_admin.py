@@ -20,9 +20,9 @@ from tests.factories import OrderFactory
 pytestmark = pytest.mark.django_db
 
 XSS = '<script>alert("admin")</script>'
-LIST = "admin:django_order_mail_surveyresponse_changelist"
-QUEUE = "admin:django_order_mail_followup_changelist"
-REPORT = "admin:django_order_mail_surveyresponse_report"
+LIST = "admin:order_mail_feedback_surveyresponse_changelist"
+QUEUE = "admin:order_mail_feedback_followup_changelist"
+REPORT = "admin:order_mail_feedback_surveyresponse_report"
 
 
 def at(day: date, hour: int = 12) -> datetime:
@@ -67,7 +67,7 @@ def test_filters_by_scale_channel_and_low_score(admin_client):
 
 def test_change_form_shows_answers_escaped_and_keeps_the_customers_words(admin_client, admin_user):
     r = response(1, comment=XSS, answers={"arrived_on_time": "no", "gone": "<i>x</i>"})
-    url = reverse("admin:django_order_mail_surveyresponse_change", args=[r.pk])
+    url = reverse("admin:order_mail_feedback_surveyresponse_change", args=[r.pk])
     page = admin_client.get(url).content.decode()
     assert "Did your order arrive on time?" in page and "<td>No</td>" in page
     assert "<i>x</i>" not in page and "&lt;i&gt;x&lt;/i&gt;" in page
@@ -93,7 +93,7 @@ def test_change_form_shows_answers_escaped_and_keeps_the_customers_words(admin_c
 
 
 def test_responses_cannot_be_added_by_staff(admin_client):
-    assert admin_client.get(reverse("admin:django_order_mail_surveyresponse_add")).status_code == 403
+    assert admin_client.get(reverse("admin:order_mail_feedback_surveyresponse_add")).status_code == 403
 
 
 # -- follow-up queue ---------------------------------------------------------------------------------------
@@ -131,7 +131,9 @@ def test_queue_actions_assign_and_move_status(admin_client, admin_user):
 def test_assignee_choices_are_staff_only(admin_client):
     get_user_model().objects.create_user("customer-login", password="x")
     r = response(1)
-    page = admin_client.get(reverse("admin:django_order_mail_followup_change", args=[r.pk])).content.decode()
+    page = admin_client.get(
+        reverse("admin:order_mail_feedback_followup_change", args=[r.pk])
+    ).content.decode()
     assert "customer-login" not in page
     assert "admin" in page
 
@@ -233,7 +235,6 @@ def test_nps_answers_from_the_rating_links_make_the_weekly_nps_trend(admin_clien
 
     from django.db import transaction
 
-    from django_order_mail.events import MailEvent
     from django_order_mail.outbox.enqueue import PendingMail, enqueue
     from django_order_mail.rendering.links import feedback_url
 
@@ -242,7 +243,7 @@ def test_nps_answers_from_the_rating_links_make_the_weekly_nps_trend(admin_clien
     for week, scores in enumerate([(10, 9, 3), (6, 8)]):
         for score in scores:
             with transaction.atomic():
-                [row] = enqueue(OrderFactory(), [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+                [row] = enqueue(OrderFactory(), [PendingMail("feedback_request")])
             parts = urlsplit(feedback_url(row.pk, score, "nps"))
             admin_client.get(f"{parts.path}?{parts.query}")
             SurveyResponse.objects.filter(email=row).update(

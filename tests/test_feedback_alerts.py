@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from django_order_mail.delivery.sender import deliver
 from django_order_mail.delivery.sweep import dispatch_due
-from django_order_mail.events import MailEvent
 from django_order_mail.feedback.alerts import SCORE_RAISED, alert_key
 from django_order_mail.feedback.models import SurveyResponse
 from django_order_mail.feedback.recording import record_answer
@@ -27,12 +26,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def row(order, broker):
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail("feedback_request")])
     return row
 
 
 def alerts():
-    return OutboxEmail.objects.filter(event=MailEvent.LOW_SCORE_ALERT)
+    return OutboxEmail.objects.filter(event="low_score_alert")
 
 
 def make_due(email):
@@ -136,7 +135,7 @@ def test_custom_threshold_and_alert_address(row, mail_settings):
 def test_amazon_channel_rules_do_not_block_staff_mail(broker):
     order = OrderFactory(sales_channel="amazon_fbm")
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail("feedback_request")])
     record_answer(row, score=1, scale="csat")
     assert alerts().get().status == Status.SCHEDULED
 
@@ -160,7 +159,7 @@ def test_alert_is_sent_to_staff_with_the_latest_comment_escaped(row, order, esp,
     assert "Did your order arrive on time?: No" in message.body
     html = message.alternatives[0][0]
     assert "&lt;b&gt;Broken&lt;/b&gt; &amp; late" in html and "<b>Broken</b>" not in html
-    link = re.search(r"/admin/django_order_mail/followup/(\d+)/change/", html)
+    link = re.search(r"/admin/order_mail_feedback/followup/(\d+)/change/", html)
     assert link and int(link.group(1)) == SurveyResponse.objects.get().pk
     assert message.tags[0] == "low_score_alert"
 
@@ -186,7 +185,7 @@ def test_end_to_end_from_delivery_to_staff_alert(client, broker, esp, mail_setti
     order.save()
     order.mark_delivered()
     order.save()
-    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event="feedback_request")
     assert feedback.status == Status.SCHEDULED
     make_due(feedback)
     dispatch_due()

@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from django_order_mail.events import MailEvent
 from django_order_mail.feedback.compliance import check_text
 from django_order_mail.rendering.context import build_context
 from django_order_mail.rendering.render import render_event
@@ -20,9 +19,9 @@ AMAZON_REVIEW = "https://www.amazon.de/review/create-review?asin={sku}"
 
 
 def render(order, email_id=9, **overrides):
-    context = build_context(order, MailEvent.FEEDBACK_REQUEST, email_id=email_id)
+    context = build_context(order, "feedback_request", email_id=email_id)
     context.update(overrides)
-    return render_event(MailEvent.FEEDBACK_REQUEST, context, channel=order.sales_channel), context
+    return render_event("feedback_request", context, channel=order.sales_channel), context
 
 
 def hrefs(rendered_html: str) -> list[str]:

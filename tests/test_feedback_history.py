@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from django_order_mail.delivery.sender import deliver
 from django_order_mail.delivery.sweep import dispatch_due
-from django_order_mail.events import MailEvent
 from django_order_mail.feedback.alerts import SCORE_RAISED
 from django_order_mail.feedback.models import FollowUpStatus, SurveyAnswer, SurveyResponse
 from django_order_mail.feedback.recording import record_answer
@@ -26,14 +25,14 @@ from django_order_mail.rendering.links import feedback_url
 
 pytestmark = pytest.mark.django_db
 
-QUEUE = "admin:django_order_mail_followup_changelist"
+QUEUE = "admin:order_mail_feedback_followup_changelist"
 XSS = "<script>alert(1)</script> box crushed"
 
 
 @pytest.fixture
 def row(order, broker):
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail("feedback_request")])
     return row
 
 
@@ -49,7 +48,7 @@ def post(row, **data):
 
 
 def alert():
-    return OutboxEmail.objects.get(event=MailEvent.LOW_SCORE_ALERT)
+    return OutboxEmail.objects.get(event="low_score_alert")
 
 
 def queue_ids(admin_client) -> set[int]:
@@ -112,7 +111,7 @@ def test_the_response_page_shows_the_history_escaped(row, admin_client):
     post(row, score="4", comment="Sorted, thanks")
     saved = SurveyResponse.objects.get()
     for name in ("surveyresponse", "followup"):
-        page = admin_client.get(reverse(f"admin:django_order_mail_{name}_change", args=[saved.pk]))
+        page = admin_client.get(reverse(f"admin:order_mail_feedback_{name}_change", args=[saved.pk]))
         body = page.content.decode()
         assert 'class="answer-history"' in body
         assert "&lt;script&gt;alert(1)&lt;/script&gt; box crushed" in body and "<script>alert(1)" not in body

@@ -22,7 +22,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from django_order_mail.carts.links import SESSION_KEY, restore_url
-from django_order_mail.events import MailEvent
 from django_order_mail.feedback.models import SurveyResponse
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import EmailLog, OutboxEmail
@@ -47,7 +46,7 @@ def customer(no_broker):
     """A Norwegian customer whose feedback request went out and who answered 5."""
     order = OrderFactory(language="nb")
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail("feedback_request")])
     Client().get(path_of(feedback_url(row.pk, 5, "csat")))
     assert SurveyResponse.objects.get().score == 5
     return order, row
@@ -72,14 +71,14 @@ def nothing_recorded_for(order):
     saved = SurveyResponse.objects.get(object_id=str(order.pk))
     assert (saved.score, saved.comment) == (5, "")
     assert saved.history.count() == 1
-    assert not OutboxEmail.objects.filter(event=MailEvent.LOW_SCORE_ALERT).exists()
+    assert not OutboxEmail.objects.filter(event="low_score_alert").exists()
     assert not Suppression.objects.exists()
 
 
 def test_preview_of_a_real_order_carries_no_link_to_the_customers_rows(admin_client, customer):
     order, _row = customer
     answer = admin_client.post(
-        reverse(PREVIEW), editor_data(MailEvent.FEEDBACK_REQUEST, "nb", order_number=order.number)
+        reverse(PREVIEW), editor_data("feedback_request", "nb", order_number=order.number)
     ).json()
     assert answer["ok"], answer
     ratings = [u for u in links(answer["html"], "feedback") if "score=" in u]
@@ -105,7 +104,7 @@ def test_send_me_a_test_of_a_real_order_records_nothing_for_the_customer(
     order, _row = customer
     with django_capture_on_commit_callbacks(execute=True):
         answer = admin_client.post(
-            reverse(SEND_TEST), editor_data(MailEvent.FEEDBACK_REQUEST, "en", order_number=order.number)
+            reverse(SEND_TEST), editor_data("feedback_request", "en", order_number=order.number)
         ).json()
     assert answer["ok"], answer
     test_row = OutboxEmail.objects.get(is_test=True)
@@ -134,7 +133,7 @@ def test_send_me_a_test_of_a_real_order_records_nothing_for_the_customer(
 def test_the_unsubscribe_header_of_a_test_email_unsubscribes_nobody(admin_user, no_broker):
     order = OrderFactory()
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail("feedback_request")])
     OutboxEmail.objects.filter(pk=row.pk).update(is_test=True, recipient=admin_user.email)
     one_click = Client().post(
         path_of(unsubscribe_url(row.pk)),
@@ -178,7 +177,7 @@ def test_the_sample_orders_links_are_preview_links(client):
     """The editor's preview of the sample order (no real order chosen): its
     rating links open the test-email page, not "this link is not valid"."""
     with translation.override("nb"):
-        context = sample_context(MailEvent.FEEDBACK_REQUEST)
+        context = sample_context("feedback_request")
     urls = [r["url"] for r in context["feedback_ratings"]]
     assert urls
     page = client.get(path_of(urls[0]))
@@ -189,7 +188,7 @@ def test_the_sample_orders_links_are_preview_links(client):
 def test_the_sample_preview_links_keep_the_editors_email_language(admin_client):
     """Staff working in English preview a Norwegian template of the sample
     order: the links' test page is Norwegian, the email's language."""
-    answer = admin_client.post(reverse(PREVIEW), editor_data(MailEvent.FEEDBACK_REQUEST, "nb")).json()
+    answer = admin_client.post(reverse(PREVIEW), editor_data("feedback_request", "nb")).json()
     assert answer["ok"], answer
     rating = next(u for u in links(answer["html"], "feedback") if "score=" in u)
     token = urlsplit(rating).path.rstrip("/").rsplit("/", 1)[1]

@@ -23,7 +23,7 @@ from tests.factories import OrderFactory
 pytestmark = pytest.mark.django_db
 
 
-def feedback_row(order, event=MailEvent.FEEDBACK_REQUEST) -> OutboxEmail:
+def feedback_row(order, event="feedback_request") -> OutboxEmail:
     with transaction.atomic():
         [row] = enqueue(order, [PendingMail(event)])
     return row
@@ -40,7 +40,7 @@ def token_of(url: str) -> str:
 
 def nothing_recorded():
     assert not SurveyResponse.objects.exists()
-    assert not OutboxEmail.objects.filter(event=MailEvent.LOW_SCORE_ALERT).exists()
+    assert not OutboxEmail.objects.filter(event="low_score_alert").exists()
 
 
 # -- the scale ---------------------------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def test_an_nps_parameter_on_a_csat_link_records_nothing(client, order, no_broke
     assert "5 out of 5" in both.content.decode()
     saved = SurveyResponse.objects.get()
     assert (saved.scale, saved.score) == ("csat", 5)
-    assert not OutboxEmail.objects.filter(event=MailEvent.LOW_SCORE_ALERT).exists()
+    assert not OutboxEmail.objects.filter(event="low_score_alert").exists()
 
 
 def test_a_csat_parameter_on_an_nps_link_records_nothing(client, order, no_broker, mail_settings):

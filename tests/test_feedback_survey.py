@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def feedback_row(order) -> OutboxEmail:
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail("feedback_request")])
     return row
 
 
@@ -109,7 +109,7 @@ def test_link_of_a_staff_test_email_records_nothing(client, row):
     assert response.status_code == 200
     assert "test email" in response.content.decode()
     assert not SurveyResponse.objects.exists()
-    assert not OutboxEmail.objects.filter(event=MailEvent.LOW_SCORE_ALERT).exists()
+    assert not OutboxEmail.objects.filter(event="low_score_alert").exists()
 
 
 def test_page_speaks_the_customers_language_and_keeps_the_token_on_site(client, no_broker):

@@ -158,7 +158,7 @@ def test_full_lifecycle_with_partial_and_final_shipment(order, no_broker, django
         (MailEvent.SHIPPING_CONFIRMATION, second.pk, Status.QUEUED),
         (MailEvent.OUT_FOR_DELIVERY, second.pk, Status.QUEUED),
         (MailEvent.DELIVERED, None, Status.QUEUED),
-        (MailEvent.FEEDBACK_REQUEST, None, Status.SCHEDULED),
+        ("feedback_request", None, Status.SCHEDULED),
     ]
     keys = [r.idempotency_key for r in rows(order)]
     assert len(set(keys)) == len(keys)
@@ -199,7 +199,7 @@ def test_mark_delivered_schedules_feedback_request(
         order.save()
     after = timezone.now()
     delivered = OutboxEmail.for_order(order).get(event=MailEvent.DELIVERED)
-    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event="feedback_request")
     assert delivered.status == Status.QUEUED
     assert feedback.status == Status.SCHEDULED
     assert feedback.enqueued_at is None
@@ -211,7 +211,7 @@ def test_mark_delivered_schedules_feedback_request(
 def test_channel_feedback_delay_overrides_global(order, no_broker, mail_settings):
     mail_settings(CHANNELS={"web": {"feedback_delay_days": 2}}, FEEDBACK_DELAY_DAYS=9)
     to_delivered(order)
-    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event="feedback_request")
     delay = feedback.send_after - feedback.created_at
     assert timedelta(days=2) - timedelta(seconds=5) < delay < timedelta(days=2, seconds=5)
 
@@ -224,7 +224,7 @@ def test_refund_or_dispute_cancels_the_feedback_request(order, no_broker, transi
     order.save()
     new_events = [r.event for r in rows(order) if r.event not in before]
     assert new_events == ([MailEvent.REFUND] if transition == "refund" else [])
-    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event="feedback_request")
     assert feedback.status == Status.CANCELLED
     assert feedback.last_error == f"order moved to {order.state}"
     log = EmailLog.objects.filter(email=feedback, status=Status.CANCELLED).get()
@@ -238,7 +238,7 @@ def test_cancel_cancels_scheduled_email(order, no_broker):
     with transaction.atomic():
         [scheduled] = enqueue(
             order,
-            [PendingMail(MailEvent.FEEDBACK_REQUEST, send_after=timezone.now() + timedelta(days=3))],
+            [PendingMail("feedback_request", send_after=timezone.now() + timedelta(days=3))],
         )
     assert scheduled.status == Status.SCHEDULED
     order.cancel("out of stock")
@@ -264,7 +264,7 @@ def test_freeze_writes_on_hold_and_cancels_scheduled(order, no_broker):
     with transaction.atomic():
         [scheduled] = enqueue(
             order,
-            [PendingMail(MailEvent.FEEDBACK_REQUEST, send_after=timezone.now() + timedelta(days=3))],
+            [PendingMail("feedback_request", send_after=timezone.now() + timedelta(days=3))],
         )
     order.freeze("fraud check")
     order.save()
@@ -298,7 +298,7 @@ def test_amazon_fba_skips_confirmation_and_shipping_but_schedules_feedback(
         assert by_event[event].status == Status.SKIPPED, event
         assert by_event[event].last_error == "channel amazon_fba: Amazon sends this email for FBA orders"
         assert by_event[event].channel == "amazon_fba"
-    assert by_event[MailEvent.FEEDBACK_REQUEST].status == Status.SCHEDULED
+    assert by_event["feedback_request"].status == Status.SCHEDULED
     assert callbacks == []  # nothing queued, so nothing to publish
     assert no_broker == []
 
@@ -311,7 +311,7 @@ def test_amazon_fbm_skips_only_the_confirmation(no_broker):
     assert "amazon_fbm" in by_event[MailEvent.ORDER_CONFIRMATION].last_error
     assert by_event[MailEvent.SHIPPING_CONFIRMATION].status == Status.QUEUED
     assert by_event[MailEvent.DELIVERED].status == Status.QUEUED
-    assert by_event[MailEvent.FEEDBACK_REQUEST].status == Status.SCHEDULED
+    assert by_event["feedback_request"].status == Status.SCHEDULED
 
 
 def test_disabled_event_is_skipped(order, no_broker, mail_settings, django_capture_on_commit_callbacks):

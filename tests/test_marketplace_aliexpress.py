@@ -228,7 +228,7 @@ def test_finish_after_shipping_completes_and_sends_the_delivered_email():
     assert order.state == "completed"
     emails = mail(order)
     assert emails[MailEvent.DELIVERED] == [(Status.QUEUED, "")]
-    assert emails[MailEvent.FEEDBACK_REQUEST][0][0] == Status.SCHEDULED
+    assert emails["feedback_request"][0][0] == Status.SCHEDULED
 
 
 @pytest.mark.django_db

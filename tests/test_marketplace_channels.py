@@ -54,7 +54,7 @@ def test_fba_order_gets_only_the_review_request():
     assert emails[MailEvent.ORDER_CONFIRMATION] == [(Status.SKIPPED, FBA_SKIP)]
     assert emails[MailEvent.SHIPPING_CONFIRMATION] == [(Status.SKIPPED, FBA_SKIP)]
     assert emails[MailEvent.DELIVERED] == [(Status.SKIPPED, FBA_SKIP)]
-    assert emails[MailEvent.FEEDBACK_REQUEST][0][0] == Status.SCHEDULED
+    assert emails["feedback_request"][0][0] == Status.SCHEDULED
     assert not OutboxEmail.objects.filter(status=Status.QUEUED).exists()
 
 
@@ -65,7 +65,7 @@ def test_fbm_order_gets_everything_but_the_confirmation():
     assert emails[MailEvent.ORDER_CONFIRMATION] == [(Status.SKIPPED, FBM_SKIP)]
     assert emails[MailEvent.SHIPPING_CONFIRMATION] == [(Status.QUEUED, "")]
     assert emails[MailEvent.DELIVERED] == [(Status.QUEUED, "")]
-    assert emails[MailEvent.FEEDBACK_REQUEST][0][0] == Status.SCHEDULED
+    assert emails["feedback_request"][0][0] == Status.SCHEDULED
     shipping = OutboxEmail.for_order(order).get(event=MailEvent.SHIPPING_CONFIRMATION)
     assert shipping.shipment.get_tracking_url() == "https://www.ups.com/track?tracknum=1Z999AA10123456784"
 
@@ -85,7 +85,7 @@ def test_aliexpress_order_gets_shipping_and_delivery_but_not_status_mail():
 
 
 def test_project_channel_override_reaches_synced_orders(mail_settings):
-    mail_settings(CHANNELS={"amazon_fba": {"events": [MailEvent.FEEDBACK_REQUEST, MailEvent.DELIVERED]}})
+    mail_settings(CHANNELS={"amazon_fba": {"events": ["feedback_request", MailEvent.DELIVERED]}})
     sync_pages(get_adapter("generic"), feed("amazon_fba", *LIFE))
     emails = mail(Order.objects.get(number=AMAZON_ID))
     assert emails[MailEvent.DELIVERED] == [(Status.QUEUED, "")]

@@ -68,7 +68,7 @@ def test_lifecycle_feed_over_three_pages():
     assert emails[MailEvent.ORDER_CONFIRMATION] == [(Status.SKIPPED, ALIEXPRESS_SKIP)]
     assert emails[MailEvent.SHIPPING_CONFIRMATION] == [(Status.QUEUED, ""), (Status.QUEUED, "")]
     assert emails[MailEvent.DELIVERED] == [(Status.QUEUED, "")]
-    assert emails[MailEvent.FEEDBACK_REQUEST][0][0] == Status.SCHEDULED
+    assert emails["feedback_request"][0][0] == Status.SCHEDULED
     partial, final = OutboxEmail.for_order(c).filter(event=MailEvent.SHIPPING_CONFIRMATION).order_by("id")
     assert partial.extra.get("partial_shipment") is True
     assert final.shipment.tracking_number == "UG123456789CN"

@@ -48,7 +48,7 @@ def test_enqueue_nothing_is_a_no_op(order, no_broker):
 def test_enqueue_past_send_after_is_queued_future_is_scheduled(order, no_broker):
     now = timezone.now()
     [past] = write(order, PendingMail(MailEvent.DELIVERED, send_after=now - timedelta(minutes=1)))
-    [future] = write(order, PendingMail(MailEvent.FEEDBACK_REQUEST, send_after=now + timedelta(hours=1)))
+    [future] = write(order, PendingMail("feedback_request", send_after=now + timedelta(hours=1)))
     assert past.status == Status.QUEUED
     assert past.enqueued_at is not None
     assert future.status == Status.SCHEDULED

@@ -56,10 +56,10 @@ def test_low_score_alert_variant_cannot_list_other_customers(broker, esp):
     victim = OrderFactory(email="victim@example.com")
     order = OrderFactory(email="angry@example.com")
     with transaction.atomic():
-        [request] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+        [request] = enqueue(order, [PendingMail("feedback_request")])
     record_answer(request, score=1, scale="csat")
-    variant_for(MailEvent.LOW_SCORE_ALERT, "Alert " + WALK_RESPONSES + "{{ response.score }}")
-    alert = OutboxEmail.objects.get(event=MailEvent.LOW_SCORE_ALERT)
+    variant_for("low_score_alert", "Alert " + WALK_RESPONSES + "{{ response.score }}")
+    alert = OutboxEmail.objects.get(event="low_score_alert")
     OutboxEmail.objects.filter(pk=alert.pk).update(send_after=timezone.now() - timedelta(seconds=1))
     assert dispatch_due() == [alert.pk]
 
@@ -76,9 +76,7 @@ def test_cart_reminder_variant_cannot_walk_or_call_the_cart(broker, esp):
     cart = make_cart(email="shopper@example.com", idle_since=now - hours(13))
     scan_at(now)
     [row] = reminders(cart)
-    variant_for(
-        MailEvent.ABANDONED_CART, WALK_CART + "{{ cart.stop_reminders }}{{ shop.clear }}{{ shop.name }}"
-    )
+    variant_for("abandoned_cart", WALK_CART + "{{ cart.stop_reminders }}{{ shop.clear }}{{ shop.name }}")
 
     subject = sent_subject(row)
 

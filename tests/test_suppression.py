@@ -42,14 +42,14 @@ def test_hard_bounced_address_gets_no_email_at_all(order, broker, esp):
     assert "hard bounce" in row.last_error and "Postmark webhook" in row.last_error
     log = EmailLog.objects.get(email=row, status=Status.SUPPRESSED)
     assert log.message == row.last_error
-    assert send(order, MailEvent.FEEDBACK_REQUEST)[0] == Status.SUPPRESSED
+    assert send(order, "feedback_request")[0] == Status.SUPPRESSED
 
 
 def test_complaint_stops_commercial_mail_only(order, broker, esp):
     """events.py: only a hard bounce blocks transactional mail."""
     suppress(order.email, R.COMPLAINT, source="Postmark webhook")
     assert send(order, MailEvent.ORDER_CONFIRMATION)[0] == Status.SENT
-    outcome, row = send(order, MailEvent.FEEDBACK_REQUEST)
+    outcome, row = send(order, "feedback_request")
     assert outcome == Status.SUPPRESSED
     assert "complaint" in row.last_error and "applies to: commercial" in row.last_error
     assert len(esp.sent) == 1
@@ -74,17 +74,17 @@ def test_complaint_on_a_shipping_email_does_not_stop_a_resent_confirmation(order
         (R.UNSUBSCRIBE, S.ALL, False, True),
         (R.MANUAL, S.ALL, True, True),  # staff chose "all emails"
         (R.MANUAL, S.COMMERCIAL, False, True),
-        (R.UNSUBSCRIBE, S.ABANDONED_CART, False, False),  # feedback requests still go
+        (R.UNSUBSCRIBE, "abandoned_cart", False, False),  # feedback requests still go
     ],
 )
 def test_the_one_rule(reason, scope, transactional, commercial):
     entry = Suppression(address="a@example.com", reason=reason, scope=scope)
     assert blocks(entry, MailEvent.ORDER_CONFIRMATION) is transactional
     assert blocks(entry, MailEvent.SHIPPING_CONFIRMATION) is transactional
-    assert blocks(entry, MailEvent.FEEDBACK_REQUEST) is commercial
+    assert blocks(entry, "feedback_request") is commercial
     entry.save()
     assert (suppression_for("a@example.com", MailEvent.REFUND) is not None) is transactional
-    assert (suppression_for("A@example.com", MailEvent.FEEDBACK_REQUEST) is not None) is commercial
+    assert (suppression_for("A@example.com", "feedback_request") is not None) is commercial
 
 
 def test_a_hard_bounce_after_a_complaint_stops_transactional_mail(order, broker, esp):
@@ -114,7 +114,7 @@ def test_the_resend_message_is_told_the_same_rule(order, broker, esp):
 def test_unsubscribed_customer_still_gets_transactional_mail(order, broker, esp):
     suppress(order.email, R.UNSUBSCRIBE)
     assert send(order, MailEvent.ORDER_CONFIRMATION)[0] == Status.SENT
-    outcome, row = send(order, MailEvent.FEEDBACK_REQUEST)
+    outcome, row = send(order, "feedback_request")
     assert outcome == Status.SUPPRESSED
     assert "unsubscribe" in row.last_error and "commercial" in row.last_error
     assert len(esp.sent) == 1
@@ -133,16 +133,16 @@ def test_suppression_follows_the_orders_current_address(order, broker, esp):
 
 
 def test_per_event_unsubscribe(order, broker, esp):
-    suppress(order.email, R.UNSUBSCRIBE, scope=MailEvent.ABANDONED_CART)
-    assert suppression_for(order.email, MailEvent.ABANDONED_CART) is not None
-    assert suppression_for(order.email, MailEvent.FEEDBACK_REQUEST) is None
-    assert send(order, MailEvent.FEEDBACK_REQUEST)[0] == Status.SENT
+    suppress(order.email, R.UNSUBSCRIBE, scope="abandoned_cart")
+    assert suppression_for(order.email, "abandoned_cart") is not None
+    assert suppression_for(order.email, "feedback_request") is None
+    assert send(order, "feedback_request")[0] == Status.SENT
 
 
 def test_all_scope_wins_when_several_apply():
     suppress("a@example.com", R.UNSUBSCRIBE)
     suppress("a@example.com", R.HARD_BOUNCE)
-    assert suppression_for("a@example.com", MailEvent.FEEDBACK_REQUEST).reason == R.HARD_BOUNCE
+    assert suppression_for("a@example.com", "feedback_request").reason == R.HARD_BOUNCE
 
 
 def test_addresses_with_a_display_name_are_matched():
@@ -161,36 +161,36 @@ def test_suppress_is_idempotent_and_keeps_the_first_reason():
 
 def test_preferences_replace_only_the_customers_own_unsubscribes():
     address = "c@example.com"
-    suppress(address, R.MANUAL, scope=S.FEEDBACK_REQUEST, source="staff")
+    suppress(address, R.MANUAL, scope="feedback_request", source="staff")
     assert set_preferences(address, set(), source="page") == {
-        MailEvent.ABANDONED_CART,
-        MailEvent.FEEDBACK_REQUEST,
+        "abandoned_cart",
+        "feedback_request",
     }
     assert set(Suppression.objects.values_list("reason", "scope")) == {
-        (R.MANUAL, S.FEEDBACK_REQUEST),
+        (R.MANUAL, "feedback_request"),
         (R.UNSUBSCRIBE, S.COMMERCIAL),
     }
     # Wants abandoned-cart mail back: the blanket unsubscribe goes; the
     # staff entry already covers feedback requests.
-    assert set_preferences(address, {MailEvent.ABANDONED_CART}, source="page") == {MailEvent.FEEDBACK_REQUEST}
-    assert set(Suppression.objects.values_list("reason", "scope")) == {(R.MANUAL, S.FEEDBACK_REQUEST)}
+    assert set_preferences(address, {"abandoned_cart"}, source="page") == {"feedback_request"}
+    assert set(Suppression.objects.values_list("reason", "scope")) == {(R.MANUAL, "feedback_request")}
     # Another customer: per-event rows replace the blanket one.
     set_preferences("d@example.com", set(), source="page")
-    set_preferences("d@example.com", {MailEvent.FEEDBACK_REQUEST}, source="page")
+    set_preferences("d@example.com", {"feedback_request"}, source="page")
     assert list(Suppression.objects.filter(address="d@example.com").values_list("scope", flat=True)) == [
-        S.ABANDONED_CART
+        "abandoned_cart"
     ]
     # Wants everything: the staff entry stays.
-    assert set_preferences(
-        address, {MailEvent.ABANDONED_CART, MailEvent.FEEDBACK_REQUEST}, source="page"
-    ) == {MailEvent.FEEDBACK_REQUEST}
+    assert set_preferences(address, {"abandoned_cart", "feedback_request"}, source="page") == {
+        "feedback_request"
+    }
     assert list(Suppression.objects.filter(address=address).values_list("reason", flat=True)) == [R.MANUAL]
     assert unsubscribed_events("nobody@example.com") == set()
 
 
 def test_the_preference_page_tells_a_complainer_the_truth(client, order, broker, esp):
     """Orders' emails still go after a complaint; the page must not say "no email at all"."""
-    row = sent_row(order, MailEvent.FEEDBACK_REQUEST)
+    row = sent_row(order, "feedback_request")
     url = urlsplit(preferences_url(row.pk)).path
     suppress(order.email, R.COMPLAINT, source="Postmark webhook")
     body = client.get(url).content.decode()
@@ -213,12 +213,12 @@ def staff_client(client):
 
 def test_staff_see_and_edit_the_suppression_list(staff_client):
     suppress("bounced@example.com", R.HARD_BOUNCE, source="Postmark webhook")
-    listing = staff_client.get("/admin/django_order_mail/suppression/")
+    listing = staff_client.get("/admin/order_mail_tracking/suppression/")
     assert listing.status_code == 200
     assert "bounced@example.com" in listing.content.decode()
 
     response = staff_client.post(
-        "/admin/django_order_mail/suppression/add/",
+        "/admin/order_mail_tracking/suppression/add/",
         {"address": "Typo@Example.com", "scope": "all", "reason": "manual", "note": "asked by phone"},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -226,14 +226,16 @@ def test_staff_see_and_edit_the_suppression_list(staff_client):
     assert added.source == "admin (boss)" and added.note == "asked by phone"
 
     duplicate = staff_client.post(
-        "/admin/django_order_mail/suppression/add/",
+        "/admin/order_mail_tracking/suppression/add/",
         {"address": "TYPO@example.com", "scope": "all", "reason": "manual"},
     )
     assert duplicate.status_code == 200 and "already exists" in duplicate.content.decode()
     assert Suppression.objects.filter(address="typo@example.com").count() == 1
 
     entry = Suppression.objects.get(address="bounced@example.com")
-    response = staff_client.post(f"/admin/django_order_mail/suppression/{entry.pk}/delete/", {"post": "yes"})
+    response = staff_client.post(
+        f"/admin/order_mail_tracking/suppression/{entry.pk}/delete/", {"post": "yes"}
+    )
     assert response.status_code == 302
     assert not Suppression.objects.filter(address="bounced@example.com").exists()
 
@@ -241,7 +243,7 @@ def test_staff_see_and_edit_the_suppression_list(staff_client):
 def test_tracking_events_are_read_only_in_admin(staff_client, order, broker, esp):
     row = sent_row(order)
     TrackingEvent.objects.create(esp="Postmark", event_id="1", event_type="delivered", email=row)
-    listing = staff_client.get("/admin/django_order_mail/trackingevent/")
+    listing = staff_client.get("/admin/order_mail_tracking/trackingevent/")
     assert listing.status_code == 200
     assert f"/admin/django_order_mail/outboxemail/{row.pk}/change/" in listing.content.decode()
-    assert staff_client.get("/admin/django_order_mail/trackingevent/add/").status_code == 403
+    assert staff_client.get("/admin/order_mail_tracking/trackingevent/add/").status_code == 403

@@ -39,7 +39,7 @@ def published_ids(broker):
 
 def test_due_scheduled_row_is_queued_and_published(order, broker):
     now = timezone.now()
-    row = new_row(order, MailEvent.FEEDBACK_REQUEST, send_after=now + timedelta(days=7))
+    row = new_row(order, "feedback_request", send_after=now + timedelta(days=7))
     assert row.status == Status.SCHEDULED
     later = now + timedelta(days=7, seconds=1)
     counts = sweep(now=later)
@@ -54,7 +54,7 @@ def test_due_scheduled_row_is_queued_and_published(order, broker):
 
 def test_scheduled_row_not_due_is_untouched(order, broker):
     now = timezone.now()
-    row = new_row(order, MailEvent.FEEDBACK_REQUEST, send_after=now + timedelta(days=7))
+    row = new_row(order, "feedback_request", send_after=now + timedelta(days=7))
     counts = sweep(now=now + timedelta(days=6, hours=23))
     assert counts["due"] == 0
     row.refresh_from_db()
@@ -71,7 +71,7 @@ def test_dispatched_scheduled_row_can_be_delivered(order, broker, esp):
 
 
 def test_cancelled_scheduled_row_is_not_dispatched(order, broker):
-    row = new_row(order, MailEvent.FEEDBACK_REQUEST, send_after=timezone.now() + timedelta(days=1))
+    row = new_row(order, "feedback_request", send_after=timezone.now() + timedelta(days=1))
     set_fields(row, status=Status.CANCELLED)
     assert dispatch_due(now=timezone.now() + timedelta(days=2)) == []
 
@@ -194,7 +194,7 @@ def test_batch_size_is_respected(broker, mail_settings):
     mail_settings(SWEEP_BATCH_SIZE=2)
     now = timezone.now()
     rows = [
-        new_row(OrderFactory(), MailEvent.FEEDBACK_REQUEST, send_after=now + timedelta(minutes=i + 1))
+        new_row(OrderFactory(), "feedback_request", send_after=now + timedelta(minutes=i + 1))
         for i in range(3)
     ]
     later = now + timedelta(hours=1)
@@ -217,7 +217,7 @@ def test_sweep_on_an_empty_outbox(db, broker):
 
 
 def test_sweep_command(order, broker, capsys):
-    row = new_row(order, MailEvent.FEEDBACK_REQUEST, send_after=timezone.now() - timedelta(seconds=1))
+    row = new_row(order, "feedback_request", send_after=timezone.now() - timedelta(seconds=1))
     set_fields(row, status=Status.SCHEDULED, enqueued_at=None)
     call_command("order_mail_sweep")
     assert "due=1" in capsys.readouterr().out

@@ -44,7 +44,7 @@ def history(order):
     TrackingEvent.objects.create(esp="Postmark", event_id="first", event_type="delivered")  # webhooks work
     confirmations = bulk_sent(order, 200, sent_at=THIS_WEEK, prefix="c")
     outcomes(confirmations, delivered=196, opened=120, clicked=34, bounced=4)  # 2 % bounces: fine
-    feedback = bulk_sent(order, 100, event=MailEvent.FEEDBACK_REQUEST, sent_at=LAST_WEEK, prefix="f")
+    feedback = bulk_sent(order, 100, event="feedback_request", sent_at=LAST_WEEK, prefix="f")
     outcomes(feedback, delivered=95, opened=30, clicked=5, bounced=5, complained=1)
     # Outside the window, and not sent: not counted.
     bulk_sent(order, 7, sent_at=THIS_WEEK - timedelta(weeks=20), prefix="old")
@@ -54,7 +54,7 @@ def history(order):
 
 def test_weekly_counts_and_rates(history):
     data = analytics.weekly_stats(weeks=4, now=NOW)
-    assert list(data) == [MailEvent.ORDER_CONFIRMATION, MailEvent.FEEDBACK_REQUEST]
+    assert list(data) == [MailEvent.ORDER_CONFIRMATION, "feedback_request"]
     confirmation = data[MailEvent.ORDER_CONFIRMATION]
     assert [w.label for w in confirmation] == [label(THIS_WEEK - timedelta(weeks=n)) for n in (3, 2, 1, 0)]
     week = confirmation[-1]
@@ -64,7 +64,7 @@ def test_weekly_counts_and_rates(history):
     assert week.bounce_rate == pytest.approx(0.02)
     assert week.warnings == []  # exactly at the limit is not above it
     assert confirmation[0].sent == 0 and confirmation[0].open_rate is None
-    feedback = data[MailEvent.FEEDBACK_REQUEST][-2]
+    feedback = data["feedback_request"][-2]
     assert (feedback.sent, feedback.complained) == (100, 1)
     assert feedback.complaint_rate == pytest.approx(1 / 95)
     assert len(feedback.warnings) == 2
@@ -80,8 +80,8 @@ def test_event_filter_and_thresholds_from_settings(history, mail_settings):
 
 
 def test_chart_geometry_stays_inside_the_plot(history):
-    stats = analytics.weekly_stats(weeks=4, now=NOW)[MailEvent.FEEDBACK_REQUEST]
-    engagement, problems = analytics.charts_for(MailEvent.FEEDBACK_REQUEST, stats)
+    stats = analytics.weekly_stats(weeks=4, now=NOW)["feedback_request"]
+    engagement, problems = analytics.charts_for("feedback_request", stats)
     for chart in (engagement, problems):
         for series in chart["series"]:
             assert len(series.points) == 1  # only the week something was sent
@@ -101,7 +101,7 @@ def staff_client(client):
     return client
 
 
-URL = "/admin/django_order_mail/emailanalytics/"
+URL = "/admin/order_mail_tracking/emailanalytics/"
 
 
 def test_analytics_page_renders_charts_tables_and_warnings(staff_client, history):
@@ -155,7 +155,7 @@ def test_an_email_type_without_delivery_events_shows_no_data_next_to_one_with(st
     TrackingEvent.objects.create(esp="Postmark", event_id="1", event_type="delivered")
     rows = bulk_sent(order, 10, sent_at=THIS_WEEK, prefix="c")
     outcomes(rows, delivered=10, opened=5)
-    bulk_sent(order, 4, event=MailEvent.FEEDBACK_REQUEST, sent_at=THIS_WEEK, prefix="f")
+    bulk_sent(order, 4, event="feedback_request", sent_at=THIS_WEEK, prefix="f")
     page = staff_client.get(URL).content.decode()
     assert 'id="order-mail-no-webhooks"' not in page
     sections = page.split('id="event-order_confirmation"')[1]
@@ -166,4 +166,4 @@ def test_an_email_type_without_delivery_events_shows_no_data_next_to_one_with(st
     assert page.count('<figure class="om-chart">') == 2  # only the type with data has charts
     stats = analytics.weekly_stats(weeks=4, now=NOW)
     assert analytics.has_data(stats[MailEvent.ORDER_CONFIRMATION])
-    assert not analytics.has_data(stats[MailEvent.FEEDBACK_REQUEST])
+    assert not analytics.has_data(stats["feedback_request"])

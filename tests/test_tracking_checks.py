@@ -3,8 +3,7 @@
 import pytest
 from django.core.checks import ERROR, WARNING
 
-from django_order_mail.checks import check_deliverability
-from django_order_mail.tracking.checks import aligned, org_domain
+from django_order_mail.tracking.checks import aligned, check_deliverability, org_domain
 
 
 def ids():

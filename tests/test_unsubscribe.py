@@ -23,7 +23,7 @@ def path_of(url):
 
 @pytest.fixture
 def feedback(order, broker, esp):
-    return sent_row(order, MailEvent.FEEDBACK_REQUEST)
+    return sent_row(order, "feedback_request")
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def browser():
 
 
 def test_commercial_email_carries_one_click_headers_and_a_footer_link(order, broker, esp):
-    row = sent_row(order, MailEvent.FEEDBACK_REQUEST)
+    row = sent_row(order, "feedback_request")
     message = esp.sent[0]
     header = message.extra_headers["List-Unsubscribe"]
     assert header.startswith("<https://shop.example/mail/unsubscribe/") and header.endswith("/>")
@@ -138,10 +138,10 @@ def test_link_of_a_deleted_email_is_not_found(browser, feedback):
 
 
 def test_unsubscribe_stops_the_next_commercial_email_only(browser, order, broker, esp):
-    first = sent_row(order, MailEvent.FEEDBACK_REQUEST)
+    first = sent_row(order, "feedback_request")
     browser.post(path_of(unsubscribe_url(first.pk)), {"List-Unsubscribe": "One-Click"})
     assert deliver(queued_row(order, MailEvent.ORDER_CONFIRMATION).pk) == Status.SENT
-    reminder = queued_row(order, MailEvent.FEEDBACK_REQUEST, discriminator="reminder-1")
+    reminder = queued_row(order, "feedback_request", discriminator="reminder-1")
     assert deliver(reminder.pk) == Status.SUPPRESSED
     assert len(esp.sent) == 2
 
@@ -160,12 +160,12 @@ def test_preferences_page_lists_commercial_emails_checked(browser, feedback):
 
 def test_preferences_save_and_undo(browser, feedback):
     url = path_of(preferences_url(feedback.pk))
-    response = browser.post(url, {"events": [MailEvent.ABANDONED_CART]})
+    response = browser.post(url, {"events": ["abandoned_cart"]})
     assert response.status_code == 200
     assert "Your choices are saved." in response.content.decode()
-    assert list(Suppression.objects.values_list("scope", flat=True)) == [MailEvent.FEEDBACK_REQUEST]
+    assert list(Suppression.objects.values_list("scope", flat=True)) == ["feedback_request"]
     assert response.content.decode().count(" checked") == 1
-    browser.post(url, {"events": [MailEvent.ABANDONED_CART, MailEvent.FEEDBACK_REQUEST]})
+    browser.post(url, {"events": ["abandoned_cart", "feedback_request"]})
     assert not Suppression.objects.exists()
     assert EmailLog.objects.filter(email=feedback, status="preferences").count() == 2
 

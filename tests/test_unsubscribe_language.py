@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
-from django_order_mail.events import MailEvent
 from django_order_mail.outbox.models import OutboxEmail
 from django_order_mail.tracking.links import preferences_url, unsubscribe_url
 from django_order_mail.tracking.models import Suppression
@@ -31,7 +30,7 @@ def browser():
 
 @pytest.fixture
 def norwegian(broker, esp):
-    return sent_row(OrderFactory(language="nb"), MailEvent.FEEDBACK_REQUEST)
+    return sent_row(OrderFactory(language="nb"), "feedback_request")
 
 
 def path_of(url):

@@ -8,7 +8,6 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 
-from django_order_mail.events import MailEvent
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.rendering.links import feedback_url, make_token
 
@@ -20,7 +19,7 @@ SALT = "django_order_mail.links.feedback"
 @pytest.fixture
 def feedback_row(order, no_broker):
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail("feedback_request")])
     return row
 
 

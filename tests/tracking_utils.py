@@ -183,11 +183,26 @@ def sendgrid_event(row, event: str, sg_event_id: str, timestamp: int = 177244560
     return payload
 
 
+def variant_id(row):
+    """The id of the subject variant ``row`` was given, or None."""
+    from django_order_mail.tracking.models import SubjectAssignment
+
+    return SubjectAssignment.objects.filter(email_id=row.pk).values_list("variant_id", flat=True).first()
+
+
 def bulk_sent(
-    order, n: int, *, event: str = MailEvent.ORDER_CONFIRMATION, sent_at=None, prefix: str = "", **fields
+    order,
+    n: int,
+    *,
+    event: str = MailEvent.ORDER_CONFIRMATION,
+    sent_at=None,
+    prefix: str = "",
+    subject_variant=None,
+    **fields,
 ):
     """``n`` rows the ESP accepted, written directly (for statistics tests
-    that need hundreds of rows); ``fields`` set delivery outcomes."""
+    that need hundreds of rows); ``fields`` set delivery outcomes,
+    ``subject_variant`` the A/B variant they were given."""
     from django.contrib.contenttypes.models import ContentType
     from django.utils import timezone
 
@@ -210,4 +225,11 @@ def bulk_sent(
         )
         for i in range(n)
     ]
-    return OutboxEmail.objects.bulk_create(rows)
+    rows = OutboxEmail.objects.bulk_create(rows)
+    if subject_variant is not None:
+        from django_order_mail.tracking.models import SubjectAssignment
+
+        SubjectAssignment.objects.bulk_create(
+            SubjectAssignment(email=r, variant=subject_variant) for r in rows
+        )
+    return rows

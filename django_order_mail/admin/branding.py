@@ -160,9 +160,7 @@ class BrandingAdmin(admin.ModelAdmin):
             {
                 "preview": preview,
                 "preview_url": reverse("admin:django_order_mail_branding_preview"),
-                "preview_events": [
-                    (e.name, e.label) for e in registered_events() if e.name != MailEvent.ABANDONED_CART
-                ],
+                "preview_events": [(e.name, e.label) for e in registered_events() if e.sample is None],
                 "can_edit": self.has_change_permission(request),
             }
         )

@@ -58,7 +58,7 @@ class CartRecoveryAdmin(admin.ModelAdmin):
     date_hierarchy = "recovered_at"
     list_select_related = ("reminder",)
     show_full_result_count = False
-    change_list_template = "admin/django_order_mail/cartrecovery/change_list.html"
+    change_list_template = "admin/order_mail_carts/cartrecovery/change_list.html"
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in CartRecovery._meta.fields]

@@ -24,10 +24,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..app_settings import app_settings
-from ..events import MailEvent
 from ..outbox.addresses import normalize_address
 from ..outbox.models import OutboxEmail, Status
+from .app_settings import app_settings
+from .events import ABANDONED_CART
 from .links import clear_session, session_reminder_id
 from .models import CartRecovery
 
@@ -35,7 +35,7 @@ logger = logging.getLogger("django_order_mail.carts")
 
 
 def sent_reminders():
-    return OutboxEmail.objects.filter(event=MailEvent.ABANDONED_CART, status=Status.SENT, is_test=False)
+    return OutboxEmail.objects.filter(event=ABANDONED_CART, status=Status.SENT, is_test=False)
 
 
 def _call(obj, name: str):

@@ -1,19 +1,19 @@
 """System checks of abandoned-cart reminders (E401–E406, W401–W402).
 
-Registered by ``django_order_mail.checks.check_abandoned_cart``. Mistakes
+Registered by the abandoned-cart app config (:func:`check_abandoned_cart`). Mistakes
 here would otherwise show up as reminders that never go out, or go out to
 everyone at once.
 """
 
 from __future__ import annotations
 
-from django.core.checks import Error, Warning
+from django.core.checks import Error, Tags, Warning, register
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
-from ..conf import DEFAULTS, user_settings
-from ..events import COMMERCIAL_EVENTS, MailEvent
+from ..conf import known_defaults, user_settings
+from .events import ABANDONED_CART
 from .mixins import AbandonedCartMixin, cart_models
 from .sequence import parse_steps
 
@@ -38,13 +38,20 @@ def _is_int(value, minimum=0) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
+@register(Tags.compatibility)
+def check_abandoned_cart(app_configs=None, **kwargs):
+    """E401-E405, W401-W402: the reminder sequence, coupons, the
+    abandoned_cart template and the shop's cart models."""
+    return cart_checks()
+
+
 def cart_checks() -> list:
     raw = user_settings()
     if not isinstance(raw, dict):
         return []  # E001 already says so
 
     def value(key):
-        return raw.get(key, DEFAULTS[key])
+        return raw.get(key, known_defaults()[key])
 
     errors = []
     steps = []
@@ -74,7 +81,6 @@ def cart_checks() -> list:
     errors.extend(
         _coupon_errors(value("ABANDONED_CART_COUPON_ISSUER"), value("ABANDONED_CART_COUPON_POLICY"))
     )
-    errors.extend(_cap_errors(value("COMMERCIAL_FREQUENCY_CAP")))
     limit = value("ABANDONED_CART_RATE_LIMIT")
     if not isinstance(limit, dict) or any(
         k not in ("token", "ip", "window") or not (v is None or _is_int(v)) for k, v in limit.items()
@@ -92,7 +98,7 @@ def cart_checks() -> list:
             )
         )
     models = cart_models()
-    if models and MailEvent.ABANDONED_CART not in value("DISABLED_EVENTS"):
+    if models and ABANDONED_CART not in value("DISABLED_EVENTS"):
         try:
             get_template("django_order_mail/email/abandoned_cart.email")
         except TemplateDoesNotExist:
@@ -155,30 +161,4 @@ def _coupon_errors(issuer, policy) -> list:
     days = policy.get("once_per_days")
     if days is not None and not _is_int(days):
         errors.append(_e("ABANDONED_CART_COUPON_POLICY['once_per_days'] must be None or days.", 405))
-    return errors
-
-
-def _cap_errors(cap) -> list:
-    if cap is None:
-        return []
-    if not isinstance(cap, dict) or not _is_int(cap.get("max"), 0):
-        return [
-            _e(
-                "ORDER_MAIL['COMMERCIAL_FREQUENCY_CAP'] must be None or a dict with an integer 'max'.",
-                406,
-                'Example: {"max": 1, "hours": 24, "defer": ["feedback_request"]}.',
-            )
-        ]
-    errors = []
-    hours = cap.get("hours", 24)
-    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours <= 0:
-        errors.append(_e("COMMERCIAL_FREQUENCY_CAP['hours'] must be a positive number.", 406))
-    for event in cap.get("defer") or ():
-        if event not in COMMERCIAL_EVENTS:
-            errors.append(
-                _e(f"COMMERCIAL_FREQUENCY_CAP['defer'] names {event!r}, not a commercial event.", 406)
-            )
-    unknown = set(cap) - {"max", "hours", "defer"}
-    if unknown:
-        errors.append(_e(f"COMMERCIAL_FREQUENCY_CAP has unknown keys {sorted(unknown)}.", 406))
     return errors

@@ -14,9 +14,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.dateparse import parse_date, parse_datetime
 
-from ..app_settings import app_settings
-from ..events import MailEvent
 from ..rendering.branding import get_branding
+from .app_settings import app_settings
+from .events import ABANDONED_CART
 from .links import restore_url
 
 logger = logging.getLogger("django_order_mail.carts")
@@ -72,7 +72,7 @@ def build_cart_context(cart, *, extra=None, email_id=None) -> dict:
         expires = str(coupon.get("expires_at") or "")
         coupon = {**coupon, "expires": (parse_datetime(expires) or parse_date(expires)) if expires else None}
     context = {
-        "event": MailEvent.ABANDONED_CART,
+        "event": ABANDONED_CART,
         "cart": cart,
         "order_number": "",
         "customer_name": cart.get_mail_customer_name(),

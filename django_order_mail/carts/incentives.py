@@ -28,10 +28,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from ..app_settings import app_settings
-from ..conf import DEFAULTS
 from ..outbox.addresses import normalize_address
 from ..outbox.models import OutboxEmail
+from .app_settings import DEFAULTS, app_settings
 from .models import CartCoupon, CartRecovery
 
 logger = logging.getLogger("django_order_mail.carts")

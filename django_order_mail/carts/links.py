@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from ..app_settings import app_settings
 from ..rendering.links import EmailLink, absolute, email_token, make_token, read_email_token, read_token
+from .app_settings import app_settings
 
 PURPOSE = "cart_restore"
 #: The session marker of a restore-link visit, read when the order is placed.

@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..app_settings import app_settings
+from .app_settings import app_settings
 
 #: The rows the scan reads: an email was given, no order, not emptied, not
 #: opted out. Shared by the index and the query so they can never disagree.

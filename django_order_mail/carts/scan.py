@@ -30,16 +30,17 @@ from django.db import connections, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ..app_settings import app_settings
-from ..events import MailEvent, skip_reason
+from ..events import skip_reason
 from ..outbox.enqueue import idempotency_key, publish_on_commit
 from ..outbox.models import OutboxEmail, Status
+from .app_settings import app_settings
+from .events import ABANDONED_CART
 from .mixins import OPEN_CART, AbandonedCartMixin, cart_models
 from .sequence import Step, configured_steps
 
 logger = logging.getLogger("django_order_mail.carts")
 
-EVENT = MailEvent.ABANDONED_CART
+EVENT = ABANDONED_CART
 
 
 def due_carts(model: type[AbandonedCartMixin], step: Step, now: datetime) -> QuerySet:

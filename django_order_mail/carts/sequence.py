@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ..app_settings import app_settings
+from .app_settings import app_settings
 
 
 @dataclass(frozen=True)

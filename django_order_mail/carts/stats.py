@@ -23,8 +23,8 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from ..events import MailEvent
 from ..outbox.models import OutboxEmail, Status
+from .events import ABANDONED_CART
 from .models import CartRecovery
 
 
@@ -62,7 +62,7 @@ def period_start(weeks: int, now: datetime | None = None) -> datetime:
 
 def _reminders(since: datetime):
     return OutboxEmail.objects.filter(
-        event=MailEvent.ABANDONED_CART, status=Status.SENT, is_test=False, sent_at__gte=since
+        event=ABANDONED_CART, status=Status.SENT, is_test=False, sent_at__gte=since
     )
 
 

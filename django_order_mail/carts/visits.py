@@ -31,11 +31,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import ratelimit
-from ..app_settings import app_settings
-from ..events import MailEvent
 from ..outbox.models import EmailLog, OutboxEmail
 from ..rendering.i18n import resolve_language
 from ..rendering.links import read_token
+from .app_settings import app_settings
+from .events import ABANDONED_CART
 from .links import PURPOSE
 
 #: At most one recorded visit (log line + idle-clock restart) per cart within this.
@@ -69,9 +69,7 @@ def reminder(email_id: int | None) -> OutboxEmail | None:
     if email_id is None:
         return None
     return (
-        OutboxEmail.objects.select_related("content_type")
-        .filter(pk=email_id, event=MailEvent.ABANDONED_CART)
-        .first()
+        OutboxEmail.objects.select_related("content_type").filter(pk=email_id, event=ABANDONED_CART).first()
     )
 
 
@@ -94,7 +92,7 @@ def record_visit(row: OutboxEmail, cart, *, now: datetime | None = None) -> bool
             created_at__gt=now - VISIT_WINDOW,
             email__content_type_id=row.content_type_id,
             email__object_id=row.object_id,
-            email__event=MailEvent.ABANDONED_CART,
+            email__event=ABANDONED_CART,
         )
         if recent.exists():
             return False

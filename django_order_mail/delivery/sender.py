@@ -33,8 +33,9 @@ from ..outbox.enqueue import publish
 from ..outbox.models import OutboxEmail, Status
 from ..rendering.message import build_message
 from ..rendering.render import render_outbox_email
-from ..signals import SendDraft, email_failed, email_sent, emails_claimed, pre_send, send_robustly
+from ..signals import SendDraft, email_failed, email_sent, emails_claimed, pre_render, pre_send, send_robustly
 from .errors import classify, recipient_problem
+from .frequency import frequency_cap
 from .record import record_outcome
 
 logger = logging.getLogger("django_order_mail.delivery")
@@ -241,8 +242,10 @@ def deliver_claimed(row: OutboxEmail) -> str:
 
     The order of the checks: the order still exists and the email still
     applies; it goes to exactly one valid address; the :data:`pre_send`
-    receivers (suppression, frequency caps, abandoned-cart checks, subject
-    tests: ``docs/signals.rst``) let it go and adjust it; it renders. Each
+    receivers (suppression, abandoned-cart checks: ``docs/signals.rst``) let
+    it go; the commercial frequency cap allows it; the :data:`pre_render`
+    receivers adjust it (subject tests, unsubscribe headers, coupons); it
+    renders. Each
     stop is recorded with its reason, never dropped.
     """
     order = row.order
@@ -271,6 +274,10 @@ def deliver_claimed(row: OutboxEmail) -> str:
     draft = SendDraft(recipient=recipient)
     try:
         pre_send.send(sender=type(order), email=row, order=order, draft=draft)
+        capped = frequency_cap(row, draft.recipient, timezone.now())
+        if capped is not None:
+            raise capped
+        pre_render.send(sender=type(order), email=row, order=order, draft=draft)
     except SendVetoed as veto:
         _finish(row, veto.status, veto.reason, last_error=veto.reason[:2000], **veto.fields)
         return veto.status

@@ -292,7 +292,7 @@ def _score_html(score: int, scale_max: int, low: bool):
 
 def _follow_up_url() -> str:
     try:
-        return reverse("admin:django_order_mail_followup_changelist")
+        return reverse("admin:order_mail_feedback_followup_changelist")
     except NoReverseMatch:
         return ""
 

@@ -23,14 +23,14 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from ..app_settings import app_settings
-from ..events import MailEvent
 from ..outbox.enqueue import publish_on_commit
 from ..outbox.models import OutboxEmail, Status
 from ..rendering.branding import get_branding
+from .app_settings import app_settings
+from .events import LOW_SCORE_ALERT
 from .models import SurveyResponse
 
-ALERT = MailEvent.LOW_SCORE_ALERT
+ALERT = LOW_SCORE_ALERT
 #: ``last_error`` of an alert cancelled because the score went up; only such
 #: a row is scheduled again when the score drops once more.
 SCORE_RAISED = "the customer raised the score before the alert was sent"

@@ -15,13 +15,14 @@ from django.template.loader import select_template
 from django.utils import translation
 from django.utils.translation import to_language
 
-from ..app_settings import app_settings
 from ..conf import user_settings
-from ..events import MailEvent, channel_rules, feedback_delay_days
+from ..events import channel_rules
 from ..rendering.branding import BRANDING_DEFAULTS
 from ..rendering.render import TEMPLATE_DIR, template_names
+from .app_settings import app_settings
 from .compliance import check_text
 from .context import DEFAULT_BASE, MARKETPLACE_BASE
+from .events import FEEDBACK_REQUEST, LOW_SCORE_ALERT, feedback_delay_days
 from .models import SCALE_RANGE
 from .survey import FEEDBACK_MODES, QUESTION_TYPES, REVIEW, channel_feedback, channel_names
 
@@ -49,7 +50,7 @@ def check_feedback_settings(app_configs=None, **kwargs):
     if _channels_well_formed():
         errors += _check_channels()
     if (
-        MailEvent.LOW_SCORE_ALERT not in (raw.get("DISABLED_EVENTS") or [])
+        LOW_SCORE_ALERT not in (raw.get("DISABLED_EVENTS") or [])
         and not app_settings.FEEDBACK_ALERT_EMAIL
         and not (app_settings.BRANDING or {}).get("support_email")
     ):
@@ -103,6 +104,8 @@ def _check_numbers(raw) -> list:
         errors.append(
             _error("ORDER_MAIL['FEEDBACK_RATE_LIMIT'] takes 'token', 'ip' and 'window' integers.", 105)
         )
+    if not _non_negative_int(raw.get("FEEDBACK_DELAY_DAYS", 0)):
+        errors.append(_error("ORDER_MAIL['FEEDBACK_DELAY_DAYS'] must be a non-negative integer.", 105))
     if not _non_negative_int(raw.get("FEEDBACK_ALERT_DELAY", 0)):
         errors.append(_error("ORDER_MAIL['FEEDBACK_ALERT_DELAY'] must be a non-negative integer.", 105))
     return errors
@@ -128,7 +131,7 @@ def _check_channels() -> list:
         if isinstance(raw, dict) and raw.get("feedback") not in (None, *FEEDBACK_MODES):
             errors.append(_error(f"CHANNELS[{name!r}]['feedback'] must be 'survey' or 'review'.", 106))
         options = channel_feedback(name)
-        if not channel_rules(name).allows(MailEvent.FEEDBACK_REQUEST):
+        if not channel_rules(name).allows(FEEDBACK_REQUEST):
             continue
         days = feedback_delay_days(name)
         if (
@@ -190,7 +193,7 @@ def _sample_context(channel: str) -> dict:
     review = options.mode == REVIEW
     link = {"name": "Sample product", "url": "https://review.example/sample"}
     return {
-        "event": MailEvent.FEEDBACK_REQUEST,
+        "event": FEEDBACK_REQUEST,
         "order_number": "100001",
         "customer_name": "Alex",
         "channel": channel,
@@ -223,13 +226,13 @@ def _findings(template, channel) -> dict:
 @register(Tags.templates)
 def check_review_request_templates(app_configs=None, **kwargs):
     """E101/W101: review-request wording of every channel's feedback template."""
-    if MailEvent.FEEDBACK_REQUEST in (app_settings.DISABLED_EVENTS or []) or not _channels_well_formed():
+    if FEEDBACK_REQUEST in (app_settings.DISABLED_EVENTS or []) or not _channels_well_formed():
         return []
     messages = []
     for channel in channel_names():
-        if not channel_rules(channel).allows(MailEvent.FEEDBACK_REQUEST):
+        if not channel_rules(channel).allows(FEEDBACK_REQUEST):
             continue
-        names = [f"{TEMPLATE_DIR}{n}.email" for n in template_names(MailEvent.FEEDBACK_REQUEST, channel)]
+        names = [f"{TEMPLATE_DIR}{n}.email" for n in template_names(FEEDBACK_REQUEST, channel)]
         try:
             template = select_template(names)
         except Exception:  # noqa: BLE001 - missing templates are E008's business

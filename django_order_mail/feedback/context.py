@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from ..events import MailEvent
 from ..rendering.links import absolute, feedback_url
+from .events import FEEDBACK_REQUEST, LOW_SCORE_ALERT
 from .models import Scale, SurveyResponse
 from .survey import REVIEW, channel_feedback, configured_scale, question_labels, review_links, score_range
 
@@ -24,7 +24,7 @@ NPS_END_LABELS = {0: _("Not at all likely"), 10: _("Extremely likely")}
 
 
 def add_feedback_context(sender, event, order, context, email_id=None, extra=None, **kwargs) -> None:
-    if event in (MailEvent.FEEDBACK_REQUEST, MailEvent.LOW_SCORE_ALERT):
+    if event in (FEEDBACK_REQUEST, LOW_SCORE_ALERT):
         context.update(
             feedback_context(
                 order,
@@ -38,9 +38,9 @@ def add_feedback_context(sender, event, order, context, email_id=None, extra=Non
 
 
 def feedback_context(order, event: str, *, email_id=None, extra=None, items=None, order_number="") -> dict:
-    if event == MailEvent.FEEDBACK_REQUEST:
+    if event == FEEDBACK_REQUEST:
         return request_context(order, email_id=email_id, items=items or [], order_number=order_number)
-    if event == MailEvent.LOW_SCORE_ALERT:
+    if event == LOW_SCORE_ALERT:
         return alert_context(extra or {})
     return {}
 
@@ -95,7 +95,7 @@ def answers_display(answers: dict) -> list[dict]:
 
 def admin_change_url(response_pk: int) -> str:
     try:
-        return absolute(reverse("admin:django_order_mail_followup_change", args=[response_pk]))
+        return absolute(reverse("admin:order_mail_feedback_followup_change", args=[response_pk]))
     except NoReverseMatch:  # the admin is not installed or not mounted
         return ""
 

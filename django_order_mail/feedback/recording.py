@@ -19,10 +19,10 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..events import MailEvent
 from ..outbox.models import OutboxEmail
 from ..rendering.links import EmailLink, read_email_token, read_expired_email_token
 from .alerts import sync_low_score_alert
+from .events import FEEDBACK_REQUEST
 from .models import SCALE_RANGE, AnswerSource, FollowUpStatus, SurveyAnswer, SurveyResponse
 from .survey import configured_scale, is_low
 
@@ -45,7 +45,7 @@ def feedback_email(link: EmailLink) -> OutboxEmail | None:
     (or the token names another kind of email)."""
     if link.email_id is None:
         return None
-    return OutboxEmail.objects.filter(pk=link.email_id, event=MailEvent.FEEDBACK_REQUEST).first()
+    return OutboxEmail.objects.filter(pk=link.email_id, event=FEEDBACK_REQUEST).first()
 
 
 def read_expired_feedback_token(token: str) -> EmailLink | None:

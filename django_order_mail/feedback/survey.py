@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from ..app_settings import app_settings
 from ..events import DEFAULT_CHANNELS
+from .app_settings import app_settings
 from .models import SCALE_RANGE, Scale
 
 DEFAULT_LOW_SCORE: dict[str, int] = {Scale.CSAT: 2, Scale.NPS: 6}

@@ -31,10 +31,10 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import ratelimit
-from ..app_settings import app_settings
 from ..rendering.branding import get_branding
 from ..rendering.i18n import resolve_language
 from ..views import link_problem, preview_link, render_in
+from .app_settings import app_settings
 from .forms import SurveyForm
 from .models import SCALE_RANGE, AnswerSource, Scale
 from .recording import (

@@ -236,7 +236,7 @@ class OrderMailMixin(ConcurrentTransitionMixin, OrderMailContextMixin):
         "ship_partially": (MailEvent.SHIPPING_CONFIRMATION,),
         "ship": (MailEvent.SHIPPING_CONFIRMATION,),
         "mark_out_for_delivery": (MailEvent.OUT_FOR_DELIVERY,),
-        "mark_delivered": (MailEvent.DELIVERED, MailEvent.FEEDBACK_REQUEST),
+        "mark_delivered": (MailEvent.DELIVERED,),
         "cancel": (MailEvent.CANCELLATION,),
         "freeze": (MailEvent.ORDER_ON_HOLD,),
         "refund": (MailEvent.REFUND,),
@@ -290,7 +290,8 @@ class OrderMailMixin(ConcurrentTransitionMixin, OrderMailContextMixin):
         field=state, source=[OrderState.SHIPPED, OrderState.OUT_FOR_DELIVERY], target=OrderState.DELIVERED
     )
     def mark_delivered(self, *, notify=True):
-        """Delivered: sends the post-purchase email, schedules the feedback request."""
+        """Delivered: sends the post-purchase email (the feedback app, when
+        installed, also schedules its feedback request here)."""
 
     @transition(field=state, source=OrderState.DELIVERED, target=OrderState.COMPLETED)
     def complete(self, *, notify=True):

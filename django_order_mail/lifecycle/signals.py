@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import inspect
 import logging
-from datetime import timedelta
 from decimal import Decimal
 
 from django.dispatch import receiver
 from django.utils import timezone
 from django_fsm.signals import post_transition
 
-from ..events import SHIPMENT_EVENTS, MailEvent, events_fired_by, feedback_delay_days
+from ..events import SHIPMENT_EVENTS, MailEvent, events_fired_by, get_event
 from ..outbox.enqueue import PendingMail
 from ..outbox.models import OutboxEmail
 
@@ -74,9 +73,10 @@ def pending_for_transition(instance, name: str, arguments: dict, target: str = "
             mail.shipment = shipment
             if shipment is None and event == MailEvent.SHIPPING_CONFIRMATION:
                 mail.skip_reason = "no shipment was given to the shipping transition"
-        if event == MailEvent.FEEDBACK_REQUEST:
-            days = feedback_delay_days(instance.get_mail_channel())
-            mail.send_after = timezone.now() + timedelta(days=days)
+        registered = get_event(event)
+        if registered is not None and registered.delay is not None:
+            # A follow-up (the feedback request): due some time after the transition.
+            mail.send_after = timezone.now() + registered.delay(instance)
         if event == MailEvent.PAYMENT_FAILED:
             # Each failed attempt is its own email; concurrent duplicates of
             # the same attempt still collapse onto one key.

@@ -30,9 +30,9 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from ..app_settings import app_settings
 from ..lifecycle.carriers import CARRIERS
 from ..lifecycle.shipments import Shipment
+from .app_settings import app_settings
 
 #: The adapters shipped with the app; ``ORDER_MAIL["MARKETPLACE_ADAPTERS"]``
 #: adds entries or replaces them by name.

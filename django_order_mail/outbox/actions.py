@@ -94,7 +94,8 @@ def send_outlook(row: OutboxEmail) -> str | None:
         return gettext("the recipient %(address)s is not exactly one valid email address") % {
             "address": repr(address)
         }
-    # The sender's own pre_send receivers (suppression, caps...), checking only.
+    # The pre_send receivers (suppression, cart checks), checking only; a
+    # resend is never held to the frequency cap.
     draft = SendDraft(recipient=address, dry_run=True)
     try:
         pre_send.send(sender=row.content_type.model_class(), email=row, order=row.order, draft=draft)

@@ -107,15 +107,6 @@ class OutboxEmail(models.Model):
     clicked_at = models.DateTimeField(_("first clicked at"), null=True, blank=True)
     open_count = models.PositiveIntegerField(_("opens"), default=0)
     click_count = models.PositiveIntegerField(_("clicks"), default=0)
-    subject_variant = models.ForeignKey(
-        "django_order_mail.SubjectVariant",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="emails",
-        verbose_name=_("subject A/B variant"),
-        db_index=False,
-    )
 
     subject = models.CharField(_("subject"), max_length=998, blank=True)
     body_text = models.TextField(_("plain text as sent"), blank=True)
@@ -158,11 +149,6 @@ class OutboxEmail(models.Model):
             # that have one are indexed (what SET_NULL on delete looks up).
             models.Index(
                 fields=["shipment"], condition=Q(shipment__isnull=False), name="order_mail_email_shipment_idx"
-            ),
-            models.Index(
-                fields=["subject_variant"],
-                condition=Q(subject_variant__isnull=False),
-                name="order_mail_variant_idx",
             ),
             models.Index(
                 fields=["resend_of"], condition=Q(resend_of__isnull=False), name="order_mail_resend_idx"

@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from ..events import SHIPMENT_EVENTS, MailEvent
+from ..events import SHIPMENT_EVENTS, MailEvent, get_event
 from ..lifecycle.shipments import Shipment
 from .context import build_context
 from .links import preview_language, preview_links
@@ -43,8 +43,9 @@ def sample_extra(event: str) -> dict:
     return extras.get(event, {})
 
 
-class _SampleCustomer:
-    """The customer's hooks, shared by the sample order and the sample cart."""
+class SampleCustomer:
+    """The customer's hooks, shared by the sample order and a feature's own
+    sample (the abandoned-cart app's sample cart)."""
 
     customer_name = ""
     channel = "web"
@@ -62,7 +63,7 @@ class _SampleCustomer:
         return self.channel
 
 
-class SampleOrder(_SampleCustomer):
+class SampleOrder(SampleCustomer):
     """An unsaved order with two items, addresses, card and delivery dates."""
 
     pk = None
@@ -145,58 +146,6 @@ class SampleOrder(_SampleCustomer):
         return {}
 
 
-class SampleCart(_SampleCustomer):
-    """An unsaved cart with two items: what the abandoned-cart reminder is
-    previewed and validated with (:func:`sample_context` picks it)."""
-
-    pk = None
-
-    def __init__(self, *, customer_name: str = "Tina Hansen", channel: str = "web"):
-        self.customer_name = customer_name
-        self.channel = channel
-
-    def __str__(self):
-        return gettext("Sample cart")
-
-    def get_cart_items(self):
-        return [
-            {
-                "name": gettext("Merino wool socks"),
-                "variant": gettext("Grey, size M"),
-                "price": Decimal("12.50"),
-                "quantity": 2,
-                "image_url": "",
-                "url": "",
-                "stock_left": 3,
-            },
-            {
-                "name": gettext("Enamel mug"),
-                "price": Decimal("9.90"),
-                "quantity": 1,
-                "image_url": "",
-                "url": "",
-            },
-        ]
-
-    def get_cart_total(self):
-        return sum((item["price"] * item["quantity"] for item in self.get_cart_items()), Decimal("0"))
-
-    def get_cart_currency(self):
-        return "EUR"
-
-    def get_cart_stock_left(self, item):
-        return item.get("stock_left")
-
-    def get_checkout_url(self, request=None):
-        return "https://shop.example/checkout/"
-
-    def get_mail_order_number(self):
-        return ""
-
-    def get_mail_extra_context(self, event):
-        return {}
-
-
 def sample_shipment() -> Shipment:
     """An unsaved parcel with a carrier, tracking number and delivery window."""
     today = timezone.localdate()
@@ -213,9 +162,12 @@ def sample_shipment() -> Shipment:
 
 
 def sample_context(event: str, *, channel: str = "web") -> dict:
-    """The full context ``event`` would get for :class:`SampleOrder` (for
-    :class:`SampleCart`, the abandoned-cart reminder)."""
-    order = SampleCart(channel=channel) if event == MailEvent.ABANDONED_CART else SampleOrder(channel=channel)
+    """The full context ``event`` would get for :class:`SampleOrder`, or for
+    the sample its registration names (``register_event(sample=...)``: the
+    abandoned-cart reminder's sample cart)."""
+    registered = get_event(event)
+    factory = registered.sample if registered is not None and registered.sample else SampleOrder
+    order = factory(channel=channel)
     shipment = sample_shipment() if event in SHIPMENT_EVENTS else None
     # The links an email gets (feedback, unsubscribe, cart restore) are
     # preview links: they open the "test email, nothing was recorded" page.

@@ -1,7 +1,7 @@
 """Subject-line A/B tests: pick a variant per email, measure, promote.
 
 The sender calls :func:`choose_variant` right before rendering. The choice
-is stored on the outbox row (``subject_variant``), so a retry or a re-render
+is stored with the outbox row (:class:`~.models.SubjectAssignment`), so a retry or a re-render
 uses the same subject, and the row's opens and clicks are counted for it.
 Assignment is a hash of the row's idempotency key into the weighted
 variants: stable, evenly spread, and reproducible in tests.
@@ -26,7 +26,7 @@ from django.utils import timezone
 from ..memo import memoized
 from ..outbox.models import OutboxEmail, Status
 from ..rendering.i18n import resolve_language
-from .models import SubjectTest, SubjectVariant
+from .models import SubjectAssignment, SubjectTest, SubjectVariant
 
 #: Below this many sent emails per variant no verdict is given.
 MIN_SAMPLE = 100
@@ -75,11 +75,13 @@ def choose_variant(row: OutboxEmail) -> SubjectVariant | None:
     template's own subject. Test emails never take part."""
     if row.is_test:
         return None
-    if row.subject_variant_id:
-        return SubjectVariant.objects.filter(pk=row.subject_variant_id).first()
     test = active_test(row.event, row.language)
     if test is None:
         return None
+    assigned = SubjectAssignment.objects.filter(email_id=row.pk, variant__test=test).select_related("variant")
+    earlier = assigned.first()
+    if earlier is not None:  # a retry: the subject it was first given
+        return earlier.variant
     variant = test.winner if test.winner_id else None
     if variant is None:
         variants = memoized(
@@ -87,8 +89,7 @@ def choose_variant(row: OutboxEmail) -> SubjectVariant | None:
         )
         variant = pick(variants, f"{test.pk}:{row.idempotency_key}")
     if variant is not None:
-        OutboxEmail.objects.filter(pk=row.pk).update(subject_variant=variant)
-        row.subject_variant = variant
+        SubjectAssignment.objects.update_or_create(email_id=row.pk, defaults={"variant": variant})
     return variant
 
 
@@ -112,9 +113,9 @@ def variant_stats(test: SubjectTest) -> list[VariantStats]:
     """Sent, opened and clicked emails per variant (one query)."""
     variants = list(test.variants.order_by("label", "pk"))
     counts: dict[int, Mapping[str, Any]] = {
-        c["subject_variant"]: c
-        for c in OutboxEmail.objects.filter(subject_variant__test=test, status=Status.SENT)
-        .values("subject_variant")
+        c["subject_assignment__variant"]: c
+        for c in OutboxEmail.objects.filter(subject_assignment__variant__test=test, status=Status.SENT)
+        .values("subject_assignment__variant")
         .annotate(
             sent=Count("id"),
             opened=Count("id", filter=Q(opened_at__isnull=False)),

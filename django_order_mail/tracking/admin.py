@@ -15,10 +15,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import events as events_module
-from ..app_settings import app_settings
 from ..events import ALL_EVENTS, event_choices
 from . import ab, analytics
-from .models import EmailAnalytics, SubjectTest, SubjectVariant, Suppression, TrackingEvent
+from .app_settings import app_settings
+from .models import EmailAnalytics, SubjectTest, SubjectVariant, Suppression, TrackingEvent, scope_choices
 from .suppression import effective_scope
 
 
@@ -39,7 +39,7 @@ class SuppressionAdmin(admin.ModelAdmin):
         """What the entry really stops: a complaint stored for all emails
         stops commercial ones only (:func:`.suppression.blocks`)."""
         scope = effective_scope(obj)
-        return dict(Suppression.Scope.choices).get(scope, scope)
+        return dict(scope_choices()).get(scope, scope)
 
     def save_model(self, request, obj, form, change):
         if not change and not obj.source:

@@ -39,10 +39,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import events as events_module
-from ..app_settings import app_settings
 from ..events import ALL_EVENTS, event_choices
 from ..outbox.delivery_status import DeliveryStatus
 from ..outbox.models import OutboxEmail, Status
+from .app_settings import app_settings
 
 BOUNCED = (DeliveryStatus.BOUNCED, DeliveryStatus.REJECTED)
 

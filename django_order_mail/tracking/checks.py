@@ -1,4 +1,4 @@
-"""Deliverability warnings at start-up (registered in ``checks.py``).
+"""Deliverability warnings at start-up (registered by the tracking app config).
 
 * ``E601`` / ``W601``: the project routes Anymail's webhook URLs but no
   webhook credentials are configured (``ANYMAIL["WEBHOOK_SECRET"]``, or the
@@ -24,10 +24,10 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import global_settings, settings
-from django.core.checks import Error, Warning
+from django.core.checks import Error, Tags, Warning, register
 from django.utils.translation import to_locale
 
-from ..conf import DEFAULTS, user_settings
+from ..conf import known_defaults, user_settings
 from .webhooks import credentials_configured
 
 
@@ -91,6 +91,12 @@ def has_catalogue(language: str) -> bool:
     return any(gettext_module.find("django", path, [locale, locale.split("_")[0]]) for path in paths)
 
 
+@register(Tags.compatibility)
+def check_deliverability(app_configs=None, **kwargs):
+    """W601-W603, E601: webhook secret, From/ESP domain alignment, languages."""
+    return deliverability_warnings()
+
+
 def deliverability_warnings() -> list[Warning | Error]:
     from .. import events as events_module
     from ..events import ALL_EVENTS
@@ -130,7 +136,7 @@ def deliverability_warnings() -> list[Warning | Error]:
             )
         )
     # Missing template files are E008; here: languages nothing is written in.
-    disabled = set(user_settings().get("DISABLED_EVENTS", DEFAULTS["DISABLED_EVENTS"]))
+    disabled = set(user_settings().get("DISABLED_EVENTS", known_defaults()["DISABLED_EVENTS"]))
     staff_only: AbstractSet[str] = getattr(events_module, "INTERNAL_EVENTS", frozenset())  # alerts to staff
     events = [e for e in ALL_EVENTS if e not in disabled and e not in staff_only]
     for language in enabled_languages():

@@ -1,18 +1,20 @@
 """Models of delivery tracking, suppression and subject-line A/B tests.
 
-They are imported by ``django_order_mail.models`` so that Django finds them
-under the app label ``django_order_mail``.
+The tracking app's own models (app label ``order_mail_tracking``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from ..events import MailEvent, event_choices
+from ..events import COMMERCIAL_EVENTS, event_choices, get_event
 from ..outbox.addresses import normalize_address
 from ..outbox.models import OutboxEmail
 from ..rendering.i18n import resolve_language
@@ -59,6 +61,18 @@ class TrackingEvent(models.Model):
         return f"{self.esp} {self.event_type} {self.message_id}"
 
 
+def scope_choices() -> list[tuple[str, Any]]:
+    """What a suppression entry may stop: all mail, commercial mail, or one
+    registered commercial event (a callable, so an event registered by
+    another app or the shop needs no migration here)."""
+    only = []
+    for name in COMMERCIAL_EVENTS:
+        event = get_event(name)
+        label = event.label if event is not None else name
+        only.append((name, format_lazy(_("Only: {label}"), label=label)))
+    return [*Suppression.Scope.choices, *only]
+
+
 class Suppression(models.Model):
     """An address that must not get (some) email.
 
@@ -78,12 +92,11 @@ class Suppression(models.Model):
     class Scope(models.TextChoices):
         ALL = "all", _("All emails")
         COMMERCIAL = "commercial", _("Commercial emails (abandoned cart, feedback requests)")
-        ABANDONED_CART = MailEvent.ABANDONED_CART.value, _("Only abandoned-cart reminders")
-        FEEDBACK_REQUEST = MailEvent.FEEDBACK_REQUEST.value, _("Only feedback requests")
+        # Besides these two, one registered commercial event: scope_choices().
 
     address = models.EmailField(_("address"), max_length=254, db_index=True)
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices, default=Reason.MANUAL)
-    scope = models.CharField(_("applies to"), max_length=40, choices=Scope.choices, default=Scope.ALL)
+    scope = models.CharField(_("applies to"), max_length=40, choices=scope_choices, default=Scope.ALL)
     source = models.CharField(
         _("source"), max_length=100, blank=True, help_text=_("Where it came from (webhook, link, staff).")
     )
@@ -219,6 +232,33 @@ class SubjectVariant(models.Model):
 
     def __str__(self):
         return f"{self.test.name} · {self.label}"
+
+
+class SubjectAssignment(models.Model):
+    """The subject variant an outbox email was given (:mod:`.ab`): kept with
+    the email, so a retry or a re-render uses the same subject, and counted
+    per variant for the test's results."""
+
+    email = models.OneToOneField(
+        OutboxEmail,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="subject_assignment",
+        verbose_name=_("email"),
+    )
+    variant = models.ForeignKey(
+        SubjectVariant,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        verbose_name=_("subject variant"),
+    )
+
+    class Meta:
+        verbose_name = _("subject assignment")
+        verbose_name_plural = _("subject assignments")
+
+    def __str__(self):
+        return f"{self.email_id} → {self.variant_id}"
 
 
 class EmailAnalytics(OutboxEmail):

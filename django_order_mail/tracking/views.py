@@ -22,12 +22,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required  # Django >= 5.1
 from django.core import signing
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from ..events import COMMERCIAL_EVENTS, MailEvent
+from ..events import COMMERCIAL_EVENTS, get_event
 from ..outbox.models import OutboxEmail
 from ..rendering.branding import get_branding
 from ..rendering.links import read_expired_email_token
@@ -42,11 +41,14 @@ from .suppression import (
     unsubscribed_events,
 )
 
-#: What each commercial email is, in the customer's words.
-EVENT_DESCRIPTIONS = {
-    MailEvent.ABANDONED_CART: _("Reminders about items left in your cart"),
-    MailEvent.FEEDBACK_REQUEST: _("Requests for feedback and reviews after a delivery"),
-}
+
+def event_description(name: str):
+    """What commercial email ``name`` is, in the customer's words: its
+    registration's ``description`` (``docs/events.rst``), else its label."""
+    event = get_event(name)
+    if event is None:
+        return name
+    return event.description or event.label
 
 
 def mask(address: str) -> str:
@@ -131,7 +133,7 @@ def unsubscribe(request, token):
         row,
         address,
         token,
-        event_descriptions=[EVENT_DESCRIPTIONS.get(e, e) for e in COMMERCIAL_EVENTS],
+        event_descriptions=[event_description(e) for e in COMMERCIAL_EVENTS],
     )
 
 
@@ -154,8 +156,7 @@ def preferences(request, token):
     unwanted = unsubscribed_events(address)
     blocked = blocked_for_all(address)  # a bounce, complaint or staff entry the customer cannot lift
     choices = [
-        {"value": e, "label": EVENT_DESCRIPTIONS.get(e, e), "checked": e not in unwanted}
-        for e in COMMERCIAL_EVENTS
+        {"value": e, "label": event_description(e), "checked": e not in unwanted} for e in COMMERCIAL_EVENTS
     ]
     return _page(
         request,

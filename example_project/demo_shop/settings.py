@@ -42,6 +42,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "django_order_mail",
+    # The feature apps; each is optional (docs/installation.rst). Their
+    # receivers run in this order: suppression before the cart checks.
+    "django_order_mail.tracking",
+    "django_order_mail.feedback",
+    "django_order_mail.carts",
+    "django_order_mail.marketplaces",
     "shop",
 ]
 MIDDLEWARE = [

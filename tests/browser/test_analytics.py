@@ -60,9 +60,7 @@ def history():
         ids = [r.pk for r in rows]
         OutboxEmail.objects.filter(pk__in=ids[: 30 - 5 * weeks_ago]).update(opened_at=sent_at)
         OutboxEmail.objects.filter(pk__in=ids[:8]).update(clicked_at=sent_at)
-    feedback = bulk_sent(
-        order, 100, event=MailEvent.FEEDBACK_REQUEST, sent_at=now - timedelta(weeks=1), prefix="f"
-    )
+    feedback = bulk_sent(order, 100, event="feedback_request", sent_at=now - timedelta(weeks=1), prefix="f")
     ids = [r.pk for r in feedback]
     OutboxEmail.objects.filter(pk__in=ids[:1]).update(delivery_status="complained")
     OutboxEmail.objects.filter(pk__in=ids[-5:]).update(delivery_status="bounced")

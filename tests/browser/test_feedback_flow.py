@@ -18,7 +18,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from django_order_mail.events import MailEvent
 from django_order_mail.feedback.models import SurveyResponse
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import OutboxEmail, Status
@@ -79,7 +78,7 @@ def test_rating_click_comment_and_follow_up_queue(browser_page, live_server, set
     earlier = past_responses()
     order = OrderFactory(customer_name="Tina")
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail("feedback_request")])
     email_html = render_outbox_email(row, order).html
 
     # The customer opens the email and clicks "2 - Unhappy".
@@ -100,16 +99,16 @@ def test_rating_click_comment_and_follow_up_queue(browser_page, live_server, set
     assert page.get_by_role("heading", name="Thank you, we got your answers").is_visible()
     saved.refresh_from_db()
     assert saved.comment == COMMENT and saved.answers == {"arrived_on_time": "yes"}
-    assert OutboxEmail.objects.get(event=MailEvent.LOW_SCORE_ALERT).status == Status.SCHEDULED
+    assert OutboxEmail.objects.get(event="low_score_alert").status == Status.SCHEDULED
 
     # Staff find it in the follow-up queue, comment shown as text.
     get_user_model().objects.create_superuser("staff", "staff@shop.example", "s3cret-pass")
     page.set_viewport_size({"width": 1500, "height": 900})
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/django_order_mail/followup/")
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/order_mail_feedback/followup/")
     page.get_by_label("Username").fill("staff")
     page.get_by_label("Password").fill("s3cret-pass")
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/admin/django_order_mail/followup/$"))
+    page.wait_for_url(re.compile(r"/admin/order_mail_feedback/followup/$"))
     row_in_queue = page.locator("#result_list tbody tr", has_text=order.number)
     assert row_in_queue.count() == 1
     assert "cracked</b> & the box" in row_in_queue.inner_text()  # escaped: the tags are text
@@ -125,7 +124,7 @@ def test_rating_click_comment_and_follow_up_queue(browser_page, live_server, set
     saved.refresh_from_db()
     assert saved.follow_up_status == "contacted" and saved.assignee.username == "staff"
 
-    page.goto(f"{live_server.url}/admin/django_order_mail/surveyresponse/")
+    page.goto(f"{live_server.url}/admin/order_mail_feedback/surveyresponse/")
     assert page.locator("#result_list tbody tr").count() == earlier + 1
     shoot(page, "feedback-responses.png", full_page=False)
     page.get_by_role("link", name="CSAT / NPS report").click()

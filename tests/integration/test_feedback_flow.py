@@ -16,7 +16,6 @@ from django.db import connection, transaction
 from django.test import Client
 
 from django_order_mail.delivery.sweep import sweep
-from django_order_mail.events import MailEvent
 from django_order_mail.feedback.models import SurveyResponse
 from django_order_mail.outbox.enqueue import PendingMail, enqueue
 from django_order_mail.outbox.models import OutboxEmail, Status
@@ -39,7 +38,7 @@ def test_click_in_the_sent_email_alerts_staff_through_the_worker(worker, fake_es
                 getattr(order, step)()
             order.save()
     wait_until(settled, what="lifecycle emails sent")
-    feedback = OutboxEmail.for_order(order).get(event=MailEvent.FEEDBACK_REQUEST)
+    feedback = OutboxEmail.for_order(order).get(event="feedback_request")
     OutboxEmail.objects.filter(pk=feedback.pk).update(send_after=feedback.send_after - timedelta(days=30))
     assert sweep()["due"] == 1
     wait_until(settled, what="feedback request sent")
@@ -57,7 +56,7 @@ def test_click_in_the_sent_email_alerts_staff_through_the_worker(worker, fake_es
     assert (response.score, response.comment, response.order) == (1, "Arrived <b>broken</b>", order)
     # The alert waited FEEDBACK_ALERT_DELAY, so the comment typed after the
     # click is in it; let the sweep find it due.
-    alert = OutboxEmail.objects.get(event=MailEvent.LOW_SCORE_ALERT)
+    alert = OutboxEmail.objects.get(event="low_score_alert")
     assert alert.status == Status.SCHEDULED
     OutboxEmail.objects.filter(pk=alert.pk).update(send_after=alert.send_after - timedelta(minutes=10))
     assert sweep()["due"] == 1
@@ -88,7 +87,7 @@ print("saved", response.pk, flush=True)
 def test_two_first_clicks_at_once_make_one_response_and_one_alert(services_ok, transactional_db):
     order = OrderFactory()
     with transaction.atomic():
-        [row] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+        [row] = enqueue(order, [PendingMail("feedback_request")])
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.integration.settings",
@@ -121,5 +120,5 @@ def test_two_first_clicks_at_once_make_one_response_and_one_alert(services_ok, t
     assert len(saved) == 2 and len(set(saved)) == 1  # both answers landed on one response
     response = SurveyResponse.objects.get()
     assert response.score in (1, 2) and response.is_low
-    alert = OutboxEmail.objects.get(event=MailEvent.LOW_SCORE_ALERT)
+    alert = OutboxEmail.objects.get(event="low_score_alert")
     assert alert.status == Status.SCHEDULED and alert.extra == {"response": response.pk}

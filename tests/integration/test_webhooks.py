@@ -93,7 +93,7 @@ def test_postmark_webhooks_drive_the_timeline_and_suppression(worker, fake_esp, 
 def test_one_click_unsubscribe_from_the_header_the_esp_received(worker, fake_esp, live_server):
     order = OrderFactory()
     with transaction.atomic():
-        [feedback] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST)])
+        [feedback] = enqueue(order, [PendingMail("feedback_request")])
     wait_until(lambda: final(feedback.pk), what="feedback request sent")
     [accepted] = fake_esp.accepted
     assert accepted.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -116,6 +116,6 @@ def test_one_click_unsubscribe_from_the_header_the_esp_received(worker, fake_esp
     confirmation = OutboxEmail.for_order(order).get(event=MailEvent.ORDER_CONFIRMATION)
     assert wait_until(lambda: final(confirmation.pk), what="confirmation").status == Status.SENT
     with transaction.atomic():
-        [again] = enqueue(order, [PendingMail(MailEvent.FEEDBACK_REQUEST, discriminator="reminder")])
+        [again] = enqueue(order, [PendingMail("feedback_request", discriminator="reminder")])
     assert wait_until(lambda: final(again.pk), what="reminder decided").status == Status.SUPPRESSED
     assert len(fake_esp.accepted) == 2

@@ -10,7 +10,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from django_order_mail.app_settings import app_settings
+from django_order_mail.tracking.app_settings import app_settings
 from django_order_mail.tracking.dnslookup import ERROR, OK, WARNING, Dns, DnsLookupError
 from django_order_mail.tracking.domaincheck import check_domain
 
