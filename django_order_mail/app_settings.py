@@ -134,6 +134,19 @@ class OrderMailSettings:
         return get_setting("DELIVERY_BATCH_SIZE")
 
     @property
+    def DELIVERY_CONCURRENCY(self) -> int:
+        """ESP calls one worker process keeps in flight at once: a batch's emails are sent by
+        this many threads, each with its own kept-alive ESP connection and database
+        connection, each email recorded right after its own call (1: one after the other)."""
+        return get_setting("DELIVERY_CONCURRENCY")
+
+    @property
+    def ESP_TRUST_ENV(self) -> bool:
+        """Let the ESP's HTTP client read proxy settings from the environment on every call
+        (requests' default). False skips that work when the workers use no proxy."""
+        return get_setting("ESP_TRUST_ENV")
+
+    @property
     def CELERY_QUEUE(self) -> str | None:
         """Celery queue the send tasks go to (None: the default queue)."""
         return get_setting("CELERY_QUEUE")

@@ -23,6 +23,7 @@ _INT_KEYS = (
     "SENDING_TIMEOUT",
     "SWEEP_BATCH_SIZE",
     "DELIVERY_BATCH_SIZE",
+    "DELIVERY_CONCURRENCY",
     "LINK_MAX_AGE_DAYS",
 )
 
@@ -53,7 +54,7 @@ def check_settings(app_configs=None, **kwargs):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             errors.append(_err(f"ORDER_MAIL[{key!r}] must be a non-negative integer.", None, 3))
     backoff_max = raw.get("RETRY_BACKOFF_MAX", 0)
-    for key in ("MAX_ATTEMPTS", "DELIVERY_BATCH_SIZE"):
+    for key in ("MAX_ATTEMPTS", "DELIVERY_BATCH_SIZE", "DELIVERY_CONCURRENCY"):
         if raw.get(key, 1) == 0:
             errors.append(_err(f"ORDER_MAIL[{key!r}] must be at least 1.", None, 3))
     if isinstance(backoff_max, int) and backoff_max > 3300:

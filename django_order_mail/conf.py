@@ -67,6 +67,15 @@ DEFAULTS: dict[str, Any] = {
     # DELIVERY_BATCH_SIZE - 1 other due rows, in one claiming statement, with
     # orders, templates and suppressions loaded once for the batch.
     "DELIVERY_BATCH_SIZE": 20,
+    # ESP calls one worker process keeps in flight at once: a batch's emails
+    # are sent by this many threads, each with its own kept-alive ESP
+    # connection and its own database connection, each email recorded right
+    # after its own call (1: one after the other, in the task's thread).
+    "DELIVERY_CONCURRENCY": 8,
+    # Let the ESP's HTTP client read proxy settings from the environment
+    # (HTTPS_PROXY, NO_PROXY, .netrc) on every call, as requests does by
+    # default. False skips that work when the workers use no proxy.
+    "ESP_TRUST_ENV": True,
     # Celery queue the send tasks go to (None: the default queue).
     "CELERY_QUEUE": None,
     # Broker publish retry when telling Celery after commit. Kept short so a

@@ -80,6 +80,10 @@ ORDER_MAIL = {
     # tests/test_publisher.py tests the background publisher on its own, and
     # the integration settings switch it back on against real Redis.
     "PUBLISH_IN_BACKGROUND": False,
+    # Unit tests run inside one database transaction that other threads
+    # cannot see: send in the test's own thread. The integration settings
+    # use the default (several sending threads per worker process).
+    "DELIVERY_CONCURRENCY": 1,
     "BRANDING": {
         "name": "Test Shop",
         "support_email": "help@shop.example",

@@ -12,10 +12,13 @@ accepted, worker died before recording) as small as it can be.
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import os
 import random
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.core.mail import get_connection
@@ -44,11 +47,24 @@ _local = threading.local()
 
 
 def _connection():
-    """One email-backend connection per worker thread, reused across sends
-    (Anymail keeps its HTTP session and its keep-alive connections)."""
+    """One open email-backend connection per sending thread, reused across
+    sends: an HTTP API backend (Anymail) keeps one ``requests`` session and
+    its kept-alive TCP connections, an SMTP backend one SMTP session.
+
+    It must be opened here: a backend that is not open opens and closes a
+    session around every message (``docs/performance.md``: 600 emails made
+    over 600 TCP connections before this).
+    """
     conn = getattr(_local, "connection", None)
     if conn is None:
-        conn = _local.connection = get_connection()
+        conn = get_connection()
+        conn.open()
+        session = getattr(conn, "session", None)  # Anymail's requests-based backends
+        if session is not None and not app_settings.ESP_TRUST_ENV:
+            # requests reads the proxy environment variables on every call
+            # unless told not to (docs/settings.rst: ESP_TRUST_ENV).
+            session.trust_env = False
+        _local.connection = conn
     return conn
 
 
@@ -177,12 +193,42 @@ def deliver_batch(ids: list[int]) -> dict[int, str]:
         except Exception:
             logger.exception("Loading the orders of a batch failed; each email loads its own")
             _drop_broken_connection()
-        for row in rows:
-            try:
-                outcomes[row.pk] = deliver_claimed(row)
-            except Exception as exc:  # noqa: BLE001 - one email's problem, not the batch's
-                outcomes[row.pk] = _unexpected_error(row, exc)
+        threads = min(app_settings.DELIVERY_CONCURRENCY, len(rows))
+        if threads <= 1:
+            for row in rows:
+                outcomes[row.pk] = _deliver_one(row)
+        else:
+            # Each email in its own sending thread (its own ESP and database
+            # connections), with this batch's memo: copy_context() carries it.
+            pool = _pool(app_settings.DELIVERY_CONCURRENCY)
+            futures = {row.pk: pool.submit(contextvars.copy_context().run, _deliver_one, row) for row in rows}
+            for pk, future in futures.items():
+                outcomes[pk] = future.result()
     return outcomes
+
+
+def _deliver_one(row: OutboxEmail) -> str:
+    try:
+        return deliver_claimed(row)
+    except Exception as exc:  # noqa: BLE001 - one email's problem, not the batch's
+        return _unexpected_error(row, exc)
+
+
+_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    """This process's sending threads (``DELIVERY_CONCURRENCY``), made on
+    first use, so a Celery prefork child makes its own after the fork. The
+    threads live as long as the process and keep their connections (an ESP
+    session, a database connection) from batch to batch."""
+    key = (os.getpid(), size)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="order-mail-send")
+        return pool
 
 
 def _drop_broken_connection() -> None:

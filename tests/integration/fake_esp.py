@@ -65,6 +65,18 @@ class FakeESP:
         #: Seconds every API call takes, like a real ESP's response time
         #: (0: answer at once).
         self.latency = 0.0
+        #: TCP connections clients opened (keep-alive makes this small).
+        self.connections = 0
+        #: API calls being answered right now, and the most there ever were.
+        self.in_flight = 0
+        self.max_in_flight = 0
+        #: When > 0, every call waits (up to :attr:`rendezvous_timeout`
+        #: seconds) until this many calls are in flight at once: a client
+        #: that sends one at a time makes each call wait out the timeout
+        #: and ``max_in_flight`` stays 1.
+        self.rendezvous = 0
+        self.rendezvous_timeout = 20.0
+        self._in_flight_changed = threading.Condition()
         self._fail_rate = 0.0
         self._fail_outcomes: tuple = ()
         self._rng = random.Random(0)
@@ -106,6 +118,9 @@ class FakeESP:
             self.timed_out = 0
             self.slow_seconds = 2.0
             self.latency = 0.0
+            self.connections = 0
+            self.max_in_flight = 0
+            self.rendezvous = 0
             self._fail_rate = 0.0
             self._fail_outcomes = ()
         self._release.set()
@@ -132,10 +147,19 @@ class FakeESP:
             def log_message(self, *args):  # keep test output clean
                 pass
 
+            def setup(self):
+                super().setup()
+                with esp._lock:
+                    esp.connections += 1
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                esp._handle(self, body)
+                esp._enter()
+                try:
+                    esp._handle(self, body)
+                finally:
+                    esp._leave()
 
         class Server(ThreadingHTTPServer):
             def handle_error(self, request, client_address):
@@ -154,6 +178,20 @@ class FakeESP:
             self._release.set()
             self._server.shutdown()
             self._server.server_close()
+
+    def _enter(self) -> None:
+        with self._in_flight_changed:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._in_flight_changed.notify_all()
+            if self.rendezvous:
+                self._in_flight_changed.wait_for(
+                    lambda: self.max_in_flight >= self.rendezvous, timeout=self.rendezvous_timeout
+                )
+
+    def _leave(self) -> None:
+        with self._in_flight_changed:
+            self.in_flight -= 1
 
     def _next_outcome(self, outbox_id=None):
         with self._lock:

@@ -46,7 +46,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 
 ORDER_MAIL = {
-    **ORDER_MAIL,  # noqa: F405
+    **{k: v for k, v in ORDER_MAIL.items() if k != "DELIVERY_CONCURRENCY"},  # noqa: F405 - the default
     "RETRY_BACKOFF_BASE": 1,
     "RETRY_BACKOFF_MAX": 4,
     "MAX_ATTEMPTS": 5,

@@ -163,3 +163,30 @@ def test_worker_killed_mid_send_loses_nothing(worker, fake_esp):
     assert row.status == Status.SENT
     assert row.attempts == 2
     assert fake_esp.accepted_by_outbox_id() == {row.pk: 1}
+
+
+def test_a_worker_keeps_several_calls_in_flight_on_kept_alive_connections(worker, fake_esp, settings):
+    """DELIVERY_CONCURRENCY sending threads per worker process, each with its
+    own kept-alive ESP connection. The fake ESP holds every call until six are
+    in flight at once: two worker processes sending one email at a time could
+    never get there (each call would wait out the rendezvous and max_in_flight
+    would stay at 2)."""
+    concurrency = settings.ORDER_MAIL.get("DELIVERY_CONCURRENCY", 8)
+    assert concurrency >= 4, "the integration worker runs the default concurrency"
+    fake_esp.rendezvous = 6
+    waves = []
+    for wave in range(2):
+        with transaction.atomic():
+            orders = [OrderFactory(number=f"K{wave}-{i:03d}") for i in range(24)]
+            for order in orders:
+                order.confirm_payment()
+                order.save()
+        wait_until(settled, what=f"wave {wave} sent")
+        waves.append(fake_esp.connections)
+        fake_esp.rendezvous = 0
+    assert OutboxEmail.objects.filter(status=Status.SENT).count() == 48
+    assert set(fake_esp.accepted_by_key(keys_by_id()).values()) == {1}
+    assert fake_esp.max_in_flight >= 6
+    # Kept alive: at most one connection per sending thread of each of the
+    # worker's processes, and the second wave reuses the first wave's.
+    assert waves[1] <= worker.concurrency * concurrency < 48

@@ -1,0 +1,44 @@
+"""The sender's ESP connection: opened once per sending thread and kept."""
+
+import threading
+
+import pytest
+
+from django_order_mail.delivery import sender
+
+POSTMARK = "anymail.backends.postmark.EmailBackend"
+
+
+@pytest.fixture
+def postmark(settings):
+    settings.EMAIL_BACKEND = POSTMARK
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "token"}
+    sender.reset_connection()
+    yield
+    sender.reset_connection()
+
+
+def test_the_connection_is_opened_once_and_reused(postmark):
+    """Anymail's requests backends close their session after each message
+    unless they were opened: one session, kept, is what keeps TCP
+    connections alive between sends."""
+    first = sender._connection()
+    assert first.session is not None  # Anymail's AnymailRequestsBackend.session
+    assert sender._connection() is first
+    sender.reset_connection()
+    assert first.session is None and sender._connection() is not first
+
+
+def test_each_sending_thread_has_its_own_connection(postmark):
+    mine = sender._connection()
+    theirs = []
+    thread = threading.Thread(target=lambda: theirs.append(sender._connection()))
+    thread.start()
+    thread.join()
+    assert theirs[0] is not mine and theirs[0].session is not mine.session
+
+
+@pytest.mark.parametrize("trust", [True, False])
+def test_esp_trust_env_reaches_the_http_session(postmark, mail_settings, trust):
+    mail_settings(ESP_TRUST_ENV=trust)
+    assert sender._connection().session.trust_env is trust
