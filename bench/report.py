@@ -94,6 +94,9 @@ def write_performance(r: dict, path: Path) -> None:
         out += _throughput(r["throughput"], r.get("render"))
     if "render" in r:
         out += _render(r["render"])
+    machinery = r.get("machinery") or _saved_machinery()
+    if machinery:
+        out += _machinery(machinery)
     if "stock" in r and "throughput" in r:
         out += _stock(r["stock"], r["throughput"]["results"].get(("drain", "order_mail")))
     if "memory" in r:
@@ -321,6 +324,182 @@ def _render(x: dict) -> list[str]:
         _table(["stage", "mean", "share"], rows),
         "\n```text\n" + "\n".join(x["sql"]) + "\n```\n",
     ]
+
+
+MACHINERY_HEADING = "## What the hand-written machinery buys"
+#: Sections that follow it in the page (where a first splice puts it).
+_AFTER_MACHINERY = (
+    "## Database connections in Celery workers",
+    "## Worker memory",
+    "## Send-log admin",
+    "## The fake ESP is not the bottleneck",
+)
+GUARDS = "tests/test_machinery_guards.py"
+
+
+def _saved_machinery() -> dict | None:
+    """``bench/results/machinery.json``: the machinery bench may run alone."""
+    import json
+
+    path = ROOT / "bench" / "results" / "machinery.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _machine_line(m: dict) -> str:
+    pg = m.get("postgres", {})
+    return (
+        f"{m.get('nproc')} CPUs ({m.get('cpu')}), {m.get('memory_gib')} GiB, Linux {m.get('kernel')}, "
+        f"Python {m.get('python')}, Django {m.get('django')}, PostgreSQL {pg.get('version')} on 127.0.0.1 "
+        f"(synchronous_commit={pg.get('synchronous_commit')}, fsync={pg.get('fsync')})"
+    )
+
+
+def _spread(x: dict) -> str:
+    ratios = x.get("vs_on_per_block") or [x["vs_on"]]
+    return f"{_f(min(ratios), 2)}–{_f(max(ratios), 2)}×"
+
+
+def _cell(x: dict) -> str:
+    return f"{_f(x['median_ms'], 3)} ms"
+
+
+def _machinery(m: dict) -> list[str]:
+    ins, rec, blk, memo = m["insert"], m["record"], m["blocks"], m["memo"]
+    ins_on, ins_per_row, ins_bulk = ins["on"], ins["per_row"], ins["bulk_create"]
+    rec_on, rec_off = rec["on"], rec["off"]
+    blk_on, blk_off = blk["on"], blk["off"]
+    memo_on, memo_off = memo["on"], memo["off"]
+
+    def row(piece, operation, on, off, off_label):
+        return [
+            piece,
+            operation,
+            _cell(on),
+            f"{_cell(off)} ({off_label})",
+            f"{_f(off['vs_on'], 2)}× ({_spread(off)})",
+            f"{_f(off['median_ms'] - on['median_ms'], 3)} ms",
+        ]
+
+    rows = [
+        row(
+            "outbox insert",
+            "one row, in the order's transaction",
+            ins_on,
+            ins_per_row,
+            "`InsertQuery` compiled per row",
+        ),
+        row("", "", ins_on, ins_bulk, "`bulk_create(ignore_conflicts=True)` + read-back `SELECT`"),
+        row(
+            "outcome record",
+            "one sent email, committed",
+            rec_on,
+            rec_off,
+            "`update()` + `EmailLog.objects.create()` in `atomic`",
+        ),
+        row(
+            "block renderer",
+            f"subject + plain + html of `{blk['template']}` ({blk['html_chars']:,} chars of HTML)",
+            blk_on,
+            blk_off,
+            "django-render-block's `django_render_block`",
+        ),
+        row(
+            "batch memo",
+            f"`deliver_batch()` of {memo['batch_size']}, per email ({_f(memo_on['queries_per_email'], 1)} "
+            f"vs {_f(memo_off['queries_per_email'], 1)} SQL statements)",
+            memo_on,
+            memo_off,
+            "`memo.SHARE_IN_BATCH = False`",
+        ),
+    ]
+    compared = (
+        ("the outbox insert against `InsertQuery` compiled per row", ins_per_row),
+        ("the outbox insert against `bulk_create`", ins_bulk),
+        ("the outcome record", rec_off),
+        ("the block renderer", blk_off),
+        ("the batch memo", memo_off),
+    )
+    clear = [name for name, off in compared if min(off.get("vs_on_per_block") or [off["vs_on"]]) > 1]
+    unclear = [name for name, off in compared if name not in clear]
+    verdict = f"The public way was slower in every one of the {m['alternating_blocks']} blocks for " + (
+        ", ".join(clear) if clear else "none of the pieces"
+    )
+    if unclear:
+        verdict += (
+            f"; not in every block for {', '.join(unclear)}: there the gain is within this machine's "
+            "noise, and no more than the *saved* column says"
+        )
+    verdict += ".\n"
+    return [
+        f"{MACHINERY_HEADING}\n",
+        "Four pieces of the hot path do by hand what Django, or django-render-block, does through its "
+        "public API, and rely on internals that any release may change. Each stays only for what it buys "
+        "here, with a test that fails loudly when what it relies on changes. `bench/machinery.py` times each "
+        f"piece on and off in {m['alternating_blocks']} alternating blocks of one run, in one process, "
+        "on PostgreSQL; figures are medians per operation, *off / on* is how many times the public way "
+        "costs (in brackets: the lowest and highest of the same ratio within each block), *saved* the "
+        "difference.\n",
+        f"Measured on {m['date']} by `python -m bench.machinery` (also the `machinery` section of "
+        f"`bench/run.sh`), in {_f(m['seconds'], 0)} s, on {_machine_line(m['machine'])}; the CPUs were "
+        f"{_f(100 * m['idle_before'], 0)} % idle before the run and {_f(100 * (1 - m['idle_during']), 0)} % "
+        "busy during it (the bench and anything else running). Raw figures in "
+        "`bench/results/machinery.json`.\n",
+        _table(["piece", "operation", "on", "off", "off / on", "saved"], rows),
+        verdict,
+        "* **Outbox insert** (`django_order_mail/outbox/insert.py`): builds Django's `InsertQuery` "
+        "(`insert_values()`, `SQLInsertCompiler.as_sql()`) once per connection, appends `RETURNING` by "
+        "hand, and prepares each later row's parameters with the fields' `pre_save()` and "
+        "`get_db_prep_save()`, as the compiler does. *Off* is the module's own switch "
+        "(`_single_row_sql[alias] = None`: Django compiles every row) and, further, what `enqueue()` "
+        "does on other databases. Guarded by "
+        f"`{GUARDS}::test_the_insert_fast_path_stays_on_and_reuses_exactly_what_djangos_compiler_gives` "
+        "(fresh rows get exactly the compiler's statement and parameters, and the fast path has not "
+        "switched itself off) and `::test_the_insert_is_djangos_bulk_create_statement_with_returning` (the "
+        "statement as the database receives it is `bulk_create(ignore_conflicts=True)`'s plus "
+        "`RETURNING`); on PostgreSQL also `tests/integration/test_postgres_statements.py`.\n"
+        "* **Outcome record** (`django_order_mail/delivery/record.py`): compiles the conditional "
+        "`UPDATE` as `QuerySet.update()` does (`Query.chain(UpdateQuery)`, `add_update_values()`, "
+        "`SQLUpdateCompiler.as_sql()`) without running it, to put it in `WITH updated AS (... RETURNING "
+        "id) INSERT INTO` the log: one round trip instead of `BEGIN`, `UPDATE`, `INSERT`, `COMMIT`. *Off* "
+        "is the module's switch `ONE_STATEMENT_ON_POSTGRESQL = False` (what other databases run). Guarded "
+        f"by `{GUARDS}::test_the_compiled_update_is_the_statement_queryset_update_runs` (SQL and values "
+        "equal `update()`'s as the database receives them, and `record_outcome()` runs exactly that "
+        "inside its `WITH`) and `tests/integration/test_postgres_statements.py`.\n"
+        "* **Block renderer** (`django_order_mail/rendering/blocks.py`): collects each template's "
+        "`BlockNode`s once and renders through `BlockContext`, `BLOCK_CONTEXT_KEY`, "
+        "`ExtendsNode.get_parent()` / `parent_name` and `RenderContext.push_state()`, where "
+        "django-render-block walks the template tree for every block. Guarded by "
+        "`tests/test_render_blocks.py` (the same output as django-render-block for every packaged "
+        f"template, cached or not) and `{GUARDS}::test_the_three_blocks_are_what_djangos_full_render_gives`, "
+        "`::test_block_super_and_nested_blocks_render_as_the_whole_template_does` (the blocks are what "
+        "Django's public `Template.render()` of the whole template gives) and "
+        "`::test_a_packaged_template_is_walked_once_then_rendered_from_its_cached_blocks` (the cache "
+        "still holds for the packaged templates).\n"
+        "* **Batch memo** (`django_order_mail/memo.py`): a context variable; it reaches into nothing of "
+        "Django. It relies on an answer not changing within one batch (well under a second). *Off* is "
+        "`SHARE_IN_BATCH = False`: each email looks up its template, shipments, A/B tests and "
+        "suppression entries itself (the orders are still read in one query). Anymail's test backend "
+        "stands in for the ESP here, so the figure is the batch's own work. Guarded by "
+        f"`{GUARDS}::test_a_batch_renders_exactly_what_each_email_renders_alone` and "
+        "`tests/test_delivery_batch.py::test_memo_is_per_batch_only`.\n",
+    ]
+
+
+def splice_machinery(m: dict, path: Path) -> None:
+    """Replace (or add) only the machinery section of an existing page."""
+    text = path.read_text()
+    section = "\n".join(_machinery(m))
+    if MACHINERY_HEADING in text:
+        start = text.index(MACHINERY_HEADING)
+        end = text.find("\n## ", start + len(MACHINERY_HEADING))
+        text = text[:start] + section + ("\n" + text[end + 1 :] if end >= 0 else "")
+    else:
+        at = [text.index(h) for h in _AFTER_MACHINERY if h in text]
+        if at:
+            text = text[: min(at)] + section + "\n" + text[min(at) :]
+        else:
+            text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
 
 
 def _stock(stock: dict, tuned: dict | None) -> list[str]:

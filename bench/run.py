@@ -3,6 +3,7 @@
     bash bench/run.sh                 # the full run (about 45 minutes on 2 cores)
     bash bench/run.sh --quick         # ~1,000 orders, 5,000 sends for memory: a few minutes
     bash bench/run.sh --faults 10     # the fault-injection suite at 10x size -> docs/reliability.md
+    .venv/bin/python -m bench.machinery   # only the "machinery" section (about a minute)
 
 Everything is real: PostgreSQL (database ``bench_order_mail`` on
 127.0.0.1:5432, dropped and re-created), a Redis server started here on a
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bench import machine  # noqa: E402
 from bench.services import ESP, PY, Redis, child_env, free_port, recreate_database  # noqa: E402
 
-SECTIONS = ("esp", "overhead", "throughput", "stock", "render", "memory", "admin")
+SECTIONS = ("esp", "overhead", "throughput", "stock", "render", "machinery", "memory", "admin")
 
 
 def log(message: str) -> None:
@@ -145,6 +146,12 @@ def main(argv=None) -> int:
         if "render" not in args.skip:
             log("Per-email cost and profiles")
             results["render"] = render_cost.run(200 if args.quick else 500, redis, log)
+        if "machinery" not in args.skip:
+            from bench import machinery
+
+            log("What the hand-written machinery buys (each piece on and off)")
+            results["machinery"] = machinery.run(log)
+            machinery.save(results["machinery"])
         if "throughput" not in args.skip:
             log(f"Throughput: order-mail vs django-post-office, {args.orders} orders")
             paced = min(args.orders, 300 if args.quick else 2000)

@@ -22,11 +22,16 @@ T = TypeVar("T")
 
 _scope: ContextVar[dict | None] = ContextVar("django_order_mail_batch_memo", default=None)
 
+#: False makes :func:`batch_scope` share nothing, so each email looks
+#: everything up itself. Only ``bench/machinery.py`` switches it off, to
+#: measure what the memo buys (``docs/performance.md``).
+SHARE_IN_BATCH = True
+
 
 @contextmanager
 def batch_scope() -> Iterator[None]:
     """Share :func:`memoized` answers until the block ends."""
-    token = _scope.set({})
+    token = _scope.set({} if SHARE_IN_BATCH else None)
     try:
         yield
     finally:

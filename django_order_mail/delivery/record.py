@@ -33,6 +33,12 @@ logger = logging.getLogger("django_order_mail.delivery")
 #: Attempts at recording, and the pause before each retry (seconds).
 RECORD_RETRY_DELAYS = (0.1, 0.5, 2.0)
 
+#: False makes PostgreSQL record as other databases do (``QuerySet.update()``
+#: and ``EmailLog.objects.create()`` in ``transaction.atomic``). Only
+#: ``bench/machinery.py`` switches it off, to measure what the one statement
+#: buys (``docs/performance.md``).
+ONE_STATEMENT_ON_POSTGRESQL = True
+
 
 def record_outcome(row: OutboxEmail, claimed_statuses, *, status: str, message: str, values: dict) -> bool:
     """Apply ``values`` (which include ``status`` and ``updated_at``) to
@@ -62,21 +68,29 @@ def record_outcome(row: OutboxEmail, claimed_statuses, *, status: str, message: 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def update_statement(queryset, values: dict, using: str) -> tuple[str, tuple]:
+    """The ``UPDATE`` that ``queryset.update(**values)`` runs, compiled but
+    not run (what ``QuerySet.update()`` does before it executes), so it can
+    go inside a ``WITH``. ``tests/test_machinery_guards.py`` checks that it
+    stays the statement ``update()`` runs."""
+    query = cast(UpdateQuery, queryset.query.chain(UpdateQuery))  # stub: chain(klass) -> Query
+    query.add_update_values(values)
+    return query.get_compiler(using).as_sql()
+
+
 def _record(row, claimed_statuses, *, status, message, values, using) -> bool:
     connection = connections[using]
     message = message[:2000]
     claimed = OutboxEmail.objects.using(using).filter(
         pk=row.pk, claim_token=row.claim_token, status__in=claimed_statuses
     )
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not ONE_STATEMENT_ON_POSTGRESQL:
         with transaction.atomic(using=using):
             updated = claimed.update(**values)
             if updated:
                 EmailLog.objects.using(using).create(email_id=row.pk, status=status, message=message)
         return bool(updated)
-    query = cast(UpdateQuery, claimed.query.chain(UpdateQuery))  # stub: chain(klass) -> Query
-    query.add_update_values(values)
-    update_sql, update_params = query.get_compiler(using).as_sql()
+    update_sql, update_params = update_statement(claimed, values, using)
     quote = connection.ops.quote_name
     pk = quote(column_of(OutboxEmail._meta))
     log = EmailLog._meta
