@@ -38,6 +38,40 @@ def safe_payment(payment: dict | None) -> dict:
     return {"brand": str(payment.get("brand", "") or ""), "last4": digits[-4:]}
 
 
+#: Keys the packaged templates read from the hooks' dicts, each with the
+#: value a missing key renders as. Filled in so no lookup in a template
+#: fails: a failed lookup is the slowest path of Django's template engine
+#: (it calls ``dir()`` on the object to tell a missing key from a broken
+#: property), about 14 of them per email before (``docs/performance.md``).
+ITEM_DEFAULTS = {
+    "name": "",
+    "variant": "",
+    "quantity": "",
+    "unit_price": None,
+    "total": None,
+    "image_url": "",
+    "url": "",
+}
+TOTALS_DEFAULTS = {"subtotal": None, "discount": None, "shipping": None, "tax": None, "total": None}
+EXPECTED_DEFAULTS = {"ship_by": None, "deliver_from": None, "deliver_to": None}
+ADDRESSES_DEFAULTS: dict = {"shipping": [], "billing": []}
+#: What an event may store in ``extra`` (a transition's arguments): the
+#: reason presets' code and note, a refund's amount, a partial shipment...
+EXTRA_DEFAULTS = {
+    "reason_code": "",
+    "reason": "",
+    "note": "",
+    "amount": None,
+    "changes": [],
+    "partial_shipment": False,
+}
+
+
+def with_defaults(value, defaults: dict) -> dict:
+    """``value`` (a hook's dict) over ``defaults``; anything else unchanged."""
+    return {**defaults, **value} if isinstance(value, dict) else value
+
+
 def shipment_context(shipment: Shipment | None) -> dict | None:
     if shipment is None:
         return None
@@ -86,7 +120,7 @@ def build_context(order, event: str, *, shipment=None, extra=None, email_id=None
 
 def order_context(order, event: str, *, shipment=None, extra=None) -> dict:
     """The variables every order email has, from the order's hooks."""
-    items = list(_call(order, "get_mail_line_items", default=[]))
+    items = [with_defaults(item, ITEM_DEFAULTS) for item in _call(order, "get_mail_line_items", default=[])]
     shipments = [shipment_context(s) for s in Shipment.list_for_order(order)] if order.pk else []
     return {
         "event": event,
@@ -97,17 +131,17 @@ def order_context(order, event: str, *, shipment=None, extra=None) -> dict:
         "channel": _call(order, "get_mail_channel", default=""),
         "currency": _call(order, "get_mail_currency", default=""),
         "items": items,
-        "totals": _call(order, "get_mail_totals", default={}),
-        "addresses": _call(order, "get_mail_addresses", default={}),
+        "totals": with_defaults(_call(order, "get_mail_totals", default={}), TOTALS_DEFAULTS),
+        "addresses": with_defaults(_call(order, "get_mail_addresses", default={}), ADDRESSES_DEFAULTS),
         "payment": safe_payment(_call(order, "get_mail_payment", default={})),
         "shipping_method": _call(order, "get_mail_shipping_method", default=""),
-        "expected": _call(order, "get_mail_expected_dates", default={}),
+        "expected": with_defaults(_call(order, "get_mail_expected_dates", default={}), EXPECTED_DEFAULTS),
         "order_url": _call(order, "get_mail_order_url", default=""),
         "retry_payment_url": _call(order, "get_mail_retry_payment_url", default=""),
         "shipment": shipment_context(shipment),
         "shipments": shipments,
         "shop": get_branding(),
-        "extra": dict(extra or {}),
+        "extra": with_defaults(dict(extra or {}), EXTRA_DEFAULTS),
         # Filled by the feedback feature for its emails (collect_context).
         "feedback_url": "",
         "feedback_ratings": [],
