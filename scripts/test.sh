@@ -29,6 +29,12 @@ say "Lint"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+say "Packaging: sdist and wheel build, twine check, nothing missing"
+rm -rf build/dist-check && mkdir -p build
+"$PY" -m build --outdir build/dist-check . >build/dist-check.log 2>&1 || { cat build/dist-check.log; exit 1; }
+.venv/bin/twine check --strict build/dist-check/*
+"$PY" scripts/check_dist.py build/dist-check
+
 say "Type check (mypy)"
 .venv/bin/mypy
 
