@@ -38,7 +38,8 @@ def main(dist: Path) -> int:
     problems += [f"sdist lacks {p}" for p in sorted((package | tracked("tests") | {"LICENSE"}) - in_sdist)]
     for problem in problems:
         print(problem, file=sys.stderr)
-    print(f"{wheel.name}: {len(in_wheel)} files; {sdist.name}: {len(in_sdist)} files; {len(problems)} problems")
+    print(f"{wheel.name}: {len(in_wheel)} files; {sdist.name}: {len(in_sdist)} files")
+    print(f"{len(problems)} problems")
     return 1 if problems else 0
 
 
