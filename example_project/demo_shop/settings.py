@@ -180,6 +180,11 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task gets its message redelivered
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# On a broker outage, let a running send task finish: each email it sends is
+# recorded right after its ESP call, and the redelivered message then finds
+# nothing left to claim. Cancelling it (Celery 6's planned default) could
+# kill it between an ESP call and its record: a duplicate (docs/deployment.rst).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one email per process at a time
 CELERY_TASK_IGNORE_RESULT = True  # the outbox row is the result
 CELERY_TASK_SERIALIZER = "json"

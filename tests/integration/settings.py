@@ -44,6 +44,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False  # as docs/deployment.rst says
 
 ORDER_MAIL = {
     **{k: v for k, v in ORDER_MAIL.items() if k != "DELIVERY_CONCURRENCY"},  # noqa: F405 - the default
