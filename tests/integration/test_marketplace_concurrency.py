@@ -12,8 +12,8 @@ from django.db import connections
 from django_order_mail.events import MailEvent
 from django_order_mail.lifecycle.shipments import Shipment
 from django_order_mail.marketplaces.models import MarketplaceOrderUpdate
-from tests.test_marketplace_helpers import mail, marketplace_settings  # noqa: F401
-from tests.test_marketplace_sync import C, sync
+from tests.marketplaces.helpers import mail, marketplace_settings  # noqa: F401
+from tests.marketplaces.test_sync import C, sync
 from tests.testapp.models import Order
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("marketplace_settings")]

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 #: Every customer event fired for an order (abandoned_cart is about a cart, not an
-#: order; internal staff mail such as low_score_alert is tested in test_feedback_alerts).
+#: order; internal staff mail such as low_score_alert is tested in tests/feedback/test_alerts.py).
 ORDER_EVENTS = [e for e in MailEvent.values if e != "abandoned_cart" and e not in INTERNAL_EVENTS]
 SHIPMENT_EVENTS = [MailEvent.SHIPPING_CONFIRMATION, MailEvent.SHIPPING_UPDATE, MailEvent.OUT_FOR_DELIVERY]
 #: Events whose email lists the order's items.

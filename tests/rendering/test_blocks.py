@@ -18,7 +18,7 @@ EMAIL_DIR = Path(blocks.__file__).parent.parent / "templates" / "django_order_ma
 TEMPLATES = sorted(
     str(path.relative_to(EMAIL_DIR.parent.parent))
     for path in EMAIL_DIR.rglob("*.email")
-    # abandoned_cart renders a cart, not an order (tests/test_carts_send.py)
+    # abandoned_cart renders a cart, not an order (tests/carts/test_send.py)
     if path.name not in ("base.email", "abandoned_cart.email")
 )
 

@@ -14,7 +14,7 @@ from django_order_mail.marketplaces.models import Outcome
 from django_order_mail.marketplaces.parsing import MalformedUpdateError
 from django_order_mail.marketplaces.sync import sync_pages
 from django_order_mail.outbox.models import OutboxEmail, Status
-from tests.test_marketplace_helpers import log_rows, mail, marketplace_settings  # noqa: F401
+from tests.marketplaces.helpers import log_rows, mail, marketplace_settings  # noqa: F401
 from tests.testapp.models import Order
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("marketplace_settings")]

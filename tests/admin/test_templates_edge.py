@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from django_order_mail.rendering.models import EmailTemplate
-from tests.test_admin_templates import (  # noqa: F401 - fast_password_hasher is an autouse fixture
+from tests.admin.test_templates import (  # noqa: F401 - fast_password_hasher is an autouse fixture
     ADD,
     PREVIEW,
     change_url,

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from django_order_mail.marketplaces.tasks import marketplace_sync
-from tests.test_marketplace_helpers import FIXTURES, SOURCE_CALLS, marketplace_settings  # noqa: F401
+from tests.marketplaces.helpers import FIXTURES, SOURCE_CALLS, marketplace_settings  # noqa: F401
 from tests.testapp.models import Order
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("marketplace_settings")]
@@ -43,7 +43,7 @@ def test_command_reports_failures_and_exits_1():
 
 
 def test_command_with_a_page_source_and_since():
-    code, out, _ = run("--source", "tests.test_marketplace_helpers.seed_pages", "--since", "2021-05-01 00:00")
+    code, out, _ = run("--source", "tests.marketplaces.helpers.seed_pages", "--since", "2021-05-01 00:00")
     assert code == 0
     assert "1 applied" in out
     assert SOURCE_CALLS[0].isoformat() == "2021-05-01T00:00:00+00:00"
@@ -63,7 +63,7 @@ def test_command_no_notify():
         ((), "either feed files or a page source"),
         (("amazon", "--file", "x.json"), "Unknown marketplace 'amazon'"),
         (("--source", "tests.nowhere.pages"), "No module named"),
-        (("--source", "tests.test_marketplace_helpers.seed_pages", "--since", "last week"), "not an ISO"),
+        (("--source", "tests.marketplaces.helpers.seed_pages", "--since", "last week"), "not an ISO"),
     ],
 )
 def test_command_usage_errors(args, message):
@@ -87,7 +87,7 @@ def test_command_rejects_a_broken_json_file(tmp_path):
 def test_celery_task_returns_the_summary():
     assert marketplace_sync.name == "django_order_mail.marketplace_sync"
     result = marketplace_sync.apply(
-        kwargs={"marketplace": "aliexpress", "source": "tests.test_marketplace_helpers.lifecycle_pages"}
+        kwargs={"marketplace": "aliexpress", "source": "tests.marketplaces.helpers.lifecycle_pages"}
     ).get()
     assert result["applied"] == 7
     assert result["failed"] == 0

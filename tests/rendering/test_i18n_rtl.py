@@ -16,7 +16,7 @@ from django_order_mail.rendering.render import render_event
 from tests.cart_helpers import make_cart
 from tests.factories import OrderFactory
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WITH_ARABIC = override_settings(
     LANGUAGES=[("en", "English"), ("ar", "العربية"), ("he", "עברית")], LANGUAGE_CODE="en"
 )

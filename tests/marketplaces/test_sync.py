@@ -13,7 +13,7 @@ from django_order_mail.marketplaces.base import get_adapter
 from django_order_mail.marketplaces.models import MarketplaceOrderUpdate, MarketplaceSyncCursor, Outcome
 from django_order_mail.marketplaces.sync import FeedError, pages_from_file, run_sync, sync_pages
 from django_order_mail.outbox.models import OutboxEmail, Status
-from tests.test_marketplace_helpers import (  # noqa: F401
+from tests.marketplaces.helpers import (  # noqa: F401
     BROKEN,
     FIXTURES,
     NOT_OURS,
@@ -234,7 +234,7 @@ def test_an_item_applies_completely_or_not_at_all(mail_settings, tmp_path):
     # The shop's shipment hook fails on B's parcel: confirm_payment has run and
     # saved, then ship raises. The item rolls back as a whole - order state,
     # emails, shipments - and is recorded as failed.
-    mail_settings(MARKETPLACE_ADAPTERS={"aliexpress": "tests.test_marketplace_helpers.ExplodingAliExpress"})
+    mail_settings(MARKETPLACE_ADAPTERS={"aliexpress": "tests.marketplaces.helpers.ExplodingAliExpress"})
     placed = {"order_id": B, "order_status": "PLACE_ORDER_SUCCESS", "gmt_update": "2024-03-01 10:00:00"}
     shipped = {
         "order_id": B,
@@ -265,7 +265,7 @@ def test_resolver_returning_none_is_ignored():
 
 
 def test_wrong_sales_channel_is_warned_about(mail_settings):
-    mail_settings(MARKETPLACE_ORDER_RESOLVER="tests.test_marketplace_helpers.resolve_as_web_order")
+    mail_settings(MARKETPLACE_ORDER_RESOLVER="tests.marketplaces.helpers.resolve_as_web_order")
     sync_pages(get_adapter("aliexpress"), [[{"order_id": B, "order_status": "WAIT_SELLER_SEND_GOODS"}]])
     [row] = log_rows()
     assert "the order's sales channel is 'web', not 'aliexpress'" in row.reason
@@ -282,18 +282,18 @@ def test_no_notify_moves_orders_and_logs_skips():
 
 
 def test_page_source_gets_the_cursor_and_advances_it():
-    first = run_sync("aliexpress", source="tests.test_marketplace_helpers.lifecycle_pages")
+    first = run_sync("aliexpress", source="tests.marketplaces.helpers.lifecycle_pages")
     assert first.applied == 7
     cursor = MarketplaceSyncCursor.objects.get(marketplace="aliexpress")
     assert cursor.last_sequence.isoformat() == "2024-03-20T15:00:00+00:00"  # FINISH, 08:00 PDT
     assert cursor.last_summary["applied"] == 7
-    second = run_sync("aliexpress", source="tests.test_marketplace_helpers.lifecycle_pages")
+    second = run_sync("aliexpress", source="tests.marketplaces.helpers.lifecycle_pages")
     assert second.applied == 0
     assert [None, cursor.last_sequence] == SOURCE_CALLS
 
 
 def test_page_source_that_dies_keeps_what_it_delivered():
-    summary = run_sync("aliexpress", source="tests.test_marketplace_helpers.failing_pages")
+    summary = run_sync("aliexpress", source="tests.marketplaces.helpers.failing_pages")
     assert summary.pages == 1
     assert summary.source_error == "ConnectionError: AliExpress gateway timed out"
     assert not summary.ok

@@ -1,5 +1,6 @@
 """Shared pieces of the marketplace tests: the shop's resolver, page sources,
-fixture loading. (No tests here; imported by the test_marketplace_* modules.)
+fixture loading. (No tests here; imported by the modules of tests/marketplaces/
+and tests/integration/test_marketplace_concurrency.py.)
 
 The resolver is what a shop writes: find the order by the marketplace id or
 create it from the payload, on the marketplace's sales channel.
@@ -18,7 +19,7 @@ from django_order_mail.marketplaces.models import MarketplaceOrderUpdate
 from django_order_mail.outbox.models import OutboxEmail
 from tests.testapp.models import Order, OrderLine
 
-FIXTURES = Path(__file__).parent / "fixtures" / "aliexpress"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "aliexpress"
 
 #: Marketplace order ids the test resolver refuses (returns None for).
 NOT_OURS: set[str] = set()
@@ -98,7 +99,7 @@ def mail(order) -> dict[str, list[tuple[str, str]]]:
 
 @pytest.fixture
 def marketplace_settings(mail_settings, no_broker):
-    mail_settings(MARKETPLACE_ORDER_RESOLVER="tests.test_marketplace_helpers.resolve_order")
+    mail_settings(MARKETPLACE_ORDER_RESOLVER="tests.marketplaces.helpers.resolve_order")
     NOT_OURS.clear()
     BROKEN.clear()
     SOURCE_CALLS.clear()

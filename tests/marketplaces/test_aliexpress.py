@@ -22,7 +22,7 @@ from django_order_mail.marketplaces.parsing import (
 )
 from django_order_mail.marketplaces.sync import sync_pages
 from django_order_mail.outbox.models import Status
-from tests.test_marketplace_helpers import load, log_rows, mail, marketplace_settings  # noqa: F401
+from tests.marketplaces.helpers import load, log_rows, mail, marketplace_settings  # noqa: F401
 from tests.testapp.models import Order
 
 AE = AliExpressAdapter()

@@ -1,0 +1,1 @@
+"""Tests of django_order_mail.admin: the core's admin."""

@@ -1,0 +1,1 @@
+"""Tests of the abandoned-cart app (django_order_mail.carts)."""

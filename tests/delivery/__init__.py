@@ -1,0 +1,1 @@
+"""Tests of django_order_mail.delivery: sending outbox rows."""

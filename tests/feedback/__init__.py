@@ -1,0 +1,1 @@
+"""Tests of the feedback app (django_order_mail.feedback)."""

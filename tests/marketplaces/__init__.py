@@ -1,0 +1,1 @@
+"""Tests of the marketplaces app (django_order_mail.marketplaces)."""

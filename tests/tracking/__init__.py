@@ -1,0 +1,1 @@
+"""Tests of the tracking app (django_order_mail.tracking)."""
