@@ -77,7 +77,7 @@ CELERY_TASK_ALWAYS_EAGER = False
 ORDER_MAIL = {
     "SITE_URL": "https://shop.example",
     # Unit tests record publishes in the on-commit callback (conftest.broker);
-    # tests/test_publisher.py tests the background publisher on its own, and
+    # tests/outbox/test_publisher.py tests the background publisher on its own, and
     # the integration settings switch it back on against real Redis.
     "PUBLISH_IN_BACKGROUND": False,
     # Unit tests run inside one database transaction that other threads

@@ -9,7 +9,7 @@ result with what the public API gives for the same input.
 
 They run on SQLite (the unit suite) and on PostgreSQL
 (``ORDER_MAIL_TEST_DB=postgres``), where the one-statement record runs.
-(``tests/test_render_blocks.py`` compares the block renderer with
+(``tests/rendering/test_blocks.py`` compares the block renderer with
 django-render-block for every packaged template.)
 """
 
@@ -204,7 +204,7 @@ EMAIL_DIR = Path(blocks.__file__).parent.parent / "templates" / "django_order_ma
 TEMPLATES = sorted(
     str(path.relative_to(EMAIL_DIR.parent.parent))
     for path in EMAIL_DIR.rglob("*.email")
-    # abandoned_cart renders a cart, not an order (tests/test_carts_send.py)
+    # abandoned_cart renders a cart, not an order (tests/carts/test_send.py)
     if path.name not in ("base.email", "abandoned_cart.email")
 )
 
