@@ -8,9 +8,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
 
 app = Celery("proj")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()  # finds django_order_mail.tasks
+app.autodiscover_tasks()  # finds django_order_mail.tasks and the feature apps' tasks
 
 app.conf.beat_schedule = {
-    **beat_schedule(),  # the outbox sweep, every 30 seconds
+    **beat_schedule(),  # the outbox sweep (30 s) and the abandoned-cart scan (5 min)
     # ... your own periodic tasks
 }

@@ -24,7 +24,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "anymail",  # required
-    "django_order_mail",  # required
+    "django_order_mail",  # required: the core, every order-lifecycle email
+    # Optional feature apps (docs/installation.rst). Their receivers run in
+    # this order: keep tracking before carts.
+    "django_order_mail.tracking",  # webhooks, suppression list, unsubscribe
+    "django_order_mail.feedback",  # feedback request and survey
+    "django_order_mail.carts",  # abandoned-cart reminders
+    "django_order_mail.marketplaces",  # marketplace status sync
     "shop",  # your app with the Order model
 ]
 
