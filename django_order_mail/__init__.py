@@ -44,6 +44,7 @@ _API = {
     "email_queued": "django_order_mail.signals",
     "email_sent": "django_order_mail.signals",
     "emails_claimed": "django_order_mail.signals",
+    "pre_render": "django_order_mail.signals",
     "pre_send": "django_order_mail.signals",
     "OrderMailError": "django_order_mail.exceptions",
     "SendVetoed": "django_order_mail.exceptions",
@@ -76,6 +77,7 @@ __all__ = [
     "emails_claimed",
     "enqueue",
     "get_setting",
+    "pre_render",
     "pre_send",
     "register_context_builder",
     "render_event",
@@ -116,5 +118,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ loads t
         email_queued,
         email_sent,
         emails_claimed,
+        pre_render,
         pre_send,
     )

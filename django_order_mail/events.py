@@ -91,6 +91,14 @@ def register_event(
     way. Call it from your app config's ``ready()``. The email's template is
     ``django_order_mail/email/<name>.email`` in your templates (``docs/events.rst``).
 
+    The arguments are the fields of :class:`EventType`: ``commercial``,
+    ``per_shipment``, ``internal``, ``follow_up``, ``transitions``; ``delay``
+    (a follow-up's ``delay(order) -> timedelta`` after the transition, as
+    the feedback request's), ``description`` (the customer's words for a
+    commercial email on the preferences page) and ``sample`` (what staff
+    previews render with instead of the sample order, as the abandoned-cart
+    reminder's sample cart).
+
     Registering the same name again with the same definition is a no-op;
     with another definition it is an error (two apps disagreeing).
     """

@@ -14,8 +14,9 @@ class OrderMailError(Exception):
 
 
 class SendVetoed(OrderMailError):  # noqa: N818 - a decision, not an error (as AnymailCancelSend)
-    """Raised by a :data:`~django_order_mail.signals.pre_send` receiver: do
-    not send this email now.
+    """Raised by a :data:`~django_order_mail.signals.pre_send` (or
+    :data:`~django_order_mail.signals.pre_render`) receiver, and returned by
+    the core's commercial frequency cap: do not send this email now.
 
     ``status`` is what the outbox row becomes: ``"suppressed"`` (the address
     must not get it), ``"cancelled"`` (it no longer applies), ``"skipped"``

@@ -1,4 +1,4 @@
-"""System checks of abandoned-cart reminders (E401–E406, W401–W402).
+"""System checks of abandoned-cart reminders (E401–E405, W401–W402; the frequency cap, E406, is the core's).
 
 Registered by the abandoned-cart app config (:func:`check_abandoned_cart`). Mistakes
 here would otherwise show up as reminders that never go out, or go out to

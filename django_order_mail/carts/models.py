@@ -1,7 +1,7 @@
 """The record of a recovered cart: which reminder brought which order back.
 
-Imported by ``django_order_mail.models`` so that Django finds it under the
-app label ``django_order_mail``. The reminders themselves are outbox rows
+A model of the abandoned-cart app (label ``order_mail_carts``). The
+reminders themselves are outbox rows
 (event ``abandoned_cart``, ``extra["step"]``); a recovery points at the one
 that gets the credit.
 """

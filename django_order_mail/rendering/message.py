@@ -20,7 +20,7 @@ def build_message(
     """One message to ``recipient`` (default: the row's current recipient,
     :meth:`~django_order_mail.outbox.models.OutboxEmail.current_recipient`),
     tagged with the event and the outbox row; ``headers`` are added (the
-    :data:`~django_order_mail.signals.pre_send` receivers' ones, such as the
+    :data:`~django_order_mail.signals.pre_render` receivers' ones, such as the
     unsubscribe feature's ``List-Unsubscribe``)."""
     if recipient is None:
         recipient = row.current_recipient()

@@ -182,7 +182,7 @@ def render_outbox_email(
 
     ``subject_template`` (say, a subject A/B test's variant) replaces the
     template's subject when it renders to something; ``extra_context`` is
-    added to the context (both from the ``pre_send`` receivers).
+    added to the context (both from the ``pre_send`` and ``pre_render`` receivers).
 
     A staff test email (``is_test``) was rendered when staff asked for it
     (what the preview showed, unsaved edits included) and is sent as stored.

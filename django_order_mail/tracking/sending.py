@@ -4,9 +4,11 @@ signals (``docs/signals.rst``), connected by the app config in this order:
 1. :func:`stop_suppressed` (``pre_send``): an address on the suppression list
    is not sent what its entry stops (:func:`.suppression.blocks`); the row
    becomes ``suppressed`` with the entry's description.
-2. :func:`choose_subject` (``pre_send``): the subject A/B test's variant,
-   stored on the row (:mod:`.ab`).
-3. :func:`unsubscribe_headers` (``pre_send``): RFC 8058 one-click
+2. :func:`choose_subject` (``pre_render``, after every check and the core's
+   frequency cap, so only an email that is sent gets a variant): the subject
+   A/B test's variant, kept with the row (:class:`.models.SubjectAssignment`,
+   :mod:`.ab`).
+3. :func:`unsubscribe_headers` (``pre_render``): RFC 8058 one-click
    unsubscribe headers on commercial mail.
 
 :func:`prime_recipients` (``emails_claimed``) fetches a batch's suppression
@@ -55,7 +57,7 @@ def stop_suppressed(sender, email, order, draft, **kwargs) -> None:
 def choose_subject(sender, email, order, draft, **kwargs) -> None:
     if draft.dry_run:
         return
-    variant = choose_variant(email)  # stored on the row: a retry keeps it
+    variant = choose_variant(email)  # kept with the row: a retry keeps it
     if variant is not None:
         draft.subject_template = variant.subject
 

@@ -8,7 +8,7 @@ from django.test.utils import isolate_apps
 
 from django_order_mail.carts.checks import _model_errors, cart_checks
 from django_order_mail.carts.mixins import AbandonedCartMixin, reminder_scan_index
-from django_order_mail.delivery.schedule import beat_schedule
+from django_order_mail.carts.schedule import beat_schedule
 
 
 def ids(errors) -> list[str]:
@@ -75,6 +75,6 @@ def test_beat_schedule_runs_the_scan():
     assert entry["schedule"] == 300.0
     from celery import current_app
 
-    import django_order_mail.tasks  # noqa: F401 - registers the tasks
+    import django_order_mail.carts.tasks  # noqa: F401 - registers the task
 
     assert "django_order_mail.abandoned_cart_scan" in current_app.tasks

@@ -46,6 +46,16 @@ def test_the_project_checks_clean_and_its_migrations_are_in_step():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 
 
+def test_the_core_beat_schedule_runs_only_core_tasks():
+    from celery import current_app
+
+    import django_order_mail.tasks  # noqa: F401 - registers the core's tasks
+    from django_order_mail.delivery.schedule import beat_schedule
+
+    assert [entry["task"] for entry in beat_schedule().values()] == ["django_order_mail.sweep"]
+    assert all(entry["task"] in current_app.tasks for entry in beat_schedule().values())
+
+
 def test_only_the_core_events_are_registered():
     assert [e.name for e in registered_events()] == list(MailEvent.values)
 
