@@ -91,10 +91,23 @@ def has_catalogue(language: str) -> bool:
     return any(gettext_module.find("django", path, [locale, locale.split("_")[0]]) for path in paths)
 
 
+#: Shown by ``manage.py check --deploy`` only: in development (DEBUG on) a
+#: missing webhook secret is normal and must not print on every command.
+DEPLOY_ONLY = {"django_order_mail.W601"}
+
+
 @register(Tags.compatibility)
 def check_deliverability(app_configs=None, **kwargs):
-    """W601-W603, E601: webhook secret, From/ESP domain alignment, languages."""
-    return deliverability_warnings()
+    """E601, W602-W603: webhook credentials with DEBUG off, From/ESP domain
+    alignment, languages."""
+    return [found for found in deliverability_warnings() if found.id not in DEPLOY_ONLY]
+
+
+@register(Tags.security, deploy=True)
+def check_webhook_credentials_for_deploy(app_configs=None, **kwargs):
+    """W601 (``check --deploy``): the webhooks accept unauthenticated posts
+    while DEBUG is on."""
+    return [found for found in deliverability_warnings() if found.id in DEPLOY_ONLY]
 
 
 def deliverability_warnings() -> list[Warning | Error]:

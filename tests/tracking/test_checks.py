@@ -1,9 +1,14 @@
 """Deliverability system checks W601-W603 (tracking/checks.py via checks.py)."""
 
 import pytest
-from django.core.checks import ERROR, WARNING
+from django.core.checks import ERROR, WARNING, run_checks
 
-from django_order_mail.tracking.checks import aligned, check_deliverability, org_domain
+from django_order_mail.tracking.checks import (
+    aligned,
+    check_deliverability,
+    check_webhook_credentials_for_deploy,
+    org_domain,
+)
 
 
 def ids():
@@ -32,11 +37,16 @@ def test_missing_webhook_secret_is_an_error_with_debug_off(clean):
     assert ids() == []
 
 
-def test_missing_webhook_secret_is_a_warning_with_debug_on(clean):
+def test_missing_webhook_secret_is_a_deploy_warning_with_debug_on(clean):
+    """In development the warning would print on every manage.py command:
+    it is a ``check --deploy`` warning (issue: five times per command)."""
     clean.ANYMAIL = {}
     clean.DEBUG = True
-    [warning] = check_deliverability()
+    assert check_deliverability() == []
+    [warning] = check_webhook_credentials_for_deploy()
     assert (warning.id, warning.level) == ("django_order_mail.W601", WARNING)
+    assert "django_order_mail.W601" not in [str(m.id) for m in run_checks()]
+    assert "django_order_mail.W601" in [str(m.id) for m in run_checks(include_deployment_checks=True)]
 
 
 @pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailInsecureWebhookWarning")
