@@ -187,3 +187,37 @@ def test_quickstart_project_sends_the_order_confirmation(shop, fake_esp):
     assert accepted.tags == ["order_confirmation"]  # one tag: what Postmark allows
     assert "Wool socks" in accepted.html and "Nordic Socks" in accepted.html
     assert "help@socks.example" in accepted.text
+
+    # Step 8: ship, put on the van, deliver; the feedback request waits.
+    printed = shop.manage("shell", "-c", (shop.path / "ship_and_deliver.py").read_text()).stdout
+    assert "feedback_request scheduled" in printed, printed
+    try:
+        wait_until(lambda: len(fake_esp.accepted) >= 4, timeout=60, what="the shipping emails at the ESP")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nsend log: {shop.shell(CHECK_SNIPPET)}\n{shop.log()}") from None
+
+    def settled():
+        rows = json.loads(shop.shell(CHECK_SNIPPET))
+        return (
+            rows
+            if all(status != "queued" and status != "sending" for _pk, _e, status, _m, _k in rows)
+            else None
+        )
+
+    rows = wait_until(settled, timeout=30, interval=0.2, what="the send log to record the sends")
+    assert [(event, status) for _pk, event, status, _m, _k in sorted(rows)] == [
+        ("order_confirmation", "sent"),
+        ("shipping_confirmation", "sent"),
+        ("out_for_delivery", "sent"),
+        ("delivered", "sent"),
+        ("feedback_request", "scheduled"),
+    ]
+    # Each exactly once (in any order: the worker sends a batch concurrently).
+    assert sorted(a.metadata["event"] for a in fake_esp.accepted) == [
+        "delivered",
+        "order_confirmation",
+        "out_for_delivery",
+        "shipping_confirmation",
+    ]
+    [shipping] = [a for a in fake_esp.accepted if a.metadata["event"] == "shipping_confirmation"]
+    assert "1Z999AA10123456784" in shipping.text and "ups.com" in shipping.html
