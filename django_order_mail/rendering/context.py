@@ -57,7 +57,7 @@ EXPECTED_DEFAULTS = {"ship_by": None, "deliver_from": None, "deliver_to": None}
 ADDRESSES_DEFAULTS: dict = {"shipping": [], "billing": []}
 #: What an event may store in ``extra`` (a transition's arguments): the
 #: reason presets' code and note, a refund's amount, a partial shipment...
-EXTRA_DEFAULTS = {
+EXTRA_DEFAULTS: dict = {
     "reason_code": "",
     "reason": "",
     "note": "",
