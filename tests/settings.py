@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django_order_mail.feedback",
     "django_order_mail.carts",
     "django_order_mail.marketplaces",
+    "django_order_mail.carrier_tracking",
     "tests.testapp",
 ]
 MIDDLEWARE = [

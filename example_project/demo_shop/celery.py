@@ -12,6 +12,7 @@ import os
 
 from celery import Celery
 
+from django_order_mail.carrier_tracking.schedule import beat_schedule as carrier_tracking_beat_schedule
 from django_order_mail.carts.schedule import beat_schedule as cart_beat_schedule
 from django_order_mail.delivery.schedule import beat_schedule
 
@@ -27,8 +28,10 @@ app.autodiscover_tasks(["django_order_mail.delivery"])
 
 # The sweep: due scheduled emails (feedback requests), lost broker messages,
 # rows stuck in "sending". Short in the demo so --fast-feedback is quick.
-# The abandoned-cart scan comes from the carts app's own helper.
+# The abandoned-cart scan and the carrier-tracking digest of parcels without
+# carrier scans come from those apps' own helpers.
 app.conf.beat_schedule = {
     **beat_schedule(every=float(os.environ.get("ORDER_MAIL_SWEEP_EVERY", "10"))),
     **cart_beat_schedule(),
+    **carrier_tracking_beat_schedule(),
 }

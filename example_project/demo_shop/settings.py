@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_order_mail.feedback",
     "django_order_mail.carts",
     "django_order_mail.marketplaces",
+    "django_order_mail.carrier_tracking",
     "shop",
 ]
 MIDDLEWARE = [

@@ -29,6 +29,7 @@ FEATURES = (
     "django_order_mail.feedback",
     "django_order_mail.carts",
     "django_order_mail.marketplaces",
+    "django_order_mail.carrier_tracking",
 )
 
 
