@@ -170,6 +170,8 @@ SUBJECTS = {
     MailEvent.CANCELLATION: "Your order %(order_number)s has been cancelled",
     MailEvent.REFUND: "Your refund of %(amount)s for order %(order_number)s",
     "abandoned_cart": "You left something in your cart at %(shop)s",
+    # The carrier-tracking app's email, for a failed delivery attempt.
+    "delivery_exception": "The carrier could not deliver your order %(order_number)s",
 }
 #: Short English phrases the generic check below does not cover (each translated
 #: differently in every shipped language).
@@ -211,6 +213,12 @@ def customer_emails():
     yield (
         "abandoned_cart",
         build_context(make_cart(), "abandoned_cart", extra={"step": 1}, email_id=2),
+    )
+    yield (
+        "delivery_exception",
+        build_context(
+            order, "delivery_exception", shipment=shipment, extra={"exception": "attempt_failed"}, email_id=3
+        ),
     )
 
 
