@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -53,7 +54,12 @@ class Shipment(models.Model):
         verbose_name = _("shipment")
         verbose_name_plural = _("shipments")
         ordering = ("shipped_at", "id")
-        indexes = [models.Index(fields=["content_type", "object_id"], name="order_mail_shipment_idx")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="order_mail_shipment_idx"),
+            # Carrier events name a parcel by its tracking number, in any case
+            # (the carrier-tracking app looks it up with iexact).
+            models.Index(Upper("tracking_number"), name="order_mail_tracking_no_idx"),
+        ]
 
     def __str__(self):
         return f"{self.carrier_name} {self.tracking_number}".strip()

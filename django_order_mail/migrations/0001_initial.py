@@ -2,6 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
+import django.db.models.functions.text
 import django.utils.timezone
 import django_order_mail.events
 from django.db import DatabaseError, migrations, models, transaction
@@ -210,6 +211,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='shipment',
             index=models.Index(fields=['content_type', 'object_id'], name='order_mail_shipment_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='shipment',
+            index=models.Index(django.db.models.functions.text.Upper('tracking_number'), name='order_mail_tracking_no_idx'),
         ),
         migrations.AddIndex(
             model_name='outboxemail',
