@@ -141,6 +141,15 @@ class OrderMailSettings:
         return get_setting("DELIVERY_CONCURRENCY")
 
     @property
+    def ESP_BATCH_SEND(self) -> bool:
+        """Send a task's claimed emails in one API call per chunk (up to 500) where the ESP has
+        a batch endpoint and a batch sender is registered for the email backend (Postmark), in
+        the task's own thread (DELIVERY_CONCURRENCY is for one-by-one sending), each answer
+        still recorded per email. The duplicate window becomes the whole call.
+        False: one email per call (every other ESP, always)."""
+        return get_setting("ESP_BATCH_SEND")
+
+    @property
     def ESP_TRUST_ENV(self) -> bool:
         """Let the ESP's HTTP client read proxy settings from the environment on every call
         (requests' default). False skips that work when the workers use no proxy."""

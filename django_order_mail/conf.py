@@ -72,6 +72,15 @@ DEFAULTS: dict[str, Any] = {
     # connection and its own database connection, each email recorded right
     # after its own call (1: one after the other, in the task's thread).
     "DELIVERY_CONCURRENCY": 8,
+    # Send a task's claimed emails in one API call per chunk (up to 500) where
+    # the ESP has a batch endpoint and a batch sender is registered for the
+    # email backend (Postmark's /email/batch; django_order_mail.delivery.batch),
+    # in the task's own thread (DELIVERY_CONCURRENCY is for one-by-one
+    # sending), each answer still recorded per email. The duplicate window
+    # becomes the whole call: a worker that dies between the ESP's answer and
+    # recording leaves the whole chunk for the sweep to send again. False: one
+    # email per call, each recorded right after its own (every other ESP, always).
+    "ESP_BATCH_SEND": False,
     # Let the ESP's HTTP client read proxy settings from the environment
     # (HTTPS_PROXY, NO_PROXY, .netrc) on every call, as requests does by
     # default. False skips that work when the workers use no proxy.

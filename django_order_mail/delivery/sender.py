@@ -1,116 +1,59 @@
-"""Deliver one outbox row: claim, check, render, send, record.
+"""Deliver outbox rows: claim, then per row prepare, send, record.
 
 Claiming is a compare-and-set ``UPDATE ... WHERE status = 'queued'``: the
 database row lock makes a second worker that got the same id (a redelivered
 broker message, the sweep re-publishing) update nothing and walk away, on
 PostgreSQL across any number of machines and on SQLite alike.
 
-The ESP's answer is recorded in the statement right after the API call
-returns, which keeps the one window where a duplicate is possible (ESP
-accepted, worker died before recording) as small as it can be.
+A claimed row goes through three phases: :func:`prepare` (the checks, the
+``pre_send``/``pre_render`` receivers, the frequency cap, rendering; every
+stop recorded with its reason), the ESP call, and the recording of its answer.
+One by one (the default), the answer is recorded in the statement right after
+the row's own API call returns, which keeps the one window where a duplicate
+is possible (ESP accepted, worker died before recording) one email wide.
+
+With ``ESP_BATCH_SEND`` and an ESP that has a batch endpoint
+(:mod:`django_order_mail.delivery.batch`), the rows of a batch are prepared
+first, then sent in one API call per chunk of up to 500 and recorded one by
+one after it: the duplicate window is then the whole call, and a worker that
+dies between the ESP's answer and the recording leaves up to the whole chunk
+for the sweep to send again.
 """
 
 from __future__ import annotations
 
 import contextvars
 import logging
-import os
 import random
-import threading
-import uuid
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from django.core.mail import get_connection
-from django.db import DatabaseError, connections, router
-from django.db.models import F, Q
+from django.core.mail import EmailMultiAlternatives
+from django.db import DatabaseError
 from django.utils import timezone
 
 from ..app_settings import app_settings
 from ..events import FOLLOW_UP_EVENTS
 from ..exceptions import SendVetoed
-from ..lifecycle.shipments import Shipment
 from ..lifecycle.states import order_state
 from ..memo import batch_scope
 from ..outbox.enqueue import publish
 from ..outbox.models import OutboxEmail, Status
 from ..rendering.message import build_message
-from ..rendering.render import render_outbox_email
-from ..signals import SendDraft, email_failed, email_sent, emails_claimed, pre_render, pre_send, send_robustly
-from .errors import classify, recipient_problem
+from ..rendering.render import RenderedEmail, render_outbox_email
+from ..signals import SendDraft, email_failed, email_sent, pre_render, pre_send, send_robustly
+from .batch import batch_sender_for
+from .claim import _prefetch, claim, claim_many
+
+# Re-exported: sender._local, sender._connection and sender.reset_connection
+# are where tests and benches reach the sending thread's connection.
+from .connection import _connection, _drop_broken_connection, _local, _pool, reset_connection  # noqa: F401
+from .errors import Verdict, classify, recipient_problem
 from .frequency import frequency_cap
 from .record import record_outcome
 
 logger = logging.getLogger("django_order_mail.delivery")
-
-_local = threading.local()
-
-
-def _connection():
-    """One open email-backend connection per sending thread, reused across
-    sends: an HTTP API backend (Anymail) keeps one ``requests`` session and
-    its kept-alive TCP connections, an SMTP backend one SMTP session.
-
-    It must be opened here: a backend that is not open opens and closes a
-    session around every message (``docs/performance.md``: 600 emails made
-    over 600 TCP connections before this).
-    """
-    conn = getattr(_local, "connection", None)
-    if conn is None:
-        conn = get_connection()
-        conn.open()
-        session = getattr(conn, "session", None)  # Anymail's requests-based backends
-        if session is not None and not app_settings.ESP_TRUST_ENV:
-            # requests reads the proxy environment variables on every call
-            # unless told not to (docs/settings.rst: ESP_TRUST_ENV).
-            session.trust_env = False
-        _local.connection = conn
-    return conn
-
-
-def reset_connection() -> None:
-    conn = getattr(_local, "connection", None)
-    _local.connection = None
-    if conn is not None:
-        try:
-            conn.close()
-        except Exception:  # noqa: BLE001
-            pass
-
-
-def claim(email_id: int) -> OutboxEmail | None:
-    """Move a due queued row to ``sending``; None if another worker has it,
-    it is not due yet, or it is already final."""
-    rows = claim_many([email_id])
-    return rows[0] if rows else None
-
-
-def claim_many(ids: list[int]) -> list[OutboxEmail]:
-    """Move the due queued rows among ``ids`` to ``sending`` in one
-    statement and return them (in id order); rows another worker holds, rows
-    not due yet and final rows are left out."""
-    if not ids:
-        return []
-    now = timezone.now()
-    token = uuid.uuid4()
-    claimed = (
-        OutboxEmail.objects.filter(pk__in=ids, status=Status.QUEUED)
-        .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
-        .update(
-            status=Status.SENDING,
-            claimed_at=now,
-            claim_token=token,
-            attempts=F("attempts") + 1,
-            updated_at=now,
-        )
-    )
-    if not claimed:
-        return []
-    return list(
-        OutboxEmail.objects.select_related("shipment", "content_type")
-        .filter(pk__in=ids, claim_token=token)
-        .order_by("pk")
-    )
 
 
 def _finish(row: OutboxEmail, status: str, message: str = "", **fields) -> bool:
@@ -178,9 +121,12 @@ def deliver_batch(ids: list[int]) -> dict[int, str]:
     One statement claims them all; their orders (with the order model's
     ``mail_prefetch_related``), shipments and suppression entries are read
     in a few queries, and template choices and A/B tests once
-    (:mod:`django_order_mail.memo`). Each email is still rendered, checked,
-    sent and recorded on its own, right after its ESP call, and one email's
-    failure never stops the others. A row this worker could not finish (it
+    (:mod:`django_order_mail.memo`). Each email is still checked, rendered,
+    sent and recorded on its own, right after its ESP call (by
+    ``DELIVERY_CONCURRENCY`` sending threads), and one email's failure never
+    stops the others; with ``ESP_BATCH_SEND`` and an ESP that has a batch
+    endpoint, the prepared emails go in one call per chunk instead
+    (:func:`_deliver_in_batches`). A row this worker could not finish (it
     was killed, the database went away) stays ``sending`` until the sweep
     releases it after ``SENDING_TIMEOUT``.
     """
@@ -193,8 +139,11 @@ def deliver_batch(ids: list[int]) -> dict[int, str]:
         except Exception:
             logger.exception("Loading the orders of a batch failed; each email loads its own")
             _drop_broken_connection()
+        chunk_size = _batch_chunk_size() if rows else None
         threads = min(app_settings.DELIVERY_CONCURRENCY, len(rows))
-        if threads <= 1:
+        if chunk_size:
+            outcomes.update(_deliver_in_batches(rows, chunk_size))
+        elif threads <= 1:
             for row in rows:
                 outcomes[row.pk] = _deliver_one(row)
         else:
@@ -212,30 +161,6 @@ def _deliver_one(row: OutboxEmail) -> str:
         return deliver_claimed(row)
     except Exception as exc:  # noqa: BLE001 - one email's problem, not the batch's
         return _unexpected_error(row, exc)
-
-
-_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
-
-
-def _pool(size: int) -> ThreadPoolExecutor:
-    """This process's sending threads (``DELIVERY_CONCURRENCY``), made on
-    first use, so a Celery prefork child makes its own after the fork. The
-    threads live as long as the process and keep their connections (an ESP
-    session, a database connection) from batch to batch."""
-    key = (os.getpid(), size)
-    with _pools_lock:
-        pool = _pools.get(key)
-        if pool is None:
-            pool = _pools[key] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="order-mail-send")
-        return pool
-
-
-def _drop_broken_connection() -> None:
-    """Close the outbox database's connection if an error left it unusable
-    (a restarted or failed-over server, a terminated backend), so the next
-    statement reconnects; what Django does between requests."""
-    connections[router.db_for_write(OutboxEmail)].close_if_unusable_or_obsolete()
 
 
 def _unexpected_error(row: OutboxEmail, exc: Exception) -> str:
@@ -256,35 +181,37 @@ def _unexpected_error(row: OutboxEmail, exc: Exception) -> str:
         return "error"
 
 
-def _prefetch(rows: list[OutboxEmail]) -> None:
-    """Load the orders of ``rows`` per model in one query each (plus the
-    model's ``mail_prefetch_related``), their shipments and the recipients'
-    suppression entries, for the current batch."""
-    by_type: dict[int, list[OutboxEmail]] = {}
-    for row in rows:
-        by_type.setdefault(row.content_type_id, []).append(row)
-    for group in by_type.values():
-        content_type = group[0].content_type
-        model = content_type.model_class()
-        if model is None:
-            continue
-        qs = model._default_manager.filter(pk__in={row.object_id for row in group})
-        related = getattr(model, "mail_prefetch_related", ())
-        if related:
-            qs = qs.prefetch_related(*related)
-        found = {str(obj.pk): obj for obj in qs}
-        for row in group:
-            obj = found.get(row.object_id)
-            if obj is not None:
-                row.order = obj
-        Shipment.prime_for_orders(content_type, found)
-    # Features fetch what every email of the batch needs (say, the
-    # recipients' suppression entries) in one query.
-    emails_claimed.send(sender=OutboxEmail, emails=rows)
-
-
 def deliver_claimed(row: OutboxEmail) -> str:
-    """Check, render, send and record a row this worker claimed.
+    """Check, render, send and record a row this worker claimed: the three
+    phases one after the other (:func:`prepare`, the ESP call,
+    :func:`_record_sent` or the send error's verdict)."""
+    prepared = prepare(row)
+    if not isinstance(prepared, Prepared):
+        return prepared
+    row.send_started = True  # from here on the ESP may have the message
+    message = prepared.message
+    try:
+        message.connection = _connection()
+        message.send()
+    except Exception as exc:  # noqa: BLE001 - sorted by classify()
+        return _handle_send_error(row, prepared.rendered, exc)
+    return _record_sent(prepared)
+
+
+@dataclass
+class Prepared:
+    """A claimed row that passed every check and rendered: its message is
+    ready for the ESP."""
+
+    row: OutboxEmail
+    order: Any
+    rendered: RenderedEmail
+    message: EmailMultiAlternatives
+
+
+def prepare(row: OutboxEmail) -> Prepared | str:
+    """The first phase: the :class:`Prepared` message, or the status the
+    row was recorded with when it stops here.
 
     The order of the checks: the order still exists and the email still
     applies; it goes to exactly one valid address; the :data:`pre_send`
@@ -339,14 +266,13 @@ def deliver_claimed(row: OutboxEmail) -> str:
         raise
     except Exception as exc:  # noqa: BLE001 - recorded as a render error
         return _render_failed(row, exc)
+    return Prepared(row, order, rendered, message)
 
-    row.send_started = True  # from here on the ESP may have the message
-    try:
-        message.connection = _connection()
-        message.send()
-    except Exception as exc:  # noqa: BLE001 - sorted by classify()
-        return _handle_send_error(row, rendered, exc)
 
+def _record_sent(prepared: Prepared) -> str:
+    """The last phase for a message the ESP accepted (``message.anymail_status``
+    as Anymail set it): record it, then send :data:`email_sent`."""
+    row, order, rendered, message = prepared.row, prepared.order, prepared.rendered, prepared.message
     status = getattr(message, "anymail_status", None)
     message_id = (getattr(status, "message_id", None) or "") if status else ""
     statuses = set(getattr(status, "status", None) or ())
@@ -373,6 +299,68 @@ def deliver_claimed(row: OutboxEmail) -> str:
     return Status.SENT
 
 
+def _batch_chunk_size() -> int | None:
+    """Messages per ESP call on the batch path, or None to send one by one
+    (``ESP_BATCH_SEND`` is off, or the configured backend has no batch
+    sender)."""
+    if not app_settings.ESP_BATCH_SEND:
+        return None
+    try:
+        batch_sender = batch_sender_for(_connection())
+    except Exception:  # the one-by-one path records this per email
+        logger.exception("Could not open the email backend for a batch send")
+        return None
+    return max(1, batch_sender.max_messages) if batch_sender is not None else None
+
+
+def _deliver_in_batches(rows: list[OutboxEmail], chunk_size: int) -> dict[int, str]:
+    """The batch path, in the task's thread: :func:`prepare` every row (a
+    veto, a skip or a render error is recorded for that row alone, as one
+    by one), send the prepared messages in calls of at most ``chunk_size``,
+    then record each message's answer on its own."""
+    outcomes: dict[int, str] = {}
+    ready: list[Prepared] = []
+    for row in rows:
+        try:
+            prepared = prepare(row)
+        except Exception as exc:  # noqa: BLE001 - one email's problem, not the batch's
+            outcomes[row.pk] = _unexpected_error(row, exc)
+            continue
+        if isinstance(prepared, Prepared):
+            ready.append(prepared)
+        else:
+            outcomes[row.pk] = prepared
+    for start in range(0, len(ready), chunk_size):
+        chunk = ready[start : start + chunk_size]
+        for item in chunk:
+            item.row.send_started = True  # from here on the ESP may have the message
+        try:
+            verdicts = _send_chunk([item.message for item in chunk])
+        except Exception as exc:  # noqa: BLE001 - as message.send() raising one by one
+            verdicts = [classify(exc)] * len(chunk)
+        for item, verdict in zip(chunk, verdicts, strict=True):
+            try:
+                if verdict is None:
+                    outcomes[item.row.pk] = _record_sent(item)
+                else:
+                    outcomes[item.row.pk] = _apply_verdict(item.row, item.rendered, verdict)
+            except Exception as exc:  # noqa: BLE001 - left to the sweep (send_started)
+                outcomes[item.row.pk] = _unexpected_error(item.row, exc)
+    return outcomes
+
+
+def _send_chunk(messages: list[EmailMultiAlternatives]) -> list[Verdict | None]:
+    """One batch call through this thread's ESP connection (a new one after
+    a transient error reset it)."""
+    batch_sender = batch_sender_for(_connection())
+    if batch_sender is None:
+        raise RuntimeError("the email backend has no batch sender")
+    verdicts = batch_sender.send(messages)
+    if len(verdicts) != len(messages):
+        raise RuntimeError(f"{type(batch_sender).__name__} answered for {len(verdicts)} of {len(messages)}")
+    return verdicts
+
+
 def _render_failed(row: OutboxEmail, exc: Exception) -> str:
     reason = f"render error: {type(exc).__name__}: {exc}"
     logger.exception("Email %s could not be rendered", row.pk)
@@ -381,7 +369,11 @@ def _render_failed(row: OutboxEmail, exc: Exception) -> str:
 
 
 def _handle_send_error(row: OutboxEmail, rendered, exc: BaseException) -> str:
-    verdict = classify(exc)
+    return _apply_verdict(row, rendered, classify(exc))
+
+
+def _apply_verdict(row: OutboxEmail, rendered, verdict: Verdict) -> str:
+    """Record a message the ESP did not take: failed for good, or retried later."""
     if not verdict.transient:
         _finish(row, Status.FAILED, verdict.reason, last_error=verdict.reason, subject=rendered.subject[:998])
         return Status.FAILED

@@ -1,10 +1,16 @@
-"""A fake ESP speaking Postmark's ``/email`` API on 127.0.0.1.
+"""A fake ESP speaking Postmark's ``/email`` and ``/email/batch`` API on 127.0.0.1.
 
 Anymail's real Postmark backend talks to it over HTTP (``POSTMARK_API_URL``),
 so the integration tests exercise the real request building and response
 parsing. Tests script its answers (500, 429, 422, hang) and read what it
 *accepted*: a message counts as delivered only once the fake ESP has answered
 200 for it, exactly as a real ESP would have taken responsibility for it.
+
+``/email/batch`` (``ESP_BATCH_SEND``) is one request for many messages: each
+message draws its own outcome from the same script (``"ok"``, ``422`` and
+``"422-from"`` become that message's result in the 200 answer); a message
+that draws an outcome of the whole call (another status, ``"hang"``,
+``"slow"``) gives it to the whole call, as a real ESP failing the call would.
 """
 
 from __future__ import annotations
@@ -52,11 +58,15 @@ class FakeESP:
     def __init__(self, token: str = "fake-server-token"):
         self.token = token
         self.accepted: list[Accepted] = []
+        #: HTTP calls to /email and /email/batch (one per batch).
         self.requests = 0
+        #: The number of messages in each /email/batch call.
+        self.batch_sizes: list[int] = []
         self.refused = Counter()  # status code -> count
         self.hanging = 0
-        #: Every /email request: (time.time(), outbox_id, outcome), for
-        #: checking retry spacing and counting attempts per email.
+        #: Every message sent (an /email request, or one message of a batch):
+        #: (time.time(), outbox_id, outcome), for checking retry spacing and
+        #: counting attempts per email.
         self.attempts: list[tuple[float, int | None, object]] = []
         #: "slow" requests whose client gave up (timed out) before the answer.
         self.timed_out = 0
@@ -113,6 +123,7 @@ class FakeESP:
             self.refused.clear()
             self._script.clear()
             self.requests = 0
+            self.batch_sizes = []
             self.hanging = 0
             self.attempts = []
             self.timed_out = 0
@@ -193,9 +204,9 @@ class FakeESP:
         with self._in_flight_changed:
             self.in_flight -= 1
 
-    def _next_outcome(self, outbox_id=None):
+    def _next_outcome(self, outbox_id=None, new_request: bool = True):
         with self._lock:
-            self.requests += 1
+            self.requests += new_request
             if self._script:
                 outcome = self._script.popleft()
             elif self._fail_rate and self._rng.random() < self._fail_rate:
@@ -205,7 +216,7 @@ class FakeESP:
             self.attempts.append((time.time(), outbox_id, outcome))
             return outcome
 
-    def _reply(self, handler, status: int, payload: dict) -> None:
+    def _reply(self, handler, status: int, payload: dict | list) -> None:
         data = json.dumps(payload).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
@@ -214,17 +225,80 @@ class FakeESP:
         handler.wfile.write(data)
 
     def _handle(self, handler, body: bytes) -> None:
-        if handler.path.rstrip("/") != "/email":
+        path = handler.path.rstrip("/")
+        if path not in ("/email", "/email/batch"):
             return self._reply(handler, 404, {"ErrorCode": 404, "Message": "unknown endpoint"})
         if handler.headers.get("X-Postmark-Server-Token") != self.token:
             return self._reply(handler, 401, {"ErrorCode": 10, "Message": "Bad or missing Server API token."})
+        if path == "/email/batch":
+            return self._handle_batch(handler, json.loads(body))
         try:
-            outbox_id = int((json.loads(body).get("Metadata") or {})["outbox_id"])
-        except (ValueError, KeyError, TypeError, AttributeError):
+            outbox_id = _outbox_id(json.loads(body))
+        except ValueError:
             outbox_id = None
         if self.latency:
             time.sleep(self.latency)
         outcome = self._next_outcome(outbox_id)
+        if outcome in ("slow", "hang"):
+            if not self._wait(handler, outcome):
+                return None
+            outcome = "ok"
+        if outcome != "ok":
+            with self._lock:
+                self.refused[outcome] += 1
+            if outcome in (422, "422-from"):
+                return self._reply(handler, 422, self._message_error(outcome, json.loads(body)))
+            return self._reply_error(handler, outcome)
+        message = json.loads(body)
+        result, accepted = self._accept(message)
+        try:
+            self._reply(handler, 200, result)
+            handler.wfile.flush()
+        except OSError:
+            return None  # the client went away before our answer: not accepted
+        with self._lock:
+            self.accepted.append(accepted)
+        return None
+
+    def _handle_batch(self, handler, messages: list) -> None:
+        """``POST /email/batch``: one request, one outcome per message."""
+        if self.latency:
+            time.sleep(self.latency)
+        with self._lock:
+            self.requests += 1
+            self.batch_sizes.append(len(messages))
+        outcomes = [self._next_outcome(_outbox_id(m), new_request=False) for m in messages]
+        call = next((o for o in outcomes if o not in ("ok", 422, "422-from")), "ok")
+        if call in ("slow", "hang"):
+            if not self._wait(handler, call):
+                return None
+            call = "ok"
+        if call != "ok":
+            with self._lock:
+                self.refused[call] += 1
+            return self._reply_error(handler, call)
+        results, accepted = [], []
+        for message, outcome in zip(messages, outcomes, strict=True):
+            if outcome in (422, "422-from"):
+                with self._lock:
+                    self.refused[outcome] += 1
+                results.append(self._message_error(outcome, message))
+            else:
+                result, taken = self._accept(message)
+                results.append(result)
+                accepted.append(taken)
+        try:
+            self._reply(handler, 200, results)
+            handler.wfile.flush()
+        except OSError:
+            return None  # the client went away before our answer: nothing accepted
+        with self._lock:
+            self.accepted.extend(accepted)
+        return None
+
+    def _wait(self, handler, outcome) -> bool:
+        """Answer late (``"slow"``) or not until released (``"hang"``); False
+        if the client went away meanwhile (the ESP never took the message)."""
         if outcome == "slow":
             # Slower than the client's timeout: a client that gave up gets
             # nothing, and the ESP never took the message.
@@ -234,67 +308,58 @@ class FakeESP:
             if _client_gone(handler):
                 with self._lock:
                     self.timed_out += 1
-                return None
-            outcome = "ok"
-        if outcome == "hang":
-            with self._lock:
-                self.hanging += 1
-            # Hold the request; if the client dies meanwhile, the reply fails
-            # and nothing is accepted - the ESP never took the message.
-            while not self._release.wait(timeout=0.05):
-                if _client_gone(handler):
-                    return None
-            outcome = "ok"
-        if outcome != "ok":
-            with self._lock:
-                self.refused[outcome] += 1
-            if outcome == 422:
-                to = json.loads(body).get("To", "")
-                return self._reply(
-                    handler, 422, {"ErrorCode": 300, "Message": f"Invalid 'To' address: '{to}'."}
-                )
-            if outcome == "422-from":
-                return self._reply(
-                    handler, 422, {"ErrorCode": 300, "Message": "Invalid 'From' address: 'x'."}
-                )
-            headers_note = {"Retry-After": "1"} if outcome == 429 else {}
-            handler.send_response(outcome)
-            for k, v in headers_note.items():
-                handler.send_header(k, v)
-            data = json.dumps({"ErrorCode": 0, "Message": f"simulated {outcome}"}).encode()
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(data)))
-            handler.end_headers()
-            handler.wfile.write(data)
-            return None
-        message = json.loads(body)
-        message_id = str(uuid.uuid4())
-        try:
-            self._reply(
-                handler,
-                200,
-                {
-                    "To": message.get("To"),
-                    "SubmittedAt": "2026-11-22T00:00:00Z",
-                    "MessageID": message_id,
-                    "ErrorCode": 0,
-                    "Message": "OK",
-                },
-            )
-            handler.wfile.flush()
-        except OSError:
-            return None  # the client went away before our answer: not accepted
+                return False
+            return True
         with self._lock:
-            self.accepted.append(
-                Accepted(
-                    message_id=message_id,
-                    to=message.get("To", ""),
-                    subject=message.get("Subject", ""),
-                    metadata=message.get("Metadata") or {},
-                    tags=[message.get("Tag")] if message.get("Tag") else [],
-                    html=message.get("HtmlBody", ""),
-                    text=message.get("TextBody", ""),
-                    headers={h["Name"]: h["Value"] for h in message.get("Headers", [])},
-                )
-            )
+            self.hanging += 1
+        # Hold the request; if the client dies meanwhile, the reply fails
+        # and nothing is accepted - the ESP never took the message.
+        while not self._release.wait(timeout=0.05):
+            if _client_gone(handler):
+                return False
+        return True
+
+    @staticmethod
+    def _message_error(outcome, message: dict) -> dict:
+        if outcome == 422:
+            return {"ErrorCode": 300, "Message": f"Invalid 'To' address: '{message.get('To', '')}'."}
+        return {"ErrorCode": 300, "Message": "Invalid 'From' address: 'x'."}
+
+    def _reply_error(self, handler, status: int) -> None:
+        handler.send_response(status)
+        if status == 429:
+            handler.send_header("Retry-After", "1")
+        data = json.dumps({"ErrorCode": 0, "Message": f"simulated {status}"}).encode()
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    @staticmethod
+    def _accept(message: dict) -> tuple[dict, Accepted]:
+        """The 200 result for ``message`` and what is accepted once it is delivered."""
+        message_id = str(uuid.uuid4())
+        result = {
+            "To": message.get("To"),
+            "SubmittedAt": "2026-11-22T00:00:00Z",
+            "MessageID": message_id,
+            "ErrorCode": 0,
+            "Message": "OK",
+        }
+        return result, Accepted(
+            message_id=message_id,
+            to=message.get("To", ""),
+            subject=message.get("Subject", ""),
+            metadata=message.get("Metadata") or {},
+            tags=[message.get("Tag")] if message.get("Tag") else [],
+            html=message.get("HtmlBody", ""),
+            text=message.get("TextBody", ""),
+            headers={h["Name"]: h["Value"] for h in message.get("Headers", [])},
+        )
+
+
+def _outbox_id(message) -> int | None:
+    try:
+        return int((message.get("Metadata") or {})["outbox_id"])
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
