@@ -274,6 +274,12 @@ def _record_sent(prepared: Prepared) -> str:
     as Anymail set it): record it, then send :data:`email_sent`."""
     row, order, rendered, message = prepared.row, prepared.order, prepared.rendered, prepared.message
     status = getattr(message, "anymail_status", None)
+    if status is not None and getattr(status, "status", None) is None:
+        # Anymail's own pre_send signal (a shop's receiver raised
+        # AnymailCancelSend): the message never reached the ESP.
+        reason = "not sent: an Anymail pre_send receiver cancelled it"
+        _finish(row, Status.CANCELLED, reason, last_error=reason, subject=rendered.subject[:998])
+        return Status.CANCELLED
     message_id = (getattr(status, "message_id", None) or "") if status else ""
     statuses = set(getattr(status, "status", None) or ())
     refused = statuses & {"rejected", "invalid"}

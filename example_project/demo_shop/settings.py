@@ -180,7 +180,6 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task gets its message redelivered
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # On a broker outage, let a running send task finish: each email it sends is
 # recorded right after its ESP call, and the redelivered message then finds
 # nothing left to claim. Cancelling it (Celery 6's planned default) could

@@ -42,3 +42,33 @@ def test_each_sending_thread_has_its_own_connection(postmark):
 def test_esp_trust_env_reaches_the_http_session(postmark, mail_settings, trust):
     mail_settings(ESP_TRUST_ENV=trust)
     assert sender._connection().session.trust_env is trust
+
+
+def test_an_anymail_pre_send_cancel_is_recorded_as_cancelled_not_sent(order, broker, settings):
+    """A shop's receiver of Anymail's own pre_send signal may cancel a send
+    (AnymailCancelSend): the ESP never got it, so the row must not say sent."""
+    from anymail.exceptions import AnymailCancelSend
+    from anymail.signals import pre_send as anymail_pre_send
+    from django.db import transaction
+
+    from django_order_mail.outbox.models import OutboxEmail, Status
+
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    sender.reset_connection()
+
+    def cancel(sender, message, esp_name, **kwargs):
+        raise AnymailCancelSend("held by the shop")
+
+    anymail_pre_send.connect(cancel, weak=False, dispatch_uid="test-cancel")
+    try:
+        with transaction.atomic():
+            order.confirm_payment()
+            order.save()
+        row = OutboxEmail.objects.get()
+        assert sender.deliver(row.pk) == Status.CANCELLED
+    finally:
+        anymail_pre_send.disconnect(dispatch_uid="test-cancel")
+        sender.reset_connection()
+    row.refresh_from_db()
+    assert row.status == Status.CANCELLED and "Anymail pre_send" in row.last_error
+    assert row.sent_at is None and row.esp_message_id == ""
