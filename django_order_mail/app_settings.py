@@ -156,6 +156,13 @@ class OrderMailSettings:
         return get_setting("ESP_TRUST_ENV")
 
     @property
+    def MAIL_STREAMS(self) -> dict[str, dict[str, Any]]:
+        """Commercial mail apart from transactional mail: per stream ("transactional",
+        "commercial") the Django 6.1 MAILERS alias that sends it ("mailer") and Anymail's
+        "esp_extra" for its messages (Postmark: {"MessageStream": "broadcast"})."""
+        return get_setting("MAIL_STREAMS")
+
+    @property
     def CELERY_QUEUE(self) -> str | None:
         """Celery queue the send tasks go to (None: the default queue)."""
         return get_setting("CELERY_QUEUE")

@@ -119,6 +119,9 @@ def check_settings(app_configs=None, **kwargs):
     from .delivery.frequency import cap_setting_errors  # E406
 
     errors += cap_setting_errors(raw)
+    from .streams import stream_setting_errors  # E013
+
+    errors += stream_setting_errors(raw)
     from .delivery.batch import batch_setting_warnings  # W005
 
     errors += batch_setting_warnings(raw)

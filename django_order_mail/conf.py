@@ -85,6 +85,10 @@ DEFAULTS: dict[str, Any] = {
     # (HTTPS_PROXY, NO_PROXY, .netrc) on every call, as requests does by
     # default. False skips that work when the workers use no proxy.
     "ESP_TRUST_ENV": True,
+    # Commercial mail apart from transactional mail (django_order_mail.streams):
+    # {"commercial": {"mailer": "marketing", "esp_extra": {"MessageStream":
+    # "broadcast"}}}; "mailer" is a Django 6.1 MAILERS alias.
+    "MAIL_STREAMS": {},
     # Celery queue the send tasks go to (None: the default queue).
     "CELERY_QUEUE": None,
     # Broker publish retry when telling Celery after commit. Kept short so a

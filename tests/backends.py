@@ -69,3 +69,15 @@ class ControlledBackend(BaseEmailBackend):
             cls.sent.append(message)
             count += 1
         return count
+
+
+class AliasRecordingBackend(BaseEmailBackend):
+    """Records which mailer (Django 6.1's ``MAILERS`` alias, None before 6.1)
+    sent each message, and the message itself."""
+
+    sent: list = []
+
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            type(self).sent.append((getattr(self, "alias", None), message))
+        return len(email_messages)

@@ -92,14 +92,16 @@ def batch_sender_for(backend) -> BatchSender | None:
 
 def batch_setting_warnings(raw: dict) -> list:
     """W005: ``ESP_BATCH_SEND`` is on, but ``EMAIL_BACKEND`` has no batch sender."""
-    from django.conf import settings
     from django.core.checks import Warning
     from django.utils.module_loading import import_string
 
+    from .connection import backend_path
+
     if not raw.get("ESP_BATCH_SEND"):
         return []
+    path = backend_path()
     try:
-        backend_class = import_string(settings.EMAIL_BACKEND)
+        backend_class = import_string(path)
     except ImportError:
         backend_class = None
     if sender_class_for(backend_class) is not None:
@@ -107,7 +109,7 @@ def batch_setting_warnings(raw: dict) -> list:
     known = ", ".join(sorted(f"{klass.__module__}.{klass.__qualname__}" for klass in _senders))
     return [
         Warning(
-            f"ORDER_MAIL['ESP_BATCH_SEND'] is True, but EMAIL_BACKEND {settings.EMAIL_BACKEND!r} has no "
+            f"ORDER_MAIL['ESP_BATCH_SEND'] is True, but the email backend {path!r} has no "
             "batch sender: every email is sent in its own API call.",
             hint=f"Batch senders exist for {known}; register one for your backend with "
             "django_order_mail.delivery.batch.register, or set ESP_BATCH_SEND to False.",

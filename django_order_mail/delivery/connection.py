@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
-from django.core.mail import get_connection
+from django.conf import settings
+from django.core import mail
 from django.db import connections, router
 
 from ..app_settings import app_settings
@@ -17,32 +19,68 @@ from ..outbox.models import OutboxEmail
 _local = threading.local()
 
 
-def _connection():
-    """One open email-backend connection per sending thread, reused across
-    sends: an HTTP API backend (Anymail) keeps one ``requests`` session and
-    its kept-alive TCP connections, an SMTP backend one SMTP session.
+def backend_path(mailer: str | None = None) -> str:
+    """The dotted path of the email backend ``mailer`` (None: the default
+    mailer) sends through: its ``MAILERS`` entry on Django 6.1+, else
+    ``EMAIL_BACKEND``. For checks and lookups; nothing is instantiated."""
+    configured = getattr(settings, "MAILERS", None)
+    if hasattr(mail, "mailers") and configured is not None:
+        entry = configured.get(mailer or "default") or {}
+        return str(entry.get("BACKEND", "django.core.mail.backends.smtp.EmailBackend"))
+    with warnings.catch_warnings():
+        # Django 6.1 deprecates the setting itself and says so at start-up;
+        # reading what the project still uses must not warn again.
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return str(getattr(settings, "EMAIL_BACKEND", ""))
+
+
+def new_backend(mailer: str | None = None):
+    """A new email backend: Django 6.1's ``mail.mailers[alias]`` (``MAILERS``;
+    without that setting Django builds ``"default"`` from ``EMAIL_BACKEND``
+    itself), or ``get_connection()`` before 6.1, where ``mailer`` must be
+    None (system check E013)."""
+    mailers = getattr(mail, "mailers", None)
+    if mailers is not None:
+        return mailers[mailer or "default"]
+    if mailer is not None:
+        raise RuntimeError(f"the mailer {mailer!r} needs Django 6.1 (MAILERS)")
+    return mail.get_connection()
+
+
+def _connection(mailer: str | None = None):
+    """One open email-backend connection per sending thread and mailer,
+    reused across sends: an HTTP API backend (Anymail) keeps one
+    ``requests`` session and its kept-alive TCP connections, an SMTP backend
+    one SMTP session.
 
     It must be opened here: a backend that is not open opens and closes a
     session around every message (``docs/performance.md``: 600 emails made
-    over 600 TCP connections before this).
+    over 600 TCP connections before this). ``mailer``: the ``MAILERS``
+    alias of the email's mail stream (``MAIL_STREAMS``, Django 6.1+).
     """
-    conn = getattr(_local, "connection", None)
+    opened = getattr(_local, "connections", None)
+    if opened is None:
+        opened = _local.connections = {}
+    conn = opened.get(mailer)
     if conn is None:
-        conn = get_connection()
+        conn = new_backend(mailer)
         conn.open()
         session = getattr(conn, "session", None)  # Anymail's requests-based backends
         if session is not None and not app_settings.ESP_TRUST_ENV:
             # requests reads the proxy environment variables on every call
             # unless told not to (docs/settings.rst: ESP_TRUST_ENV).
             session.trust_env = False
-        _local.connection = conn
+        opened[mailer] = conn
     return conn
 
 
 def reset_connection() -> None:
-    conn = getattr(_local, "connection", None)
-    _local.connection = None
-    if conn is not None:
+    """Close this thread's connections (after a transport error: the next
+    send opens a fresh one)."""
+    opened = getattr(_local, "connections", None) or {}
+    _local.connections = {}
+    for conn in opened.values():
         try:
             conn.close()
         except Exception:  # noqa: BLE001

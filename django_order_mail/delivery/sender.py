@@ -43,6 +43,7 @@ from ..outbox.models import OutboxEmail, Status
 from ..rendering.message import build_message
 from ..rendering.render import RenderedEmail, render_outbox_email
 from ..signals import SendDraft, email_failed, email_sent, pre_render, pre_send, send_robustly
+from ..streams import mailer_for
 from .batch import batch_sender_for
 from .claim import _prefetch, claim, claim_many
 
@@ -191,8 +192,9 @@ def deliver_claimed(row: OutboxEmail) -> str:
     row.send_started = True  # from here on the ESP may have the message
     message = prepared.message
     try:
-        message.connection = _connection()
-        message.send()
+        # The connection's own send_messages(): Django 6.1 deprecates
+        # EmailMessage.connection; the mailer is the event's stream's.
+        _connection(mailer_for(row.event)).send_messages([message])
     except Exception as exc:  # noqa: BLE001 - sorted by classify()
         return _handle_send_error(row, prepared.rendered, exc)
     return _record_sent(prepared)
@@ -336,12 +338,19 @@ def _deliver_in_batches(rows: list[OutboxEmail], chunk_size: int) -> dict[int, s
             ready.append(prepared)
         else:
             outcomes[row.pk] = prepared
-    for start in range(0, len(ready), chunk_size):
-        chunk = ready[start : start + chunk_size]
+    by_mailer: dict[str | None, list[Prepared]] = {}
+    for item in ready:  # each mail stream through its own mailer (MAIL_STREAMS)
+        by_mailer.setdefault(mailer_for(item.row.event), []).append(item)
+    chunks = [
+        (mailer, items[start : start + chunk_size])
+        for mailer, items in by_mailer.items()
+        for start in range(0, len(items), chunk_size)
+    ]
+    for mailer, chunk in chunks:
         for item in chunk:
             item.row.send_started = True  # from here on the ESP may have the message
         try:
-            verdicts = _send_chunk([item.message for item in chunk])
+            verdicts = _send_chunk([item.message for item in chunk], mailer)
         except Exception as exc:  # noqa: BLE001 - as message.send() raising one by one
             verdicts = [classify(exc)] * len(chunk)
         for item, verdict in zip(chunk, verdicts, strict=True):
@@ -355,12 +364,21 @@ def _deliver_in_batches(rows: list[OutboxEmail], chunk_size: int) -> dict[int, s
     return outcomes
 
 
-def _send_chunk(messages: list[EmailMultiAlternatives]) -> list[Verdict | None]:
-    """One batch call through this thread's ESP connection (a new one after
-    a transient error reset it)."""
-    batch_sender = batch_sender_for(_connection())
+def _send_chunk(messages: list[EmailMultiAlternatives], mailer: str | None = None) -> list[Verdict | None]:
+    """One batch call through this thread's ESP connection of ``mailer`` (a
+    new one after a transient error reset it); one call per message if that
+    mailer's backend has no batch sender."""
+    connection = _connection(mailer)
+    batch_sender = batch_sender_for(connection)
     if batch_sender is None:
-        raise RuntimeError("the email backend has no batch sender")
+        verdicts: list[Verdict | None] = []
+        for message in messages:
+            try:
+                connection.send_messages([message])
+                verdicts.append(None)
+            except Exception as exc:  # noqa: BLE001 - sorted by classify(), as one by one
+                verdicts.append(classify(exc))
+        return verdicts
     verdicts = batch_sender.send(messages)
     if len(verdicts) != len(messages):
         raise RuntimeError(f"{type(batch_sender).__name__} answered for {len(verdicts)} of {len(messages)}")

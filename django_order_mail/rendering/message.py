@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.mail import EmailMultiAlternatives
 
 from ..app_settings import app_settings
+from ..streams import esp_extra_for
 from .branding import from_email, get_branding
 from .render import RenderedEmail
 
@@ -38,6 +39,9 @@ def build_message(
         message.attach_alternative(rendered.html, "text/html")
     # Anymail reads these attributes; other backends ignore them.
     message.tags = [row.event, *app_settings.TAGS]  # type: ignore[attr-defined]  # Anymail's extra attribute
+    extra = esp_extra_for(row.event)
+    if extra:  # the event's mail stream (docs/settings.rst: MAIL_STREAMS)
+        message.esp_extra = extra  # type: ignore[attr-defined]  # Anymail's extra attribute
     message.metadata = {  # type: ignore[attr-defined]  # Anymail's extra attribute
         "order": row.reference or row.object_id,
         "event": row.event,

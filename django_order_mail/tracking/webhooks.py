@@ -19,6 +19,8 @@ import inspect
 
 from django.conf import settings
 
+from ..delivery.connection import backend_path
+
 try:
     from anymail.exceptions import AnymailWebhookValidationFailure
     from anymail.webhooks.base import AnymailCoreWebhookView
@@ -70,7 +72,7 @@ def refuse_unauthenticated(sender, esp_name: str) -> None:
 def backend_tracking_view():
     """Anymail's tracking view of the ESP ``EMAIL_BACKEND`` sends through
     (``anymail.backends.mailgun.EmailBackend`` -> Mailgun's), or None."""
-    parts = str(getattr(settings, "EMAIL_BACKEND", "")).split(".")
+    parts = backend_path().split(".")
     if AnymailCoreWebhookView is None or len(parts) < 3 or parts[:2] != ["anymail", "backends"]:
         return None
     try:

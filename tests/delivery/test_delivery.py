@@ -365,10 +365,10 @@ def test_resend_of_feedback_request_is_sent_even_if_refunded(order, broker, esp)
 def test_connection_is_reset_after_a_transient_error(order, broker, esp):
     row = confirmed(order)
     deliver(confirmed(OrderFactory()).pk)
-    first_connection = sender._local.connection
+    first_connection = sender._local.connections[None]
     esp.outcomes = [api_error(500)]
     deliver(row.pk)
-    assert getattr(sender._local, "connection", None) is not first_connection
+    assert sender._local.connections.get(None) is not first_connection
 
 
 # -- retry_delay properties --------------------------------------------------------------------------
