@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     # receivers run in this order: suppression before the cart checks.
     "django_order_mail.tracking",
     "django_order_mail.feedback",
+    "django_order_mail.reviews",
     "django_order_mail.carts",
     "django_order_mail.marketplaces",
     "django_order_mail.carrier_tracking",
@@ -70,6 +71,12 @@ else:
 
 # pytest-django's live_server needs it (its static handler fails on None).
 STATIC_URL = "/static/"
+# Review photos (django_order_mail.reviews) go to memory: no test writes files.
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
 ANYMAIL = {}

@@ -1,0 +1,198 @@
+"""The one reminder, and "Not received yet".
+
+**The reminder** (``review_reminder``) is written when the feedback request
+with product stars is sent: scheduled ``REVIEWS_REMINDER_DELAY_DAYS`` later,
+with an idempotency key per order, so there is at most one, ever. Right
+before it goes (a ``pre_send`` receiver) it is cancelled if the customer
+left a review of any product of the order meanwhile, or if the order was
+cancelled or refunded (also in part: any refund or cancellation email of
+the order counts). The core itself drops it when the order's state is one
+of ``mail_cancel_scheduled_states``, as for every follow-up.
+
+**Not received yet**: the customer says on the review page that the order
+has not arrived. In one transaction the feedback request is written once
+more, ``REVIEWS_NOT_RECEIVED_DELAY_DAYS`` later (once per order), a
+reminder still waiting moves behind it, and staff are told
+(``review_not_received_alert``). Nothing is recorded as a review.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from ..events import get_event
+from ..exceptions import SendVetoed
+from ..lifecycle.states import order_state
+from ..outbox.enqueue import PendingMail, enqueue, idempotency_key, publish_on_commit
+from ..outbox.models import OutboxEmail, Status
+from ..rendering.branding import get_branding
+from .app_settings import app_settings
+from .events import FEEDBACK_REQUEST, NOT_RECEIVED_ALERT, REVIEW_REMINDER, stars_allowed
+from .products import order_products
+from .recording import order_reviews
+
+#: The discriminator of the request written again after "Not received yet".
+ASKED_AGAIN = "not-received"
+#: ``extra`` marker of that request: this app wrote it.
+EXTRA_MARK = "reviews"
+#: Emails that say the order was (partly) refunded or cancelled.
+CLOSING_EVENTS = ("refund", "cancellation")
+
+
+def _reviewed(order) -> bool:
+    return order_reviews(ContentType.objects.get_for_model(order).pk, order.pk).exists()
+
+
+def _closed(order) -> str | None:
+    """Why the order no longer wants a review reminder, or None."""
+    state = order_state(order)
+    if state in getattr(order, "mail_cancel_scheduled_states", ()):
+        return f"order is {state}"
+    if OutboxEmail.for_order(order).filter(event__in=CLOSING_EVENTS, is_test=False).exists():
+        return "the order was refunded or cancelled (in part)"
+    return None
+
+
+def _channel(order) -> str:
+    getter = getattr(order, "get_mail_channel", None)
+    return (getter() if getter else "") or ""
+
+
+# -- the reminder -----------------------------------------------------------------------------------------
+
+
+def reminder_key(order) -> str:
+    return idempotency_key(order, REVIEW_REMINDER)
+
+
+def schedule_reminder(sender, email, order, **kwargs) -> None:
+    """``email_sent``: a feedback request with product stars went out; the
+    reminder follows ``REVIEWS_REMINDER_DELAY_DAYS`` later (once per order;
+    a request sent again moves a reminder that still waits)."""
+    days = app_settings.REVIEWS_REMINDER_DELAY_DAYS
+    if email.event != FEEDBACK_REQUEST or email.is_test or email.resend_of_id is not None or days is None:
+        return
+    if not stars_allowed(email.channel) or not order_products(order) or _reviewed(order) or _closed(order):
+        return
+    due = timezone.now() + timedelta(days=int(days))
+    with transaction.atomic():
+        existing = OutboxEmail.objects.select_for_update().filter(idempotency_key=reminder_key(order)).first()
+        if existing is None:
+            enqueue(order, [PendingMail(REVIEW_REMINDER, send_after=due, extra={"request": email.pk})])
+        elif existing.status == Status.SCHEDULED and (
+            existing.send_after is None or existing.send_after < due
+        ):
+            _postpone(existing, due, "the feedback request was sent again")
+
+
+def _postpone(row: OutboxEmail, due, why: str) -> None:
+    if OutboxEmail.objects.filter(pk=row.pk, status=Status.SCHEDULED).update(
+        send_after=due, updated_at=timezone.now()
+    ):
+        row.log(Status.SCHEDULED, f"postponed to {due:%Y-%m-%d %H:%M} UTC: {why}")
+
+
+def check_before_send(sender, email, order, draft, **kwargs) -> None:
+    """``pre_send``: the reminder (and a request this app wrote again) only
+    while no review was left and the order was neither refunded nor cancelled."""
+    asked_again = email.event == FEEDBACK_REQUEST and (email.extra or {}).get(EXTRA_MARK) == ASKED_AGAIN
+    if email.is_test or (email.event != REVIEW_REMINDER and not asked_again):
+        return
+    if _reviewed(order):
+        raise SendVetoed(
+            "the customer already reviewed a product of this order",
+            status=Status.CANCELLED,
+            staff_message=gettext("The customer already reviewed a product of this order."),
+        )
+    reason = _closed(order)
+    if reason:
+        raise SendVetoed(
+            reason, status=Status.CANCELLED, staff_message=gettext("The order was refunded or cancelled.")
+        )
+
+
+# -- not received yet -------------------------------------------------------------------------------------
+
+
+def alert_recipient() -> str:
+    return app_settings.REVIEWS_ALERT_EMAIL or get_branding().get("support_email") or ""
+
+
+def not_received_key(order) -> str:
+    return idempotency_key(order, NOT_RECEIVED_ALERT, discriminator=ASKED_AGAIN)
+
+
+def already_reported(order) -> bool:
+    return OutboxEmail.objects.filter(idempotency_key=not_received_key(order)).exists()
+
+
+def report_not_received(email: OutboxEmail, order, *, now=None) -> bool:
+    """Ask again later and tell staff; False if this order was reported
+    before (nothing is written twice). Call with the customer's link's row."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if already_reported(order):
+            return False
+        again = None
+        if get_event(FEEDBACK_REQUEST) is not None:
+            due = now + timedelta(days=int(app_settings.REVIEWS_NOT_RECEIVED_DELAY_DAYS))
+            created = enqueue(
+                order,
+                [
+                    PendingMail(
+                        FEEDBACK_REQUEST,
+                        send_after=due,
+                        discriminator=ASKED_AGAIN,
+                        extra={EXTRA_MARK: ASKED_AGAIN, "request": email.pk},
+                    )
+                ],
+            )
+            again = created[0] if created else None
+            # A reminder still waiting follows the new request, not the old one.
+            days = app_settings.REVIEWS_REMINDER_DELAY_DAYS
+            reminder = OutboxEmail.objects.filter(idempotency_key=reminder_key(order)).first()
+            if reminder is not None and reminder.status == Status.SCHEDULED and days is not None:
+                _postpone(reminder, due + timedelta(days=int(days)), "the order has not arrived yet")
+        _alert(email, order, again, now)
+    return True
+
+
+def _alert(email: OutboxEmail, order, again: OutboxEmail | None, now) -> OutboxEmail:
+    reason = ""
+    if NOT_RECEIVED_ALERT in app_settings.DISABLED_EVENTS:
+        reason = "event disabled in ORDER_MAIL['DISABLED_EVENTS']"
+    recipient = alert_recipient()
+    if not reason and not recipient:
+        reason = "no staff address: set ORDER_MAIL['REVIEWS_ALERT_EMAIL'] or BRANDING['support_email']"
+    status = Status.SKIPPED if reason else Status.QUEUED
+    row, created = OutboxEmail.objects.get_or_create(
+        idempotency_key=not_received_key(order),
+        defaults={
+            "event": NOT_RECEIVED_ALERT,
+            "status": status,
+            "content_type_id": email.content_type_id,
+            "object_id": email.object_id,
+            "reference": email.reference,
+            "channel": email.channel,
+            # Staff read it: the shop's language, not the customer's.
+            "language": settings.LANGUAGE_CODE,
+            "recipient": recipient,
+            "extra": {
+                "request": email.pk,
+                "rescheduled": again.pk if again is not None else None,
+                "reported_at": now.isoformat(),
+            },
+            "enqueued_at": now if status == Status.QUEUED else None,
+            "created_at": now,
+            "last_error": reason,
+        },
+    )
+    if created and status == Status.QUEUED:
+        publish_on_commit([row.pk])
+    return row
