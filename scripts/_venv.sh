@@ -14,3 +14,25 @@ ensure_venv() {
     say "Installing django-order-mail (editable) with the $1 extras"
     "$PY" -m pip install --quiet --disable-pip-version-check -e ".[$1]"
 }
+
+# A venv for one more Python/Django pair, for the matrix in scripts/test.sh:
+#   ensure_matrix_venv NAME PYTHON DJANGO_SPEC   e.g. dj61 3.13 "django>=6.1,<6.2"
+# The Python comes from pyenv (python3.12/python3.13 on PATH); Django 6.x
+# needs Python 3.12+, which is why it is not in .venv (3.11).
+ensure_matrix_venv() {
+    local name=$1 version=$2 spec=$3 dir=".venv-$1" base
+    if [ ! -x "$dir/bin/python" ]; then
+        base=$(command -v "python$version" || true)
+        for candidate in /root/.pyenv/versions/"$version"*/bin/python; do
+            [ -x "$candidate" ] && base=$candidate
+        done
+        if [ -z "$base" ]; then
+            echo "python$version is missing (pyenv install $version)" >&2
+            return 1
+        fi
+        say "Creating $dir (Python $version)"
+        "$base" -m venv "$dir"
+    fi
+    say "Installing django-order-mail (editable, test extras) with $spec into $dir"
+    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]" "$spec"
+}

@@ -60,3 +60,17 @@ fi
 say "Integration tests (PostgreSQL, Redis, celery worker, Anymail Postmark -> fake ESP)"
 .venv/bin/pytest tests/integration --ds tests.integration.settings -m integration \
     -p no:cacheprovider -q --timeout 300
+
+# The supported matrix beyond .venv (Django 5.2, Python 3.11): the unit suite
+# on Django 5.2 / Python 3.10, 6.0 / 3.12 and 6.1 / 3.13, the integration
+# suite on 6.1 too. A deprecation warning from the package's own code is an
+# error on each (pyproject.toml, filterwarnings).
+for pair in "dj52py310 3.10 django>=5.2,<5.3" "dj60 3.12 django>=6.0,<6.1" "dj61 3.13 django>=6.1,<6.2"; do
+    set -- $pair
+    ensure_matrix_venv "$1" "$2" "$3"
+    say "Unit tests on $(".venv-$1/bin/python" -c 'import django, sys; print(f"Django {django.get_version()}, Python {sys.version.split()[0]}")')"
+    ".venv-$1/bin/pytest" tests -m "not integration and not browser" -p no:cacheprovider -q
+done
+say "Integration tests on Django 6.1"
+ORDER_MAIL_TEST_DB_NAME=test_django_order_mail_dj61 .venv-dj61/bin/pytest tests/integration \
+    --ds tests.integration.settings -m integration -p no:cacheprovider -q --timeout 300
