@@ -172,6 +172,8 @@ SUBJECTS = {
     "abandoned_cart": "You left something in your cart at %(shop)s",
     # The carrier-tracking app's email, for a failed delivery attempt.
     "delivery_exception": "The carrier could not deliver your order %(order_number)s",
+    # The reviews app's one reminder (its product stars are also in the feedback request above).
+    "review_reminder": "A quick question about order %(order_number)s",
 }
 #: Short English phrases the generic check below does not cover (each translated
 #: differently in every shipped language).
@@ -214,6 +216,7 @@ def customer_emails():
         "abandoned_cart",
         build_context(make_cart(), "abandoned_cart", extra={"step": 1}, email_id=2),
     )
+    yield "review_reminder", build_context(order, "review_reminder", extra={}, email_id=4)
     yield (
         "delivery_exception",
         build_context(
