@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     # receivers run in this order: suppression before the cart checks.
     "django_order_mail.tracking",
     "django_order_mail.feedback",
+    "django_order_mail.reviews",
     "django_order_mail.carts",
     "django_order_mail.marketplaces",
     "django_order_mail.carrier_tracking",
@@ -149,6 +150,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Customer photos of product reviews (django_order_mail.reviews), through the
+# default storage; served by the demo's URLconf while DEBUG is on.
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
 
 # -- email ----------------------------------------------------------------------
 # The demo backend writes every message to var/sent_mail/ (.eml + .html). For a
@@ -242,6 +247,7 @@ LOGGING = {
 
 for folder in (
     VAR_DIR,
+    MEDIA_ROOT,
     SENT_MAIL_DIR,
     BROKER_DIR / "queue",
     BROKER_DIR / "processed",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cart_views, views
+from . import cart_views, product_views, views
 
 app_name = "shop"
 
@@ -14,5 +14,7 @@ urlpatterns = [
     # The cart and checkout (abandoned-cart reminders land on checkout).
     path("cart/", cart_views.cart_page, name="cart"),
     path("checkout/", cart_views.checkout, name="checkout"),
+    # A product with its approved reviews (django_order_mail.reviews).
+    path("products/<str:sku>/", product_views.product_page, name="product"),
     path("<slug:page>/", views.info_page, name="info"),
 ]
