@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -89,7 +90,7 @@ def review_data(review: ProductReview) -> dict:
         "body": review.body,
         "author": author(review),
         "verified_buyer": review.verified_buyer,
-        "date": review.created_at.date().isoformat(),
+        "date": published_on(review),
         "photos": [photo.image.url for photo in review.photos.all()],
         "reply": review.public_reply,
     }
@@ -112,23 +113,27 @@ def json_ld(summary: ReviewSummary, reviews) -> dict | None:
             "bestRating": 5,
             "worstRating": 1,
         },
-        "review": [
-            {
-                "@type": "Review",
-                "author": {"@type": "Person", "name": author(review)},
-                "datePublished": review.created_at.date().isoformat(),
-                "name": review.title,
-                "reviewBody": review.body,
-                "reviewRating": {
-                    "@type": "Rating",
-                    "ratingValue": review.rating,
-                    "bestRating": 5,
-                    "worstRating": 1,
-                },
-            }
-            for review in reviews
-        ],
+        "review": [_review_ld(review) for review in reviews],
     }
+
+
+def _review_ld(review: ProductReview) -> dict:
+    data = {
+        "@type": "Review",
+        "author": {"@type": "Person", "name": author(review)},
+        "datePublished": published_on(review),
+        "reviewRating": {"@type": "Rating", "ratingValue": review.rating, "bestRating": 5, "worstRating": 1},
+    }
+    if review.title:
+        data["name"] = review.title
+    if review.body:
+        data["reviewBody"] = review.body
+    return data
+
+
+def published_on(review: ProductReview) -> str:
+    """The review's date as the page shows it (the shop's time zone)."""
+    return timezone.localtime(review.created_at).date().isoformat()
 
 
 def escaped_json(data) -> str:
