@@ -86,7 +86,7 @@ class ReviewForm(forms.Form):
         return self.cleaned_data["title"].strip()
 
     def clean_body(self):
-        return self.cleaned_data["body"].strip()
+        return self.cleaned_data["body"].replace("\r\n", "\n").strip()
 
     def clean_display_name(self):
         return self.cleaned_data["display_name"].strip()
