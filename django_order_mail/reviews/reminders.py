@@ -136,6 +136,10 @@ def report_not_received(email: OutboxEmail, order, *, now=None) -> bool:
     """Ask again later and tell staff; False if this order was reported
     before (nothing is written twice). Call with the customer's link's row."""
     now = now or timezone.now()
+    # The request the customer answers: the reminder's own request for a
+    # link in the reminder.
+    request_id = (email.extra or {}).get("request") if email.event == REVIEW_REMINDER else None
+    request_id = request_id or email.pk
     with transaction.atomic():
         if already_reported(order):
             return False
@@ -149,21 +153,22 @@ def report_not_received(email: OutboxEmail, order, *, now=None) -> bool:
                         FEEDBACK_REQUEST,
                         send_after=due,
                         discriminator=ASKED_AGAIN,
-                        extra={EXTRA_MARK: ASKED_AGAIN, "request": email.pk},
+                        extra={EXTRA_MARK: ASKED_AGAIN, "request": request_id},
                     )
                 ],
             )
-            again = created[0] if created else None
+            # Not on a channel that does not send the request (a skipped row).
+            again = created[0] if created and created[0].status == Status.SCHEDULED else None
             # A reminder still waiting follows the new request, not the old one.
             days = app_settings.REVIEWS_REMINDER_DELAY_DAYS
             reminder = OutboxEmail.objects.filter(idempotency_key=reminder_key(order)).first()
             if reminder is not None and reminder.status == Status.SCHEDULED and days is not None:
                 _postpone(reminder, due + timedelta(days=int(days)), "the order has not arrived yet")
-        _alert(email, order, again, now)
+        _alert(email, order, request_id, again, now)
     return True
 
 
-def _alert(email: OutboxEmail, order, again: OutboxEmail | None, now) -> OutboxEmail:
+def _alert(email: OutboxEmail, order, request_id: int, again: OutboxEmail | None, now) -> OutboxEmail:
     reason = ""
     if NOT_RECEIVED_ALERT in app_settings.DISABLED_EVENTS:
         reason = "event disabled in ORDER_MAIL['DISABLED_EVENTS']"
@@ -184,7 +189,7 @@ def _alert(email: OutboxEmail, order, again: OutboxEmail | None, now) -> OutboxE
             "language": settings.LANGUAGE_CODE,
             "recipient": recipient,
             "extra": {
-                "request": email.pk,
+                "request": request_id,
                 "rescheduled": again.pk if again is not None else None,
                 "reported_at": now.isoformat(),
             },

@@ -194,3 +194,15 @@ def test_the_alert_renders_for_staff(client, row, shop_order):
     alert = OutboxEmail.objects.get(event="review_not_received_alert")
     rendered = render_outbox_email(alert, shop_order)
     assert shop_order.number in rendered.html and "Feedback request sent" in rendered.text
+
+
+def test_not_received_from_the_reminder_names_the_original_request(client, shop_order, broker, esp):
+    row = sent_request(shop_order)
+    reminder = reminder_of(shop_order)
+    make_due(reminder)
+    deliver(reminder.pk)
+    not_received(client, reminder)
+    alert = OutboxEmail.objects.get(event="review_not_received_alert")
+    again = OutboxEmail.objects.get(event="feedback_request", idempotency_key__endswith=":not-received")
+    assert alert.extra["request"] == row.pk == again.extra["request"]
+    assert alert.extra["rescheduled"] == again.pk
