@@ -23,3 +23,19 @@ def test_the_default_text_as_an_edited_template_renders_like_the_file(event):
     assert from_db == from_file
     assert from_file.html.count('class="review-star"') == 2 * 5
     assert validate_fields(default_fields(event), event, language="en") == []
+
+
+LANGUAGES = ["en", "de", "es", "fr", "nb", "ru", "zh-hans", "zh-hant"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("event", ["feedback_request", "review_reminder"])
+def test_the_star_wording_is_honest_in_every_language(event, language):
+    """The feedback app's wording check (tests may use both apps; the apps
+    do not import each other): no request for a good review, no gating, no
+    incentive, in the stars' block or the reminder."""
+    from django_order_mail.feedback.compliance import check_text
+
+    rendered = render_event(event, sample_context(event), language=language, use_db=False)
+    assert "review-star" in rendered.html
+    assert check_text(rendered.subject + rendered.text + rendered.html, [language]) == []
