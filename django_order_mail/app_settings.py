@@ -196,6 +196,18 @@ class OrderMailSettings:
         allows them. None: no cap."""
         return get_setting("COMMERCIAL_FREQUENCY_CAP")
 
+    @property
+    def RETENTION(self) -> dict[str, int | None]:
+        """Data retention: kind -> days after which order_mail_retention deletes or strips those
+        rows (None: keep), merged over the registered kinds' defaults (docs/data-protection.rst)."""
+        return get_setting("RETENTION")
+
+    @property
+    def RETENTION_BATCH_SIZE(self) -> int:
+        """Rows one retention or erasure statement touches, each batch in its own short
+        transaction."""
+        return get_setting("RETENTION_BATCH_SIZE")
+
 
 #: The settings object: ``from django_order_mail.app_settings import app_settings``.
 app_settings = OrderMailSettings()

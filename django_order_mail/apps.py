@@ -18,4 +18,7 @@ class OrderMailConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks
+        from .data import core as data
         from .lifecycle import signals  # noqa: F401 - connects the transition receiver
+
+        data.register()  # the send log's export, erasure and retention

@@ -110,6 +110,13 @@ DEFAULTS: dict[str, Any] = {
     # per address within "hours"; later ones are skipped, events in "defer"
     # are postponed until the cap allows them. None: no cap.
     "COMMERCIAL_FREQUENCY_CAP": {"max": 1, "hours": 24, "defer": ["feedback_request"]},
+    # Data retention (django_order_mail.data, docs/data-protection.rst): kind ->
+    # days after which order_mail_retention deletes or strips those rows (None:
+    # keep). Keys you give are merged over these and over the feature apps' kinds.
+    "RETENTION": {},
+    # Rows one retention or erasure statement touches, each batch in its own
+    # short transaction.
+    "RETENTION_BATCH_SIZE": 1000,
 }
 
 #: Keys whose dict values are merged with the defaults rather than replaced.

@@ -4,12 +4,14 @@ Each feature app has its own models module and migrations (``tracking``,
 ``feedback``, ``carts``, ``marketplaces``); none of them is imported here.
 """
 
+from .data.models import DataRequest
 from .lifecycle.shipments import Shipment
 from .outbox.models import EmailLog, OutboxEmail, Status
 from .rendering.models import Branding, EmailTemplate, EmailTemplateVersion
 
 __all__ = [
     "Branding",
+    "DataRequest",
     "EmailLog",
     "EmailTemplate",
     "EmailTemplateVersion",

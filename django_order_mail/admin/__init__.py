@@ -9,10 +9,13 @@ Importing this package registers the admin pages with ``admin.site``
 * ``view_emailtemplate`` - open the editor and preview templates;
 * ``add_emailtemplate`` / ``change_emailtemplate`` - edit templates, send
   oneself a test, revert, reset to default;
-* ``change_branding`` - edit the branding.
+* ``change_branding`` - edit the branding;
+* ``handle_datarequest`` (with ``view_outboxemail``) - export or erase one
+  address's data (``docs/data-protection.rst``).
 """
 
 from .branding import BrandingAdmin
+from .data_requests import DataRequestAdmin
 from .orders import OrderMailAdminMixin, OrderMailEmailInline
 from .send_log import EmailLogInline, OutboxEmailAdmin
 from .shipments import ShipmentAdmin
@@ -20,6 +23,7 @@ from .templates import EmailTemplateAdmin
 
 __all__ = [
     "BrandingAdmin",
+    "DataRequestAdmin",
     "EmailLogInline",
     "EmailTemplateAdmin",
     "OrderMailAdminMixin",

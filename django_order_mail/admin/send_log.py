@@ -32,6 +32,7 @@ from ..app_settings import app_settings
 from ..events import DEFAULT_CHANNELS
 from ..outbox import actions
 from ..outbox.models import EmailLog, OutboxEmail, Status
+from .data_requests import data_request_urls
 
 RESEND_PERMISSION = "django_order_mail.resend_outboxemail"
 
@@ -364,6 +365,7 @@ class OutboxEmailAdmin(admin.ModelAdmin):
                 view(require_POST(self.row_action_view)),
                 name="django_order_mail_outboxemail_act",
             ),
+            *data_request_urls(self),  # export and erasure: admin/data_requests.py
             *super().get_urls(),
         ]
 

@@ -19,12 +19,14 @@ class CartsConfig(AppConfig):
         from . import (
             app_settings,  # noqa: F401 - registers this app's settings
             checks,  # noqa: F401 - E401-E405, W401-W402
+            data,
             events,
             relevance,
         )
         from .context import build_cart_context
 
         events.register()
+        data.register()  # export, erasure and retention of its rows
         register_context_builder(events.ABANDONED_CART, build_cart_context)
         pre_send.connect(relevance.stop_stale_reminder, dispatch_uid="order_mail_carts.stale")
         pre_render.connect(relevance.give_coupon, dispatch_uid="order_mail_carts.coupon")

@@ -23,3 +23,18 @@ def beat_schedule(every: float = 30.0) -> dict:
             "options": {"expires": max(every - 1, 1)},
         },
     }
+
+
+def retention_beat_schedule(hour: int = 3, minute: int = 30) -> dict:
+    """The data retention run (``docs/data-protection.rst``) once a night,
+    when the shop is quiet (Celery's ``timezone``); merge it like the sweep's
+    entry. A run that overlaps another only finds less to do."""
+    from celery.schedules import crontab
+
+    return {
+        "django-order-mail-retention": {
+            "task": "django_order_mail.retention",
+            "schedule": crontab(hour=hour, minute=minute),
+            "options": {"expires": 3600},
+        },
+    }

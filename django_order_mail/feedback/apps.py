@@ -19,10 +19,12 @@ class FeedbackConfig(AppConfig):
         from . import (
             app_settings,  # noqa: F401 - registers this app's settings
             checks,  # noqa: F401 - survey settings, review compliance
+            data,
             events,
         )
         from .context import add_feedback_context
 
         events.register()
+        data.register()  # export, erasure and retention of its rows
         collect_context.connect(add_feedback_context, dispatch_uid="order_mail_feedback.context")
         register_urls("feedback/", "django_order_mail.feedback.urls")  # feedback, feedback_answer, ..._thanks

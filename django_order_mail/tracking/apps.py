@@ -19,6 +19,7 @@ class TrackingConfig(AppConfig):
         from . import (
             app_settings,  # noqa: F401 - registers this app's settings
             checks,  # noqa: F401 - W601-W603, E601
+            data,
             receivers,  # noqa: F401 - Anymail's tracking signal
             sending,
         )
@@ -34,4 +35,5 @@ class TrackingConfig(AppConfig):
         collect_context.connect(
             sending.add_unsubscribe_url, dispatch_uid="order_mail_tracking.unsubscribe_url"
         )
+        data.register()  # export, erasure and retention of its rows
         register_urls("", "django_order_mail.tracking.urls")  # unsubscribe, email_preferences

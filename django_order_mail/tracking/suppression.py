@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from ..data import erased_address_for
 from ..events import COMMERCIAL_EVENTS
 from ..memo import in_batch, memoized, prime
 from ..outbox.addresses import normalize_address
@@ -80,9 +81,17 @@ def suppression_for(address: str, event: str) -> Suppression | None:
     return found[0]
 
 
+def _keys(address: str) -> list[str]:
+    """The address and its erased form (:mod:`.data`): a forgotten
+    customer's entries are stored under the keyed hash only."""
+    return [address, erased_address_for(address)]
+
+
 def _entries(address: str) -> list[Suppression]:
     """Every entry of a normalized ``address``; once per send batch."""
-    return memoized(("suppression", address), lambda: list(Suppression.objects.filter(address=address)))
+    return memoized(
+        ("suppression", address), lambda: list(Suppression.objects.filter(address__in=_keys(address)))
+    )
 
 
 def prime_suppressions(addresses) -> None:
@@ -92,8 +101,9 @@ def prime_suppressions(addresses) -> None:
     if not wanted or not in_batch():
         return
     found: dict[str, list[Suppression]] = {a: [] for a in wanted}
-    for entry in Suppression.objects.filter(address__in=wanted):
-        found.setdefault(entry.address, []).append(entry)
+    owner = {erased_address_for(a): a for a in wanted}
+    for entry in Suppression.objects.filter(address__in=[*wanted, *owner]):
+        found.setdefault(owner.get(entry.address, entry.address), []).append(entry)
     for address, entries in found.items():
         prime(("suppression", address), entries)
 
@@ -133,7 +143,7 @@ def suppress(
 def unsubscribed_events(address: str) -> set[str]:
     """The commercial events ``address`` does not want (any reason)."""
     address = normalize_address(address)
-    scopes = set(Suppression.objects.filter(address=address).values_list("scope", flat=True))
+    scopes = set(Suppression.objects.filter(address__in=_keys(address)).values_list("scope", flat=True))
     if Scope.ALL in scopes or Scope.COMMERCIAL in scopes:
         return set(COMMERCIAL_EVENTS)
     return {e for e in COMMERCIAL_EVENTS if e in scopes}
@@ -143,7 +153,7 @@ def blocked_for_all(address: str) -> Suppression | None:
     """The entry the customer cannot lift that stops all commercial email to
     ``address`` (a bounce, a complaint, staff's), if any; one that stops
     transactional email too comes first."""
-    entries = Suppression.objects.filter(address=normalize_address(address), scope=Scope.ALL)
+    entries = Suppression.objects.filter(address__in=_keys(normalize_address(address)), scope=Scope.ALL)
     return min(entries, key=lambda e: (effective_scope(e) != Scope.ALL, e.created_at), default=None)
 
 

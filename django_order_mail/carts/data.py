@@ -1,0 +1,78 @@
+"""The abandoned-cart app's personal data (``docs/data-protection.rst``):
+recovered carts and the coupon ledger, both keyed by the customer's address.
+
+A recovery stays for the *Recovered carts* statistics with its address
+replaced; a coupon row goes. Retention never touches what attribution
+still needs: reminders sent within the attribution window (or whose restore
+link still works) stay in the send log, and a coupon stays as long as the
+rationing policy reads it (``once_per_days``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ..data import ERASED_ADDRESS, register_personal_data
+from .app_settings import app_settings
+from .events import ABANDONED_CART
+from .models import CartCoupon, CartRecovery
+
+
+def export_carts(address: str) -> dict[str, list[dict]]:
+    recoveries = CartRecovery.objects.filter(recipient__iexact=address).order_by("recovered_at", "id")
+    coupons = CartCoupon.objects.filter(recipient__iexact=address).order_by("issued_at", "id")
+    return {
+        "recoveries": [
+            {
+                "order_number": r.order_reference,
+                "reminded_at": r.reminded_at,
+                "recovered_at": r.recovered_at,
+                "step": r.step,
+                "coupon": r.coupon_code,
+                "revenue": r.revenue,
+                "currency": r.currency,
+            }
+            for r in recoveries
+        ],
+        "coupons": [{"code": c.code, "step": c.step, "issued_at": c.issued_at} for c in coupons],
+    }
+
+
+def erase_carts(address: str, keyed_hash: str) -> int:
+    n = CartRecovery.objects.filter(recipient__iexact=address).update(recipient=ERASED_ADDRESS)
+    return n + CartCoupon.objects.filter(recipient__iexact=address).update(recipient=ERASED_ADDRESS)
+
+
+def attribution_window(now: datetime) -> datetime:
+    """Reminders sent after this may still be credited with an order."""
+    hours = max(
+        app_settings.ABANDONED_CART_ATTRIBUTION_HOURS, 24 * app_settings.ABANDONED_CART_LINK_MAX_AGE_DAYS
+    )
+    return now - timedelta(hours=hours)
+
+
+def protect_reminders(now: datetime) -> Q:
+    return Q(event=ABANDONED_CART, sent_at__gte=attribution_window(now))
+
+
+def expire_carts(cutoff: datetime, run) -> int:
+    recoveries = CartRecovery.objects.filter(recovered_at__lt=min(cutoff, attribution_window(run.now)))
+    n = run.update(recoveries.exclude(recipient=ERASED_ADDRESS), recipient=ERASED_ADDRESS)
+    days = (app_settings.ABANDONED_CART_COUPON_POLICY or {}).get("once_per_days") or 0
+    coupon_cutoff = min(cutoff, run.now - timedelta(days=days))
+    return n + run.delete(CartCoupon.objects.filter(issued_at__lt=coupon_cutoff))
+
+
+def register() -> None:
+    register_personal_data(
+        "carts",
+        verbose_name=_("recovered carts and coupons"),
+        export=export_carts,
+        erase=erase_carts,
+        retention=expire_carts,
+        retention_days=730,
+        protect_outbox=protect_reminders,
+    )

@@ -1,0 +1,93 @@
+"""Retention: delete, or strip, what is older than its kind's period.
+
+``manage.py order_mail_retention`` and the Celery task
+``django_order_mail.retention`` call :func:`run_retention`, which asks each
+registered kind (:mod:`.registry`) to expire its rows older than
+``ORDER_MAIL["RETENTION"][kind]`` days. A kind does its work through
+:meth:`RetentionRun.delete` and :meth:`RetentionRun.update`, which walk the
+matching rows in primary-key order, ``RETENTION_BATCH_SIZE`` at a time, each
+batch in its own short transaction that locks only the rows it changes
+(``FOR UPDATE SKIP LOCKED``: a row a worker holds is left for the next run).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connections, router, transaction
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+
+from ..app_settings import app_settings
+from .registry import registered, retention_defaults
+
+logger = logging.getLogger("django_order_mail.data")
+
+
+def retention_periods() -> dict[str, int | None]:
+    """Kind -> days: the registered defaults with ``RETENTION`` over them."""
+    return {**retention_defaults(), **(app_settings.RETENTION or {})}
+
+
+@dataclass
+class RetentionRun:
+    """One retention pass: its time, batch size and whether it only counts."""
+
+    now: datetime = field(default_factory=timezone.now)
+    batch_size: int = 0
+    dry_run: bool = False
+    #: Statements run (batches), for the report and the tests.
+    batches: int = 0
+
+    def __post_init__(self):
+        self.batch_size = self.batch_size or app_settings.RETENTION_BATCH_SIZE
+
+    def _batches(self, queryset: QuerySet, change) -> int:
+        model: type[Model] = queryset.model
+        if self.dry_run:
+            return queryset.count()
+        alias = router.db_for_write(model)
+        features = connections[alias].features
+        done, last = 0, None
+        while True:
+            with transaction.atomic(using=alias):
+                batch = queryset.using(alias).order_by("pk")
+                if last is not None:
+                    batch = batch.filter(pk__gt=last)
+                if features.has_select_for_update_skip_locked:
+                    of = ("self",) if features.has_select_for_update_of else ()
+                    batch = batch.select_for_update(skip_locked=True, of=of)
+                ids = list(batch.values_list("pk", flat=True)[: self.batch_size])
+                if not ids:
+                    return done
+                done += change(model._base_manager.using(alias).filter(pk__in=ids))
+                self.batches += 1
+            last = ids[-1]
+
+    def delete(self, queryset: QuerySet) -> int:
+        """Delete the rows of ``queryset`` in batches; how many rows of its model."""
+        model = queryset.model
+        return self._batches(queryset, lambda rows: rows.delete()[1].get(model._meta.label, 0))
+
+    def update(self, queryset: QuerySet, **values: Any) -> int:
+        """Set ``values`` on the rows of ``queryset`` in batches (a queryset
+        that no longer matches its rows once changed, so a rerun has nothing to do)."""
+        return self._batches(queryset, lambda rows: rows.update(**values))
+
+
+def run_retention(*, dry_run: bool = False, batch_size: int = 0, now: datetime | None = None) -> dict:
+    """Expire every registered kind with a period; kind -> rows (counted
+    only, with ``dry_run``)."""
+    run = RetentionRun(now=now or timezone.now(), batch_size=batch_size, dry_run=dry_run)
+    periods = retention_periods()
+    counts: dict[str, int] = {}
+    for entry in registered():
+        days = periods.get(entry.label)
+        if entry.expire is None or days is None:
+            continue
+        counts[entry.label] = entry.expire(run.now - timedelta(days=days), run)
+    logger.info("retention%s: %s", " (dry run)" if dry_run else "", counts)
+    return counts

@@ -1,0 +1,133 @@
+"""Retention deletes or strips what is past its period, in small batches,
+and keeps what is still needed (docs/data-protection.rst)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from django_order_mail.carts.models import CartCoupon, CartRecovery
+from django_order_mail.data import ERASED_ADDRESS
+from django_order_mail.data.retention import retention_periods, run_retention
+from django_order_mail.feedback.models import SurveyResponse
+from django_order_mail.outbox.models import EmailLog, OutboxEmail
+from django_order_mail.tracking.models import Suppression, TrackingEvent
+from django_order_mail.tracking.suppression import suppress
+
+pytestmark = pytest.mark.django_db
+YEARS = 365 * 3
+
+
+def test_periods_have_defaults_and_the_setting_wins(settings):
+    assert retention_periods()["bodies"] == 90
+    assert retention_periods()["send_log"] == 730
+    assert {"tracking_events", "survey_responses", "carts"} <= set(retention_periods())
+    settings.ORDER_MAIL = {**settings.ORDER_MAIL, "RETENTION": {"send_log": None, "bodies": 30}}
+    assert retention_periods()["send_log"] is None and retention_periods()["bodies"] == 30
+
+
+def test_old_final_rows_go_and_needed_rows_stay(order, row):
+    old = row(order, days=YEARS)
+    recent = row(order, days=10)
+    scheduled = row(order, status="scheduled", days=YEARS)
+    queued = row(order, status="queued", days=YEARS)
+    original = row(order, days=YEARS)
+    row(order, days=1, resend_of=original)
+    reminder = row(order, days=YEARS, event="abandoned_cart")
+    OutboxEmail.objects.filter(pk=reminder.pk).update(sent_at=timezone.now() - timedelta(hours=1))
+    suppress(order.email, Suppression.Reason.COMPLAINT, email=old)
+    old_event = TrackingEvent.objects.create(
+        esp="t", event_id="1", event_type="opened", recipient=order.email
+    )
+    TrackingEvent.objects.filter(pk=old_event.pk).update(received_at=timezone.now() - timedelta(days=YEARS))
+
+    counts = run_retention()
+
+    left = set(OutboxEmail.objects.values_list("pk", flat=True))
+    assert old.pk not in left
+    assert {recent.pk, scheduled.pk, queued.pk, original.pk, reminder.pk} <= left
+    assert not EmailLog.objects.filter(email_id=old.pk).exists()  # its timeline went with it
+    assert Suppression.objects.filter(address=order.email).exists()  # never expired
+    assert not TrackingEvent.objects.filter(pk=old_event.pk).exists()
+    assert counts["send_log"] == 1 and counts["tracking_events"] == 1
+    assert run_retention()["send_log"] == 0  # nothing left to do
+
+
+def test_bodies_are_stripped_after_their_period_and_the_row_stays(order, row):
+    email = row(order, days=100)
+    active = row(order, status="scheduled", days=100)
+    assert run_retention()["bodies"] == 1
+    email.refresh_from_db()
+    active.refresh_from_db()
+    assert (email.body_text, email.body_html) == ("", "")
+    assert email.subject and email.status == "sent"
+    assert active.body_text
+
+
+def test_dry_run_changes_nothing(order, row):
+    row(order, days=YEARS)
+    counts = run_retention(dry_run=True)
+    assert counts["send_log"] == 1 and counts["bodies"] == 1
+    assert OutboxEmail.objects.get().body_text
+    call_command("order_mail_retention", "--dry-run")
+    assert OutboxEmail.objects.count() == 1
+
+
+def test_batches_are_honoured(order, row):
+    for _ in range(5):
+        row(order, days=YEARS)
+    with CaptureQueriesContext(connection) as queries:
+        counts = run_retention(batch_size=2)
+    deletes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('DELETE FROM "django_order_mail_outboxemail"')
+    ]
+    assert counts["send_log"] == 5
+    assert len(deletes) == 3  # 2 + 2 + 1: one statement per batch
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    if connection.features.has_select_for_update_skip_locked:
+        assert locks and all("SKIP LOCKED" in sql and "LIMIT 2" in sql for sql in locks)
+
+
+def test_survey_texts_and_cart_data_expire_but_statistics_stay(order, row):
+    feedback = row(order, days=YEARS, event="feedback_request")
+    from django.contrib.contenttypes.models import ContentType
+
+    ct = ContentType.objects.get_for_model(order)
+    response = SurveyResponse.objects.create(
+        content_type=ct, object_id=str(order.pk), email=feedback, score=2, comment="Socks were wet"
+    )
+    SurveyResponse.objects.filter(pk=response.pk).update(created_at=timezone.now() - timedelta(days=YEARS))
+    old = timezone.now() - timedelta(days=YEARS)
+    recovery = CartRecovery.objects.create(
+        cart_type=ct,
+        cart_id="1",
+        step=1,
+        reminded_at=old,
+        recipient=order.email,
+        source="cart",
+        recovered_at=old,
+    )
+    CartCoupon.objects.create(code="OLD", recipient=order.email, step=1, issued_at=old)
+    CartCoupon.objects.create(code="NEW", recipient=order.email, step=1)
+
+    run_retention()
+
+    response.refresh_from_db()
+    recovery.refresh_from_db()
+    assert response.score == 2 and response.comment == ""
+    assert recovery.recipient == ERASED_ADDRESS
+    assert list(CartCoupon.objects.values_list("code", flat=True)) == ["NEW"]
+
+
+def test_the_task_and_the_beat_entry():
+    from django_order_mail.delivery.schedule import retention_beat_schedule
+    from django_order_mail.tasks import retention
+
+    entry = retention_beat_schedule()["django-order-mail-retention"]
+    assert entry["task"] == retention.name == "django_order_mail.retention"
+    assert isinstance(retention(), dict)
