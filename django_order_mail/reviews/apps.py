@@ -22,6 +22,7 @@ class ReviewsConfig(AppConfig):
         from . import (
             app_settings,  # noqa: F401 - registers this app's settings
             checks,  # noqa: F401 - E801-E803, W801-W803
+            data,
             events,
         )
         from .context import add_review_context
@@ -30,6 +31,7 @@ class ReviewsConfig(AppConfig):
         from .reminders import check_before_send, schedule_reminder
 
         events.register()
+        data.register()  # export, erasure and retention of its rows (docs/data-protection.rst)
         collect_context.connect(add_review_context, dispatch_uid="order_mail_reviews.context")
         email_sent.connect(schedule_reminder, dispatch_uid="order_mail_reviews.reminder")
         pre_send.connect(check_before_send, dispatch_uid="order_mail_reviews.pre_send")

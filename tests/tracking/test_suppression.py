@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from django_order_mail.delivery.sender import deliver
-from django_order_mail.events import MailEvent
+from django_order_mail.events import COMMERCIAL_EVENTS, MailEvent
 from django_order_mail.outbox import actions
 from django_order_mail.outbox.models import EmailLog, Status
 from django_order_mail.tracking.links import preferences_url
@@ -162,28 +162,37 @@ def test_suppress_is_idempotent_and_keeps_the_first_reason():
 def test_preferences_replace_only_the_customers_own_unsubscribes():
     address = "c@example.com"
     suppress(address, R.MANUAL, scope="feedback_request", source="staff")
-    assert set_preferences(address, set(), source="page") == {
-        "abandoned_cart",
-        "feedback_request",
-    }
+    assert (
+        set_preferences(address, set(), source="page")
+        == set(COMMERCIAL_EVENTS)
+        >= {
+            "abandoned_cart",
+            "feedback_request",
+        }
+    )
     assert set(Suppression.objects.values_list("reason", "scope")) == {
         (R.MANUAL, "feedback_request"),
         (R.UNSUBSCRIBE, S.COMMERCIAL),
     }
     # Wants abandoned-cart mail back: the blanket unsubscribe goes; the
-    # staff entry already covers feedback requests.
-    assert set_preferences(address, {"abandoned_cart"}, source="page") == {"feedback_request"}
-    assert set(Suppression.objects.values_list("reason", "scope")) == {(R.MANUAL, "feedback_request")}
+    # staff entry already covers feedback requests, and every other
+    # commercial event an installed app registered gets its own row.
+    others = set(COMMERCIAL_EVENTS) - {"abandoned_cart", "feedback_request"}
+    assert set_preferences(address, {"abandoned_cart"}, source="page") == set(COMMERCIAL_EVENTS) - {
+        "abandoned_cart"
+    }
+    assert set(Suppression.objects.values_list("reason", "scope")) == {
+        (R.MANUAL, "feedback_request"),
+        *((R.UNSUBSCRIBE, event) for event in others),
+    }
     # Another customer: per-event rows replace the blanket one.
     set_preferences("d@example.com", set(), source="page")
     set_preferences("d@example.com", {"feedback_request"}, source="page")
-    assert list(Suppression.objects.filter(address="d@example.com").values_list("scope", flat=True)) == [
-        "abandoned_cart"
-    ]
+    assert set(Suppression.objects.filter(address="d@example.com").values_list("scope", flat=True)) == (
+        set(COMMERCIAL_EVENTS) - {"feedback_request"}
+    )
     # Wants everything: the staff entry stays.
-    assert set_preferences(address, {"abandoned_cart", "feedback_request"}, source="page") == {
-        "feedback_request"
-    }
+    assert set_preferences(address, set(COMMERCIAL_EVENTS), source="page") == {"feedback_request"}
     assert list(Suppression.objects.filter(address=address).values_list("reason", flat=True)) == [R.MANUAL]
     assert unsubscribed_events("nobody@example.com") == set()
 
