@@ -123,3 +123,24 @@ def idle_since(info: dict) -> float:
     i0, t0 = info["cpu_times_at_start"]
     i1, t1 = _cpu_times()
     return (i1 - i0) / max(1, t1 - t0)
+
+
+def code_state() -> dict:
+    """The commit the bench ran on, and any uncommitted change to the app
+    (``django_order_mail/``) it measured with it."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True).stdout.rstrip()
+        except OSError:
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    changed = [line[3:] for line in git("status", "--porcelain", "--", "django_order_mail").splitlines()]
+    summary = f"commit {commit}" + (
+        f" with uncommitted changes to {len(changed)} file(s) of django_order_mail/: {', '.join(changed)}"
+        if changed
+        else ", no uncommitted change to django_order_mail/"
+    )
+    return {"commit": commit, "uncommitted": changed, "summary": summary}

@@ -390,7 +390,9 @@ def run(log) -> dict:
     info = machine.describe()
     started = time.time()
     # Nothing here is published (no worker would take it): no broker needed.
-    with override_settings(ORDER_MAIL={**settings.ORDER_MAIL, "PUBLISH_IN_BACKGROUND": False}):
+    # One sending thread: each piece is timed, and its queries counted, in this thread.
+    pinned = {**settings.ORDER_MAIL, "PUBLISH_IN_BACKGROUND": False, "DELIVERY_CONCURRENCY": 1}
+    with override_settings(ORDER_MAIL=pinned):
         blocks, parts = _blocks(log)
         result = {"insert": _insert(log), "record": _record(parts, log), "blocks": blocks, "memo": _memo(log)}
     OutboxEmail.objects.all().delete()

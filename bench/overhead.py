@@ -10,6 +10,14 @@ outbox: the row must be written in the order's transaction), all of
 ``enqueue()`` (building the row, the hooks, the insert), the on-commit
 hand-off to the background publisher, and — paid by the publisher thread,
 not the request — publishing to Redis.
+
+Beside it, in the same alternating blocks, django-post-office's cost in the
+same transaction (order-mail off): ``mail.send()`` of content rendered
+beforehand (outside the timed transaction), and ``mail.send()`` with the
+rendering inside the transaction, its usual pattern (a template, or
+``render_to_string`` before ``mail.send``: here the same templates and
+css-inline order-mail renders with, as in the throughput bench). Each is
+compared with mail off.
 """
 
 from __future__ import annotations
@@ -22,20 +30,38 @@ from django.test.utils import CaptureQueriesContext
 
 from .common import confirm, mail_enabled, make_orders
 
+#: The modes timed in alternating blocks: order-mail on and off, and
+#: post_office's ``mail.send()`` in the transaction with order-mail off.
+MODES = ("off", "on", "po_prerendered", "po_render")
 
-def _timed(orders, enabled: bool) -> list[float]:
+
+def _extra(mode: str, orders):
+    """What runs inside the transaction besides the transition (None: nothing)."""
+    from .throughput import queue_post_office, render_for_post_office
+
+    if mode == "po_prerendered":
+        rendered = {o.number: render_for_post_office(o) for o in orders}  # before, not timed
+        return lambda o: queue_post_office(o, rendered[o.number])
+    if mode == "po_render":
+        return lambda o: queue_post_office(o, render_for_post_office(o))
+    return None
+
+
+def _timed(orders, mode: str) -> list[float]:
+    extra = _extra(mode, orders)
     times = []
-    with mail_enabled(enabled):
+    with mail_enabled(mode == "on"):
         for order in orders:
             start = time.perf_counter()
-            confirm(order)
+            confirm(order, extra=extra)
             times.append(time.perf_counter() - start)
     return times
 
 
-def _queries(order, enabled: bool) -> list[str]:
-    with mail_enabled(enabled), CaptureQueriesContext(connection) as captured:
-        confirm(order)
+def _queries(order, mode: str) -> list[str]:
+    extra = _extra(mode, [order])
+    with mail_enabled(mode == "on"), CaptureQueriesContext(connection) as captured:
+        confirm(order, extra=extra)
     return [q["sql"] for q in captured.captured_queries]
 
 
@@ -73,48 +99,73 @@ def _breakdown(orders) -> dict:
 
 
 def run(n: int, redis, log) -> dict:
+    from post_office.models import Email
+
     from django_order_mail.outbox.models import OutboxEmail
 
     blocks = 10
     per_block = max(1, n // (2 * blocks))
-    orders = make_orders("OV", 2 * blocks * per_block + 60)
-    warm, rest = orders[:40], orders[40:]
-    _timed(warm[:20], True)
-    _timed(warm[20:], False)
-    off: list[float] = []
-    on: list[float] = []
+    orders = make_orders("OV", len(MODES) * blocks * per_block + 20 * len(MODES) + len(MODES))
+    warm, rest = orders[: 20 * len(MODES)], orders[20 * len(MODES) :]
+    for i, mode in enumerate(MODES):
+        _timed(warm[20 * i : 20 * (i + 1)], mode)
+    times: dict[str, list[float]] = {mode: [] for mode in MODES}
+    block_ratios: dict[str, list[float]] = {mode: [] for mode in MODES if mode != "off"}
     for b in range(blocks):
-        chunk = rest[2 * b * per_block : (2 * b + 2) * per_block]
-        first, second = chunk[:per_block], chunk[per_block:]
-        if b % 2:
-            on += _timed(first, True)
-            off += _timed(second, False)
-        else:
-            off += _timed(first, False)
-            on += _timed(second, True)
-    queries_on = _queries(rest[-2], True)
-    queries_off = _queries(rest[-1], False)
+        chunk = rest[len(MODES) * b * per_block : len(MODES) * (b + 1) * per_block]
+        # Each block runs every mode once, in an order rotated block by block.
+        order = MODES[b % len(MODES) :] + MODES[: b % len(MODES)]
+        medians = {}
+        for i, mode in enumerate(order):
+            block = _timed(chunk[i * per_block : (i + 1) * per_block], mode)
+            times[mode] += block
+            medians[mode] = statistics.median(block)
+        for mode in block_ratios:
+            block_ratios[mode].append(medians[mode] / medians["off"])
+    spare = rest[len(MODES) * blocks * per_block :]
+    queries = {mode: _queries(spare[i], mode) for i, mode in enumerate(MODES)}
 
     breakdown = _breakdown(make_orders("OB", 300))
     redis.flush()  # nobody consumes these messages
     OutboxEmail.objects.all().delete()
+    Email.objects.all().delete()
 
-    med_on, med_off = statistics.median(on), statistics.median(off)
+    med = {mode: statistics.median(values) for mode, values in times.items()}
+    on, off = times["on"], times["off"]
     result = {
         "n_each": len(on),
-        "enabled_ms": med_on * 1000,
-        "disabled_ms": med_off * 1000,
-        "ratio": med_on / med_off,
-        "extra_ms": (med_on - med_off) * 1000,
+        "blocks": blocks,
+        "enabled_ms": med["on"] * 1000,
+        "disabled_ms": med["off"] * 1000,
+        "ratio": med["on"] / med["off"],
+        "extra_ms": (med["on"] - med["off"]) * 1000,
         "enabled_mean_ms": statistics.fmean(on) * 1000,
         "disabled_mean_ms": statistics.fmean(off) * 1000,
-        "queries_enabled": len(queries_on),
-        "queries_disabled": len(queries_off),
-        "sql_enabled": [q[:120] for q in queries_on],
+        "queries_enabled": len(queries["on"]),
+        "queries_disabled": len(queries["off"]),
+        "sql_enabled": [q[:120] for q in queries["on"]],
+        "post_office": {
+            mode: {
+                "median_ms": med[mode] * 1000,
+                "mean_ms": statistics.fmean(times[mode]) * 1000,
+                "ratio": med[mode] / med["off"],
+                "extra_ms": (med[mode] - med["off"]) * 1000,
+                "queries": len(queries[mode]),
+                "block_ratios": block_ratios[mode],
+                "sql": [q[:120] for q in queries[mode]],
+            }
+            for mode in ("po_prerendered", "po_render")
+        },
+        "block_ratios": block_ratios["on"],
         **breakdown,
     }
+    po = result["post_office"]
     log(
         f"  enabled {result['enabled_ms']:.2f} ms, disabled {result['disabled_ms']:.2f} ms, "
-        f"ratio {result['ratio']:.2f}x ({result['queries_enabled']} vs {result['queries_disabled']} queries)"
+        f"ratio {result['ratio']:.2f}x "
+        f"({result['queries_enabled']} vs {result['queries_disabled']} queries); "
+        f"post_office mail.send() pre-rendered {po['po_prerendered']['median_ms']:.2f} ms "
+        f"({po['po_prerendered']['ratio']:.2f}x), rendering inside {po['po_render']['median_ms']:.2f} ms "
+        f"({po['po_render']['ratio']:.2f}x)"
     )
     return result

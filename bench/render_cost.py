@@ -102,6 +102,16 @@ def _batches(ids: list[int]) -> list[list[int]]:
 
 
 def run(n: int, redis, log) -> dict:
+    """Per-email stages with one sending thread (``DELIVERY_CONCURRENCY`` 1):
+    the timers, the captured queries and the profile see this thread only."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    with override_settings(ORDER_MAIL={**settings.ORDER_MAIL, "DELIVERY_CONCURRENCY": 1}):
+        return _run(n, redis, log)
+
+
+def _run(n: int, redis, log) -> dict:
     from django_order_mail.delivery.sender import deliver_batch
     from django_order_mail.outbox.models import OutboxEmail
 

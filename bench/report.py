@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-THROUGHPUT_HEADER = ["mode", "system", "emails", "emails/s", "p50 latency", "p95 latency", "lost"]
-THROUGHPUT_HEADER += ["CPU/email", "ESP CPU"]
 STOCK_ANCHOR = "#database-connections-in-celery-workers"
+SYSTEMS = {
+    "order_mail": "django-order-mail",
+    "order_mail_batch": "django-order-mail, `ESP_BATCH_SEND`",
+    "post_office_best": "django-post-office, best settings",
+    "post_office_default": "django-post-office, defaults",
+}
+#: The latency the summary quotes (the ESP latency of a typical API call).
+HEADLINE_MS = 50.0
 
 
 def _f(value, digits=1, unit=""):
     if value is None or value != value:  # None or NaN
         return "n/a"
     return f"{value:,.{digits}f}{unit}"
+
+
+def _x(value) -> str:
+    """A ratio as ``2.10×``."""
+    return f"{_f(value, 2)}×"
+
+
+def _ms(value: float) -> str:
+    return f"{value:g} ms"
 
 
 def _table(header: list[str], rows: list[list]) -> str:
@@ -52,53 +68,73 @@ def _goal(ok: bool) -> str:
 
 
 def from_json(r: dict) -> dict:
-    """Undo what JSON did to ``latest.json``: "mode/system" keys back to tuples."""
-    if "throughput" in r:
-        t = r["throughput"]
-        t["results"] = {tuple(k.split("/")): v for k, v in t["results"].items()}
+    """``latest.json`` as the report reads it (nothing to convert any more)."""
     return r
+
+
+def _runs(t: dict) -> dict:
+    """The throughput runs by (latency, mode, system)."""
+    return {(x["latency_ms"], x["mode"], x["system"]): x for x in t.get("runs", [])}
+
+
+def _headline(t: dict) -> float:
+    return HEADLINE_MS if HEADLINE_MS in t["latencies"] else t["latencies"][0]
+
+
+def _command(r: dict) -> str:
+    args = r["args"]
+    parts = ["bash bench/run.sh"]
+    if args.get("quick"):
+        parts.append("--quick")
+    latency = args.get("latency") or [50.0]
+    if [float(v) for v in latency] != [50.0]:
+        parts.append("--latency " + ",".join(f"{float(v):g}" for v in latency))
+    if args.get("orders") != (300 if args.get("quick") else 1000):
+        parts.append(f"--orders {args['orders']}")
+    if args.get("skip"):
+        parts.append(f"--skip {','.join(args['skip'])}")
+    return " ".join(parts)
 
 
 def write_performance(r: dict, path: Path) -> None:
     args = r["args"]
-    command = "bash bench/run.sh" + (" --quick" if args.get("quick") else "")
-    extra = []
-    if args.get("orders") not in (1000 if args.get("quick") else 10_000,):
-        extra.append(f"--orders {args['orders']}")
-    if args.get("skip"):
-        extra.append(f"--skip {','.join(args['skip'])}")
-    command = " ".join([command, *extra])
+    code = r.get("code", {}).get("summary")
     out = [
         "# Performance\n",
         "Measured by `bench/` on real services: PostgreSQL, Redis, `celery worker` processes "
         "(prefork), Anymail's Postmark backend, and django-post-office sending through the same "
         "Anymail backend. The only fake is the ESP (`bench/fast_esp.py`, an asyncio server on "
-        "127.0.0.1 whose capacity is measured below). Every ratio compares two figures taken in "
-        "the same run. This file is generated; do not edit it by hand.\n",
-        f"Produced by `{command}` on {datetime.date.today().isoformat()}, "
+        "127.0.0.1 speaking Postmark's API, whose capacity is measured below); it answers every API "
+        "call after a set latency, as a real ESP does, without making other calls wait. Both systems "
+        "ran in the same run, one after the other, on the machine below; every ratio compares two "
+        "figures of that run. This file is generated; do not edit it by hand.\n",
+        f"Produced by `{_command(r)}` on {r.get('date') or datetime.date.today().isoformat()}, "
         f"in {_f(r.get('seconds', 0) / 60, 0)} minutes; raw figures in `bench/results/latest.json`, "
-        "profiles in `bench/results/profile_*.txt`.\n",
+        "profiles in `bench/results/profile_*.txt`."
+        + (f" App code measured: {code}." if code else "")
+        + "\n",
         "## Machine\n",
         _machine(r["machine"]),
-        f"\nWorkers: `celery worker --pool=prefork --concurrency={args['concurrency']}`, "
-        "prefetch multiplier 4, `acks_late`, `CELERY_DB_REUSE_MAX = 1000`"
-        + (f" (see [database connections]({STOCK_ANCHOR})). " if "stock" in r else ". ")
-        + f"django-post-office: `send_queued_mail_until_done(processes={args['po_processes']})` in a loop "
-        "that polls every 50 ms, its defaults otherwise (batches of 100, 5 threads per process, "
-        "a `Log` row per email).\n",
+        "\n" + _setup(r),
     ]
     out += _summary(r)
     if "overhead" in r:
         out += _overhead(r["overhead"])
-    if "throughput" in r:
+    if "throughput" in r and "runs" in r["throughput"]:
         out += _throughput(r["throughput"], r.get("render"))
+    sizing = r.get("sizing") or _saved("sizing.json")
+    if sizing:
+        out += _sizing(sizing, r.get("sizing") is None)
+    grid = _saved("postoffice_grid.json")
+    if grid and "throughput" in r:
+        out += _grid(grid)
     if "render" in r:
         out += _render(r["render"])
     machinery = r.get("machinery") or _saved_machinery()
     if machinery:
         out += _machinery(machinery)
     if "stock" in r and "throughput" in r:
-        out += _stock(r["stock"], r["throughput"]["results"].get(("drain", "order_mail")))
+        out += _stock(r["stock"], r["throughput"])
     if "memory" in r:
         out += _memory(r["memory"])
     if "admin" in r:
@@ -106,6 +142,56 @@ def write_performance(r: dict, path: Path) -> None:
     if "esp" in r:
         out += _esp(r["esp"], r.get("throughput"))
     path.write_text("\n".join(out))
+    del args
+
+
+def _saved(name: str) -> dict | None:
+    path = ROOT / "bench" / "results" / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _po_settings(s: dict) -> str:
+    return (
+        f"{s['processes']} process(es), `THREADS_PER_PROCESS` {s['threads']}, `BATCH_SIZE` {s['batch_size']}"
+    )
+
+
+def _setup(r: dict) -> str:
+    args = r["args"]
+    t = r.get("throughput") or {}
+    om = t.get("order_mail_settings") or {}
+    text = (
+        f"django-order-mail: `celery worker --pool=prefork --concurrency={args['concurrency']}` (Celery's "
+        "default: one process per CPU), prefetch multiplier 4, `acks_late`, `CELERY_DB_REUSE_MAX = 1000`"
+        + (f" (see [database connections]({STOCK_ANCHOR}))" if "stock" in r else "")
+        + ", and the app's defaults"
+    )
+    if om:
+        text += (
+            f": `DELIVERY_CONCURRENCY` {om['DELIVERY_CONCURRENCY']} sending threads per worker process, "
+            "each with its own kept-alive ESP connection, "
+            f"`DELIVERY_BATCH_SIZE` {om['DELIVERY_BATCH_SIZE']}, "
+            f"`ESP_TRUST_ENV` {om['ESP_TRUST_ENV']}"
+        )
+    text += (
+        ". django-post-office: `send_queued_mail_until_done(processes=...)` in a loop that polls every "
+        "50 ms (`bench/postoffice_loop.py`), a `Log` row per email (its default `LOG_LEVEL` 2)"
+    )
+    pick = t.get("post_office_pick")
+    if pick:
+        text += (
+            f", at its defaults ({_po_settings({'processes': 1, 'threads': 5, 'batch_size': 100})}) and at "
+            f"the best settings of [its grid](#django-post-offices-best-settings) (burst: "
+            f"{_po_settings(pick['burst'])}; drain: {_po_settings(pick['drain'])})"
+        )
+    return text + ".\n"
+
+
+def _ratio(runs: dict, latency: float, mode: str, other: str = "post_office_best"):
+    ours, theirs = runs.get((latency, mode, "order_mail")), runs.get((latency, mode, other))
+    if not ours or not theirs:
+        return None, ours, theirs
+    return ours["per_second"] / theirs["per_second"], ours, theirs
 
 
 def _summary(r: dict) -> list[str]:
@@ -115,22 +201,85 @@ def _summary(r: dict) -> list[str]:
         rows.append(
             [
                 "Transition + save, mail on / mail off",
-                f"{_f(o['ratio'], 2)}× ({_f(o['enabled_ms'], 2)} vs {_f(o['disabled_ms'], 2)} ms)",
+                f"{_x(o['ratio'])} ({_f(o['enabled_ms'], 2)} vs {_f(o['disabled_ms'], 2)} ms)",
                 "≤ 1.3×",
                 _goal(o["ratio"] <= 1.3),
             ]
         )
-    if "throughput" in r:
-        res = r["throughput"]["results"]
+        for mode, label in (
+            ("po_prerendered", "content rendered beforehand"),
+            ("po_render", "rendering in the transaction"),
+        ):
+            po = (o.get("post_office") or {}).get(mode)
+            if po:
+                rows.append(
+                    [
+                        f"Transition + save + django-post-office `mail.send()`, {label} / mail off",
+                        f"{_x(po['ratio'])} ({_f(po['median_ms'], 2)} vs {_f(o['disabled_ms'], 2)} ms)",
+                        "—",
+                        "—",
+                    ]
+                )
+    t = r.get("throughput")
+    if t and "runs" in t:
+        runs = _runs(t)
+        head = _headline(t)
         for mode, label in (("burst", "end to end"), ("drain", "delivery only")):
-            ours, theirs = res[(mode, "order_mail")], res[(mode, "post_office")]
-            ratio = ours["per_second"] / theirs["per_second"]
+            ratio, ours, theirs = _ratio(runs, head, mode)
+            if ratio is None:
+                continue
+            default = runs.get((head, mode, "post_office_default"))
+            batch = runs.get((head, mode, "order_mail_batch"))
+            detail = f"{_f(ours['per_second'])} vs {_f(theirs['per_second'])} emails/s"
+            if default:
+                detail += f"; post_office defaults {_f(default['per_second'])}"
+            if batch:
+                detail += f"; order-mail with `ESP_BATCH_SEND` {_f(batch['per_second'])}"
             rows.append(
                 [
-                    f"Throughput vs django-post-office, {label} ({mode})",
-                    f"{_f(ratio, 2)}× ({_f(ours['per_second'])} vs {_f(theirs['per_second'])} emails/s)",
+                    f"Throughput at {_ms(head)} ESP latency, {mode} ({label}): "
+                    "order-mail ÷ django-post-office at its best",
+                    f"{_x(ratio)} ({detail})",
                     "≥ 2×",
                     _goal(ratio >= 2),
+                ]
+            )
+        others = [v for v in t["latencies"] if v != head]
+        if others:
+            for mode in ("burst", "drain"):
+                cells = []
+                for latency in others:
+                    ratio, _o, _t = _ratio(runs, latency, mode)
+                    if ratio is not None:
+                        cells.append(f"{_x(ratio)} at {_ms(latency)}")
+                if cells:
+                    rows.append([f"Same, {mode}, other ESP latencies", ", ".join(cells), "≥ 2×", "see below"])
+        conns = []
+        for system in SYSTEMS:
+            x = runs.get((head, "drain", system))
+            if x:
+                conns.append(f"{SYSTEMS[system]} {_f(x['connections_per_1000'], 1)}")
+        if conns:
+            rows.append(
+                [
+                    "TCP connections per 1,000 emails",
+                    f"drain of {t['n']:,} at {_ms(head)}: " + "; ".join(conns),
+                    "—",
+                    "—",
+                ]
+            )
+        cpu = []
+        for system in SYSTEMS:
+            x = runs.get((head, "burst", system))
+            if x:
+                cpu.append(f"{SYSTEMS[system]} {_f(x['cpu_ms_per_email'], 1)} ms")
+        if cpu:
+            rows.append(
+                [
+                    "CPU per email, the bench's own processes (producer + senders)",
+                    f"burst at {_ms(head)}: " + "; ".join(cpu),
+                    "—",
+                    "—",
                 ]
             )
     if "render" in r:
@@ -157,39 +306,73 @@ def _summary(r: dict) -> list[str]:
 
 
 def _overhead(o: dict) -> list[str]:
-    return [
+    po = o.get("post_office") or {}
+    blocks = o.get("blocks", 10)
+
+    def spread(values):
+        return f"{_f(min(values), 2)}–{_f(max(values), 2)}×" if values else ""
+
+    rows = [
+        [
+            "mail on (order-mail)",
+            f"{_f(o['enabled_ms'], 2)} ms",
+            f"{_f(o['enabled_mean_ms'], 2)} ms",
+            o["queries_enabled"],
+            f"{_x(o['ratio'])} ({spread(o.get('block_ratios', []))})",
+        ],
+        [
+            "mail off",
+            f"{_f(o['disabled_ms'], 2)} ms",
+            f"{_f(o['disabled_mean_ms'], 2)} ms",
+            o["queries_disabled"],
+            "1×",
+        ],
+        [
+            "difference, order-mail",
+            f"{_f(o['extra_ms'], 2)} ms",
+            "",
+            o["queries_enabled"] - o["queries_disabled"],
+            "",
+        ],
+    ]
+    for mode, label in (
+        ("po_prerendered", "django-post-office `mail.send()`, content rendered beforehand"),
+        ("po_render", "django-post-office `mail.send()`, rendering in the transaction"),
+    ):
+        x = po.get(mode)
+        if x:
+            rows.append(
+                [
+                    label,
+                    f"{_f(x['median_ms'], 2)} ms",
+                    f"{_f(x['mean_ms'], 2)} ms",
+                    x["queries"],
+                    f"{_x(x['ratio'])} ({spread(x.get('block_ratios', []))})",
+                ]
+            )
+    text = [
         "## Transition overhead\n",
         f"`order.confirm_payment(); order.save()` in `transaction.atomic()`, {o['n_each']:,} orders per "
-        "mode in alternating blocks, median per transition. *Mail off* is the same code with "
+        f"mode in {blocks} alternating blocks (each block runs every mode, in an order rotated block by "
+        "block), median per transition. *Mail off* is the same code with "
         '`ORDER_MAIL["ENABLED"] = False` (the FSM transition, the signal receivers and the '
-        "conditional `UPDATE` still run).\n",
-        _table(
-            ["", "median", "mean", "SQL statements"],
-            [
-                [
-                    "mail on",
-                    f"{_f(o['enabled_ms'], 2)} ms",
-                    f"{_f(o['enabled_mean_ms'], 2)} ms",
-                    o["queries_enabled"],
-                ],
-                [
-                    "mail off",
-                    f"{_f(o['disabled_ms'], 2)} ms",
-                    f"{_f(o['disabled_mean_ms'], 2)} ms",
-                    o["queries_disabled"],
-                ],
-                [
-                    "difference",
-                    f"{_f(o['extra_ms'], 2)} ms",
-                    "",
-                    o["queries_enabled"] - o["queries_disabled"],
-                ],
-            ],
-        ),
+        "conditional `UPDATE` still run). The django-post-office rows are mail off plus its "
+        "`mail.send()` in the same transaction, as a post_office shop queues the confirmation: with "
+        "the content rendered beforehand (outside the timed transaction), and rendering in the "
+        "transaction, its usual pattern (a template or `render_to_string` before `mail.send()`; here "
+        "the same templates and css-inline order-mail renders with). *vs mail off* is the ratio of "
+        "the medians (in brackets: the lowest and highest of the same ratio within each block).\n",
+        _table(["", "median", "mean", "SQL statements", "vs mail off"], rows),
         _overhead_text(o),
         "Statements with mail on:\n",
         "```text\n" + "\n".join(o["sql_enabled"]) + "\n```\n",
     ]
+    if po.get("po_prerendered"):
+        text += [
+            "Statements of django-post-office's `mail.send()` in the transaction:\n",
+            "```text\n" + "\n".join(po["po_prerendered"]["sql"]) + "\n```\n",
+        ]
+    return text
 
 
 def _overhead_text(o: dict) -> str:
@@ -197,7 +380,7 @@ def _overhead_text(o: dict) -> str:
         return "\n"
     floor = (o["disabled_ms"] + o["insert_ms"]) / o["disabled_ms"]
     text = (
-        "\nWhere the difference goes, each part timed on its own: the `INSERT ... ON CONFLICT DO "
+        "\nWhere order-mail's difference goes, each part timed on its own: the `INSERT ... ON CONFLICT DO "
         f"NOTHING RETURNING` statement {_f(o['insert_ms'], 2)} ms; all of `enqueue()` (the order's "
         f"hooks, building the row, the insert) {_f(o['enqueue_ms'], 2)} ms; handing the id to the "
         f"background publisher after commit {_f(o['handoff_ms'], 3)} ms. Publishing to Redis "
@@ -212,102 +395,396 @@ def _overhead_text(o: dict) -> str:
         text += (
             f" The goal is not met on this machine: {_f(o['extra_ms'] - o['insert_ms'], 2)} ms of the "
             "difference is Python (the signal receivers, the row, preparing the statement), "
-            "the rest the insert.\n"
+            "the rest the insert."
+        )
+    po = o.get("post_office") or {}
+    if po.get("po_prerendered") and po.get("po_render"):
+        text += (
+            f" django-post-office's `mail.send()` adds {_f(po['po_prerendered']['extra_ms'], 2)} ms to the "
+            f"same transaction when the content is ready, and {_f(po['po_render']['extra_ms'], 2)} ms when "
+            "it renders there; order-mail renders in the worker, after the commit."
         )
     return text + "\n"
 
 
+def _in_flight_ceiling(t: dict) -> str:
+    om = t.get("order_mail_settings") or {}
+    threads = om.get("DELIVERY_CONCURRENCY")
+    return f"{t['concurrency']} × {threads}" if threads else str(t["concurrency"])
+
+
 def _throughput(t: dict, render: dict | None) -> list[str]:
-    res = t["results"]
+    runs = _runs(t)
+    latencies = t["latencies"]
+    head = _headline(t)
+    systems = [s for s in SYSTEMS if any(k[2] == s for k in runs)]
+    # The comparison at a glance: emails/s per latency and mode.
     rows = []
-    for mode in ("burst", "drain", "paced"):
-        for system, label in (("order_mail", "django-order-mail"), ("post_office", "django-post-office")):
-            x = res.get((mode, system))
-            if not x:
+    for latency in latencies:
+        for mode in ("burst", "drain"):
+            cells = [runs.get((latency, mode, s)) for s in systems]
+            if not any(cells):
                 continue
-            lat = x["latency"]
+            ratio, _o, _t = _ratio(runs, latency, mode)
+            ratio_default, _o, _t = _ratio(runs, latency, mode, "post_office_default")
             rows.append(
-                [
-                    mode,
-                    label,
-                    f"{x['n']:,}",
-                    _f(x["per_second"]),
-                    _f(lat["p50"] * 1000, 0, " ms") if lat["n"] else "—",
-                    _f(lat["p95"] * 1000, 0, " ms") if lat["n"] else "—",
-                    x["missing"],
-                    _f(x.get("cpu_ms_per_email"), 1, " ms") if mode != "paced" else "—",
-                    _f(100 * x["esp_cpu_share"], 1, " %"),
-                ]
+                [_ms(latency), mode]
+                + [_f(x["per_second"]) if x else "—" for x in cells]
+                + [f"**{_x(ratio)}**" if ratio else "—", _x(ratio_default) if ratio_default else "—"]
             )
-    burst_o, burst_p = res[("burst", "order_mail")], res[("burst", "post_office")]
-    drain_o, drain_p = res[("drain", "order_mail")], res[("drain", "post_office")]
-    paced_o, paced_p = res.get(("paced", "order_mail")), res.get(("paced", "post_office"))
-    same = t.get("same_content", {})
-    render_ms = _f(render["render_ms"], 1) if render else "several"
-    record_ms = (
-        _f(render["stages_ms"].get("record (UPDATE + log INSERT, one commit)"), 1) if render else "about 1"
+    glance = _table(
+        [
+            "ESP latency",
+            "mode",
+            *[f"{SYSTEMS[s]}, emails/s" for s in systems],
+            "order-mail ÷ post_office best",
+            "order-mail ÷ post_office defaults",
+        ],
+        rows,
     )
+    detail = []
+    for latency in latencies:
+        for mode in ("burst", "drain"):
+            for s in systems:
+                x = runs.get((latency, mode, s))
+                if not x:
+                    continue
+                lat = x["latency"]
+                settings = ""
+                if s.startswith("post_office"):
+                    po = x["settings"]
+                    settings = f" ({po['processes']}/{po['threads']}/{po['batch_size']})"
+                detail.append(
+                    [
+                        _ms(latency),
+                        mode,
+                        SYSTEMS[s] + settings,
+                        _f(x["per_second"]),
+                        _f(lat["p50"] * 1000, 0, " ms") if lat["n"] else "—",
+                        _f(lat["p95"] * 1000, 0, " ms") if lat["n"] else "—",
+                        _f(x["cpu_ms_per_email"], 1),
+                        _f(x["producer_cpu_ms_per_email"], 1),
+                        _f(x["sender_cpu_ms_per_email"], 1),
+                        _f(x["postgres_cpu_ms_per_email"], 1),
+                        _f(x["esp_cpu_ms_per_email"], 2),
+                        f"{x['connections']} ({_f(x['connections_per_1000'], 1)})",
+                        f"{x['requests']:,}",
+                        f"{_mean_in_flight(x)} / {x['max_in_flight']}",
+                        x["missing"],
+                        _f(100 * x.get("other_cpu_share", float("nan")), 0, " %"),
+                    ]
+                )
+    same = t.get("same_content", {})
     text = [
-        "## Throughput and latency, side by side with django-post-office\n",
+        f"## Throughput and latency at {', '.join(_ms(v) for v in latencies)} of ESP latency\n",
         "Each run transitions fresh orders with `confirm_payment()` and waits until the fake ESP "
-        "has accepted every confirmation. emails/s counts from the first commit (burst, paced) or "
-        "the first acceptance (drain) to the last acceptance; latency is from the commit (taken "
-        "in an on-commit callback) to the ESP's acceptance.\n",
+        f"has accepted every confirmation ({t['n']:,} emails per run). emails/s counts, in a burst, from "
+        "the first commit to the last ESP acceptance, and in a drain from the moment the senders are up "
+        "to the last email recorded as sent (post_office records a batch after its last email, order-mail "
+        "each email right after its call); latency is from the commit (taken in an on-commit callback) "
+        "to the ESP's acceptance. The fake ESP answers "
+        "every API call after the latency of the row (0 ms: at once), holding any number of calls at "
+        "once.\n",
         "* **burst**: one producer process transitions all orders as fast as it can while the "
         "senders run. Both systems render each email once: order-mail in the worker, post_office "
         "in the producer before `mail.send()` inside the order's transaction, with the same "
         "templates and css-inline (a post_office shop renders when it queues).\n"
         "* **drain**: all orders committed first, then the senders start: delivery alone. "
         "post_office's queue holds ready-rendered emails here; order-mail still renders each one "
-        "in the worker.\n"
-        f"* **paced**: {t['paced_rate']} orders/s, half the slower burst rate, so neither system "
-        "is backed up: the latency a customer sees on a normal day.\n",
+        "in the worker.\n",
+        glance,
+        "\nEvery run (post_office's settings as processes/threads/batch size):\n",
         _table(
-            THROUGHPUT_HEADER,
-            rows,
+            [
+                "ESP latency",
+                "mode",
+                "system",
+                "emails/s",
+                "p50 latency",
+                "p95 latency",
+                "CPU ms/email",
+                "producer",
+                "senders",
+                "PostgreSQL",
+                "fake ESP",
+                "TCP connections (per 1,000)",
+                "API calls",
+                "calls in flight, mean / max",
+                "lost",
+                "other load",
+            ],
+            detail,
         ),
-        "\n*CPU/email* is the busy time of the whole machine (producer, workers, PostgreSQL, Redis, "
-        "ESP, and anything else running) divided by the emails; *ESP CPU* the fake ESP's share of "
-        "one CPU during the run.\n",
+        "\n*CPU ms/email* counts only the bench's own processes, from `/proc/<pid>/stat` of each process "
+        "tree (user + system time, live and reaped children): in a burst the producer (the process that "
+        "transitions the orders, with order-mail's background publisher thread) plus the senders (the "
+        "celery worker and its pool processes; post_office's loop and the processes `send_queued` forks); "
+        "in a drain the senders alone (the producer ran before; its CPU is in the *producer* column). "
+        "PostgreSQL (all its processes; the bench is its only client) and the fake ESP are shown apart "
+        "and not included. *Calls in flight*: the API calls the ESP held at once, on average (calls × "
+        "latency ÷ the run's duration) and at most; a sender's rate is its mean calls in flight ÷ the "
+        "latency. *Other load*: the CPU anything else on the machine used during the run (its busy "
+        "time less all of the above), in % of one CPU; a run above "
+        f"{_f(100 * t.get('other_load_limit', 0.2), 0)} % was repeated once and the quieter one kept"
+        + _repeated(t)
+        + ". Each row is one run of "
+        f"{t['n']:,} emails, not an average.\n",
         f"\nSame content: the ESP compared the HTML of {same.get('pairs', 0):,} order pairs "
-        f"(order number blanked): {same.get('equal', 0):,} identical.\n",
-        "### Where each one wins\n",
-        f"* **End to end (burst)** order-mail delivers {_f(burst_o['per_second'])} emails/s, "
-        f"post_office {_f(burst_p['per_second'])}: "
-        f"{_f(burst_o['per_second'] / burst_p['per_second'], 2)}×. post_office's producer "
-        "renders and inserts each email inside the order's transaction, so its rate is the "
-        "producer's; order-mail's producer only writes a row and publishes an id, and the "
-        "workers do the rest in parallel. In exchange, order-mail's latency under a burst is "
-        f"queueing (p95 {_f(burst_o['latency']['p95'], 1)} s vs "
-        f"{_f(burst_p['latency']['p95'], 1)} s): the producer outruns the workers. On "
-        f"{_f(burst_o.get('cpu_ms_per_email'), 1)} vs {_f(burst_p.get('cpu_ms_per_email'), 1)} ms of "
-        "CPU per email, two CPUs cap both.\n",
-        f"* **Delivery only (drain)**: post_office wins clearly, {_f(drain_p['per_second'])} vs "
-        f"{_f(drain_o['per_second'])} emails/s "
-        f"({_f(drain_p['per_second'] / drain_o['per_second'], 1)}×). Its queue holds emails "
-        "rendered when they were queued, so its senders only hand them to the ESP (5 threads per "
-        "process) and record each batch of 100 with one bulk `UPDATE` after the whole batch went "
-        "out. order-mail renders at send time (a corrected address or item is honoured, and a "
-        f"template error fails one email, not the order's transaction: {render_ms} ms per email) "
-        f"and records each email in its own commit right after its ESP call ({record_ms} ms, "
-        "mostly the WAL flush). That per-email commit is deliberate: a sender killed mid-batch "
-        "re-sends at most the one email it was recording, where post_office re-sends every email "
-        "of the batch the ESP had already accepted (its rows are still `queued`).\n",
+        f"(order-mail and post_office at its best, same order, order number blanked): "
+        f"{same.get('equal', 0):,} identical.\n",
     ]
-    if paced_o and paced_p:
-        text.append(
-            f"* **Latency at a steady rate (paced)**: p50 {_f(paced_o['latency']['p50'] * 1000, 0)} ms "
-            f"vs {_f(paced_p['latency']['p50'] * 1000, 0)} ms, p95 "
-            f"{_f(paced_o['latency']['p95'] * 1000, 0)} ms vs {_f(paced_p['latency']['p95'] * 1000, 0)} ms "
-            "(order-mail pushes each id to the broker on commit; post_office is polled, here every "
-            "50 ms, in production usually once a minute by cron).\n"
+    if t.get("batch_note"):
+        text.append(f"\norder-mail with `ESP_BATCH_SEND`: {t['batch_note']}.\n")
+    text += _throughput_text(t, runs, head, render)
+    text += _paced(t)
+    return text
+
+
+def _repeated(t: dict) -> str:
+    runs = [x for x in t.get("runs", []) + t.get("paced", []) if x.get("repeated")]
+    if not runs:
+        return " (none was)"
+    return (
+        " ("
+        + "; ".join(
+            f"{_ms(x['latency_ms'])} {x['mode']} {SYSTEMS.get(x['system'], x['system'])}: "
+            + " then ".join(
+                f"{_f(rate)} emails/s at {_f(100 * share, 0)} %"
+                for rate, share in zip(
+                    x["repeated"]["per_second"], x["repeated"]["other_cpu_shares"], strict=True
+                )
+            )
+            for x in runs
         )
-    if render:
+        + ")"
+    )
+
+
+def _mean_in_flight(x: dict) -> str:
+    """API calls the ESP held at once on average: each call is held for the
+    latency, so calls × latency ÷ the run's duration."""
+    if not x["latency_ms"] or not x["seconds"]:
+        return "—"
+    return _f(x["requests"] * x["latency_ms"] / 1000 / x["seconds"], 1)
+
+
+def _throughput_text(t: dict, runs: dict, head: float, render: dict | None) -> list[str]:
+    text = ["### What the figures show\n"]
+    burst = _ratio(runs, head, "burst")
+    drain = _ratio(runs, head, "drain")
+    om = t.get("order_mail_settings") or {}
+    if burst[0] is not None:
         text.append(
-            f"* Rendering costs order-mail {_f(render['render_ms'], 1)} ms per email in the worker; "
-            "in the drain run post_office pays nothing for it.\n"
+            f"* **End to end (burst) at {_ms(head)}**: order-mail {_f(burst[1]['per_second'])} emails/s, "
+            f"post_office at its best {_f(burst[2]['per_second'])} ({_x(burst[0])}). post_office's producer "
+            "renders and inserts each email inside the order's transaction, so it shares the CPUs with "
+            "its own senders; order-mail's producer only writes a row and publishes an id, and the "
+            "workers render and send in parallel. In exchange order-mail's latency under a burst is "
+            f"queueing (p95 {_f(burst[1]['latency']['p95'], 1)} s "
+            f"vs {_f(burst[2]['latency']['p95'], 1)} s).\n"
+        )
+    if drain[0] is not None:
+        text.append(
+            f"* **Delivery only (drain) at {_ms(head)}**: order-mail {_f(drain[1]['per_second'])} emails/s, "
+            f"post_office at its best {_f(drain[2]['per_second'])} ({_x(drain[0])}). post_office's queue "
+            "holds emails rendered when they were queued: its senders only hand them to the ESP and record "
+            "a whole batch with one `UPDATE` and one bulk insert of `Log` rows after the batch went out. "
+            "order-mail renders at send time (a corrected address or item is honoured, and a template error "
+            "fails one email, not the order's transaction"
+            + (f": {_f(render['render_ms'], 1)} ms per email" if render else "")
+            + ") and records each email in its own commit right after its ESP call, so a sender killed "
+            "mid-batch re-sends at most the one email it was recording, where post_office re-sends every "
+            "email of the batch the ESP had already accepted (its rows are still `queued`)."
+            + _one_batch_note(t, drain[2])
+            + "\n"
+        )
+    calls = []
+    for s in SYSTEMS:
+        x = runs.get((head, "drain", s))
+        if x:
+            calls.append(f"{SYSTEMS[s]} {_mean_in_flight(x)} on average, {x['max_in_flight']} at most")
+    if calls and om:
+        text.append(
+            "* **ESP latency** bounds a sender by the calls it keeps in flight: its rate is at most calls "
+            f"in flight ÷ latency. order-mail keeps up to {_in_flight_ceiling(t)} (worker processes × "
+            "`DELIVERY_CONCURRENCY`) calls in flight, each email recorded right after its own call, but a "
+            "worker process runs one `send_emails` task at a time: no more calls than the ids of that "
+            f"task (up to `DELIVERY_BATCH_SIZE`, {om['DELIVERY_BATCH_SIZE']}), and it takes its next task "
+            "only when the slowest email of the batch is done. post_office keeps up to processes × "
+            "`THREADS_PER_PROCESS`, and each `send_queued` call likewise waits for the slowest email of "
+            "its batch before it records the batch and takes the next. Calls in flight during the "
+            f"{_ms(head)} drain: " + "; ".join(calls) + ".\n"
+        )
+    conns = []
+    for s in SYSTEMS:
+        x = runs.get((head, "drain", s))
+        if x:
+            conns.append(f"{SYSTEMS[s]} {x['connections']} ({_f(x['connections_per_1000'], 1)} per 1,000)")
+    if conns:
+        text.append(
+            f"* **TCP connections** to the ESP in the {_ms(head)} drain of {t['n']:,} emails: "
+            + "; ".join(conns)
+            + ". order-mail opens one per sending thread the first time it sends and keeps it open for "
+            "the life of the worker process, so a long-running worker's count per 1,000 emails tends to "
+            "zero (the figure here is one run's worker start-up); the batch path sends each batch in one "
+            "call. post_office opens one per sending thread per `send_queued` call and closes them all at "
+            "the end of the call, so its count grows with the number of batches (the burst runs, where the "
+            "loop finds small batches, open more).\n"
         )
     return text
+
+
+def _one_batch_note(t: dict, theirs: dict) -> str:
+    settings = theirs.get("settings") or {}
+    if settings.get("batch_size", 0) < t["n"]:
+        return ""
+    grid = t.get("post_office_grid") or {}
+    text = (
+        f" With `BATCH_SIZE` {settings['batch_size']}, post_office at its best took all {t['n']:,} emails "
+        "of a drain in one `send_queued` call (its processes forked once), so each drain figure is one "
+        "call's"
+    )
+    if grid.get("n"):
+        text += f"; its grid, with {grid['n']:,} emails per run, is the longer measurement"
+    return text + "."
+
+
+def _paced(t: dict) -> list[str]:
+    paced = {x["system"]: x for x in t.get("paced", [])}
+    ours, theirs = paced.get("order_mail"), paced.get("post_office_best")
+    if not ours or not theirs:
+        return []
+    rows = [
+        [
+            SYSTEMS[x["system"]],
+            f"{x['n']:,}",
+            _f(x["latency"]["p50"] * 1000, 0, " ms"),
+            _f(x["latency"]["p95"] * 1000, 0, " ms"),
+            _f(x["latency"]["max"] * 1000, 0, " ms"),
+            f"{_mean_in_flight(x)} / {x['max_in_flight']}",
+            _f(x.get("emails_per_task"), 1),
+            x["missing"],
+        ]
+        for x in (ours, theirs)
+    ]
+    latency = t["paced_latency_ms"]
+    text = [
+        f"### Latency at a steady rate (paced, {_ms(latency)} ESP latency)\n",
+        f"{t['paced_rate']} orders/s, half the slower of the two burst rates at that latency: the "
+        "latency a customer sees on a normal day, commit to ESP acceptance (the ESP latency included). "
+        "order-mail pushes each id to the broker after the commit; post_office is polled, here every "
+        "50 ms, in production usually once a minute by cron.\n",
+        _table(
+            [
+                "system",
+                "emails",
+                "p50",
+                "p95",
+                "max",
+                "calls in flight, mean / max",
+                "emails per task",
+                "lost",
+            ],
+            rows,
+        ),
+    ]
+    p95 = ours["latency"]["p95"] * 1000
+    if p95 > 10 * max(latency, 20):
+        text.append(
+            f"\norder-mail did not keep up at this rate: its p95 of {_f(p95, 0)} ms is queueing, not the "
+            f"ESP. At a steady trickle the background publisher hands ids over one or two at a time "
+            f"({_f(ours.get('emails_per_task'), 1)} emails per `send_emails` task here), a worker process "
+            "runs one task at a time, and a task of one email is sent by the task's own thread: the "
+            f"sending threads go unused ({_mean_in_flight(ours)} calls in flight on average, "
+            f"{ours['max_in_flight']} at most, for {_in_flight_ceiling(t)} possible), so each worker process "
+            "sends about one email per ESP round trip.\n"
+        )
+    return text
+
+
+def _sizing(s: dict, saved: bool) -> list[str]:
+    rows_in = s["rows"]
+    counts = sorted({r["processes"] for r in rows_in})
+    latencies = sorted({r["latency_ms"] for r in rows_in})
+    by = {(r["latency_ms"], r["processes"], r.get("kind", "backlog")): r for r in rows_in}
+    rows = []
+    for latency in latencies:
+        for kind in ("backlog", "one per task"):
+            row = [_ms(latency), kind]
+            for c in counts:
+                x = by.get((latency, c, kind))
+                row.append(f"{_f(x['per_second'], 0)} ({_f(x['per_process'], 0)} per process)" if x else "—")
+            one = by.get((latency, counts[0], kind))
+            row.append(_f(one["cpu_ms_per_email"], 1) if one else "—")
+            rows.append(row)
+    threads = rows_in[0].get("threads_per_process") if rows_in else None
+    backlog = next((r for r in rows_in if r.get("kind", "backlog") == "backlog"), None)
+    single = next((r for r in rows_in if r.get("kind") == "one per task"), None)
+    where = f"measured on {s.get('date')}, " if saved else ""
+    return [
+        "## Sizing: emails/s per worker process\n",
+        "order-mail's delivery rate by ESP latency and number of `celery worker` processes "
+        "(`--concurrency`), the app's defaults otherwise "
+        f"(`DELIVERY_CONCURRENCY` {threads} sending threads per process), on the machine above "
+        f"({where}`bench/results/sizing.json`). Two loads: a **backlog** (a drain of "
+        f"{_f(backlog['n'] if backlog else None, 0)} emails queued at full speed: `send_emails` tasks of "
+        "up to `DELIVERY_BATCH_SIZE` ids) and **one per task** (a drain of "
+        f"{_f(single['n'] if single else None, 0)} with `DELIVERY_BATCH_SIZE` 1: what the workers get "
+        "when orders arrive one at a time and the publisher hands each id over alone). A process runs "
+        f"one task at a time; within it at most {threads} calls are in flight, so its ceiling is "
+        f"{threads} ÷ latency ({_f((threads or 0) / 0.05, 0)} emails/s at 50 ms) with full batches, and "
+        "one email per round trip with one email per task, until its CPU runs out; more processes add "
+        "to that until the machine's CPUs do.\n",
+        _table(
+            [
+                "ESP latency",
+                "load",
+                *[f"{c} process{'es' if c > 1 else ''}, emails/s" for c in counts],
+                f"CPU ms/email ({counts[0]} process)",
+            ],
+            rows,
+        ),
+    ]
+
+
+def _grid(g: dict) -> list[str]:
+    rows = []
+    for r in sorted(g["rows"], key=lambda r: (r["mode"], -r["per_second"])):
+        picked = g["pick"].get(r["mode"]) == {k: r[k] for k in ("processes", "threads", "batch_size")}
+        mark = "**" if picked else ""
+        rows.append(
+            [
+                r["mode"],
+                r["processes"],
+                r["threads"],
+                r["batch_size"],
+                f"{mark}{_f(r['per_second'])}{mark}",
+                _f(r["cpu_ms_per_email"], 1),
+                _f(r["connections_per_1000"], 1),
+            ]
+        )
+    why = "; ".join(f"{mode}: {text}" for mode, text in g.get("why", {}).items())
+    return [
+        "## django-post-office's best settings\n",
+        "post_office documents three knobs for sending speed: `THREADS_PER_PROCESS` (default 5; its "
+        "README's example is 10, for HTTP backends), `BATCH_SIZE` (emails one `send_queued` call takes, "
+        "default 100) and the processes `send_queued(processes=...)` forks per batch (`send_queued_mail "
+        "--processes`, default 1). `bench/postoffice_grid.py` ran every combination of "
+        + "; and of ".join(
+            ", ".join(
+                f"{k.replace('_', ' ')} {'/'.join(str(v) for v in values)}" for k, values in grid.items()
+            )
+            + f" in {mode}"
+            for mode, grid in g["grid"].items()
+        )
+        + f", at {_ms(g['latency_ms'])} ESP latency, {g['n']:,} emails per run, on "
+        f"{g['date']} on this machine (`bench/results/postoffice_grid.json`). The fastest per mode "
+        f"(bold) is what the comparison calls *best*: {why}. The same pick is used at every latency.\n",
+        _table(
+            ["mode", "processes", "threads", "batch size", "emails/s", "CPU ms/email", "TCP conns per 1,000"],
+            rows,
+        ),
+    ]
 
 
 def _render(x: dict) -> list[str]:
@@ -316,7 +793,8 @@ def _render(x: dict) -> list[str]:
     return [
         "## Where one email's time goes\n",
         f"`deliver_batch()` (what the `send_emails` task runs) over {x['n']:,} emails in batches of "
-        f"{x.get('batch_size', 1)}, in one process against the fake ESP (no Celery), with timers around "
+        f"{x.get('batch_size', 1)}, in one process and one sending thread against the fake ESP answering "
+        "at once (no Celery), with timers around "
         "each stage (`bench/render_cost.py`); per-batch stages are divided by the emails. Render = "
         f"context + templates + css-inline: **{_f(x['render_ms'], 2)} ms, "
         f"{_f(100 * x['render_share'], 0)} %** of the send path. One email costs "
@@ -502,21 +980,23 @@ def splice_machinery(m: dict, path: Path) -> None:
     path.write_text(text)
 
 
-def _stock(stock: dict, tuned: dict | None) -> list[str]:
+def _stock(stock: dict, t: dict) -> list[str]:
+    tuned = _runs(t).get((stock["latency_ms"], "drain", "order_mail")) if "runs" in t else None
     if not tuned:
         return []
     return [
         "## Database connections in Celery workers\n",
-        "Celery's Django fix-up closes every database connection before and after each task "
-        "unless `CELERY_DB_REUSE_MAX` is set, so by default every email opens a new PostgreSQL "
-        "connection. The bench workers set `CELERY_DB_REUSE_MAX = 1000` and call Django's "
-        "`close_old_connections()` around each task (`bench/celery_app.py`), so a broken "
-        "connection is dropped after one failed task:\n",
+        "Celery's Django fix-up closes the task thread's database connections before and after each "
+        "task unless `CELERY_DB_REUSE_MAX` is set, so by default every task opens a new PostgreSQL "
+        "connection (the sending threads keep their own). The bench workers set "
+        "`CELERY_DB_REUSE_MAX = 1000` and call Django's `close_old_connections()` around each task "
+        "(`bench/celery_app.py`), so a broken connection is dropped after one failed task. Drain of "
+        f"{stock['n']:,} emails at {_ms(stock['latency_ms'])} ESP latency:\n",
         _table(
             ["worker setting", "drain emails/s"],
             [
-                ["Celery default (new connection per task)", _f(stock["delivery_per_second"])],
-                ["`CELERY_DB_REUSE_MAX = 1000`", _f(tuned["delivery_per_second"])],
+                ["Celery default (new connection per task)", _f(stock["per_second"])],
+                ["`CELERY_DB_REUSE_MAX = 1000`", _f(tuned["per_second"])],
             ],
         ),
     ]
@@ -554,14 +1034,16 @@ def _esp(e: dict, t: dict | None) -> list[str]:
     text = [
         "## The fake ESP is not the bottleneck\n",
         f"{e['clients']} processes sending through Anymail's Postmark backend at once, no database, "
-        f"reached {_f(e['per_second'], 0)} messages/s — bound by the clients (Anymail and requests "
-        f"build and parse each message), not the ESP, which spent "
+        f"the ESP answering at once, reached {_f(e['per_second'], 0)} messages/s — bound by the clients "
+        "(Anymail and requests build and parse each message), not the ESP, which spent "
         f"{_f(e['esp_cpu_seconds_per_1000'], 2)} CPU-seconds per 1,000 messages: a ceiling of about "
-        f"{_f(ceiling, 0)} messages/s on one CPU.",
+        f"{_f(ceiling, 0)} messages/s on one CPU. Its latency is an `asyncio.sleep` per call, so calls "
+        "wait side by side, not in line.",
     ]
-    if t:
-        top = max(x["per_second"] for x in t["results"].values())
-        share = max(x["esp_cpu_share"] for x in t["results"].values())
+    runs = (t or {}).get("runs") or []
+    if runs:
+        top = max(x["per_second"] for x in runs)
+        share = max(x["esp_cpu_share"] for x in runs)
         text.append(
             f" The fastest run above ({_f(top)} emails/s) used {_f(100 * top / ceiling, 0)} % of that, "
             f"and the ESP never took more than {_f(100 * share, 1)} % of one CPU during a run.\n"

@@ -1,16 +1,19 @@
 """Run every benchmark and write ``docs/performance.md``.
 
-    bash bench/run.sh                 # the full run (about 45 minutes on 2 cores)
-    bash bench/run.sh --quick         # ~1,000 orders, 5,000 sends for memory: a few minutes
+    bash bench/run.sh                 # the full run, ESP latency 50 ms (about 20 minutes on 2 cores)
+    bash bench/run.sh --latency 0,20,50,150 --skip machinery   # what docs/performance.md shows
+    bash bench/run.sh --quick         # 300 emails per throughput run, 5,000 sends for memory: minutes
     bash bench/run.sh --faults 10     # the fault-injection suite at 10x size -> docs/reliability.md
-    .venv/bin/python -m bench.machinery   # only the "machinery" section (about a minute)
+    .venv/bin/python -m bench.machinery       # only the "machinery" section (about a minute)
+    .venv/bin/python -m bench.postoffice_grid # post_office's best settings (once per machine)
 
 Everything is real: PostgreSQL (database ``bench_order_mail`` on
 127.0.0.1:5432, dropped and re-created), a Redis server started here on a
 free port, ``celery worker`` processes, Anymail's Postmark backend, and
 django-post-office (``pip install -e ".[bench]"``) with the same backend. The
-only fake is the ESP (``bench/fast_esp.py``), and its capacity is measured
-first. Raw figures go to ``bench/results/latest.json``.
+only fake is the ESP (``bench/fast_esp.py``), which answers each API call
+after the chosen latency; its capacity is measured first. Raw figures go to
+``bench/results/latest.json``.
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import machine  # noqa: E402
-from bench.services import ESP, PY, Redis, child_env, free_port, recreate_database  # noqa: E402
+from bench.services import PY, child_env, running_services  # noqa: E402
 
-SECTIONS = ("esp", "overhead", "throughput", "stock", "render", "machinery", "memory", "admin")
+SECTIONS = ("esp", "overhead", "throughput", "sizing", "stock", "render", "machinery", "memory", "admin")
+#: The sizing table: order-mail's drain rate by ESP latency and worker processes.
+SIZING_LATENCIES, SIZING_PROCESSES = (20.0, 50.0, 150.0), (1, 2, 4)
 
 
 def log(message: str) -> None:
@@ -39,20 +44,26 @@ def log(message: str) -> None:
 def parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for iterating")
-    parser.add_argument("--orders", type=int, help="orders per throughput run (default 10,000; quick 1,000)")
+    parser.add_argument("--orders", type=int, help="emails per throughput run (default 1,000; quick 300)")
+    parser.add_argument(
+        "--latency",
+        default="50",
+        help="ESP latency of the throughput runs, ms per API call; a comma-separated list (default 50)",
+    )
+    parser.add_argument("--sizing-orders", type=int, help="emails per sizing run (default 600; quick 300)")
     parser.add_argument(
         "--memory-sends", type=int, help="sends for the RSS run (default 100,000; quick 5,000)"
     )
     parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2, help="celery --concurrency")
-    parser.add_argument("--po-processes", type=int, help="post_office send_queued processes (default: same)")
     parser.add_argument("--skip", default="", help=f"comma-separated sections to skip: {','.join(SECTIONS)}")
     parser.add_argument("--faults", type=float, metavar="SCALE", help="run tests/integration/test_faults.py")
     parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"))
     parser.add_argument("--report-only", action="store_true", help="rewrite the page from latest.json")
     args = parser.parse_args(argv)
-    args.orders = args.orders or (1000 if args.quick else 10_000)
+    args.orders = args.orders or (300 if args.quick else 1000)
+    args.sizing_orders = args.sizing_orders or (300 if args.quick else 600)
     args.memory_sends = args.memory_sends or (5000 if args.quick else 100_000)
-    args.po_processes = args.po_processes or args.concurrency
+    args.latency = [float(v) for v in str(args.latency).split(",") if v.strip()]
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     return args
 
@@ -111,38 +122,27 @@ def main(argv=None) -> int:
         log(f"Rewrote {args.output} from bench/results/latest.json")
         return 0
 
-    os.environ["BENCH_REDIS_PORT"] = str(free_port())
-    os.environ["BENCH_ESP_PORT"] = str(free_port())
-    os.environ.setdefault("BENCH_DB_NAME", "bench_order_mail")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    os.environ.setdefault("BENCH_DB_REUSE_MAX", "1000")
     started = time.time()
     results: dict = {"args": {k: sorted(v) if isinstance(v, set) else v for k, v in vars(args).items()}}
+    results["date"] = time.strftime("%Y-%m-%d")
     results["machine"] = machine.describe()
+    results["code"] = machine.code_state()
     log(f"Machine: {results['machine']['summary']}")
+    log(f"Code: {results['code']['summary']}")
     if results["machine"]["idle_before"] < 0.8:
         idle = results["machine"]["idle_before"]
         log(f"WARNING: the machine is busy ({idle:.0%} idle): the figures will be low")
 
-    recreate_database(os.environ["BENCH_DB_NAME"])
-    redis = Redis(int(os.environ["BENCH_REDIS_PORT"]))
-    esp = ESP(int(os.environ["BENCH_ESP_PORT"]), "bench-server-token")
-    redis.start()
-    esp.start()
-    try:
-        import django
-
-        django.setup()
-        import bench.celery_app  # noqa: F401 - publishes from this process go through it
+    with running_services(os.environ.get("BENCH_DB_NAME", "bench_order_mail")) as (redis, esp):
         from bench import esp_capacity, memory, overhead, render_cost, throughput
 
         if "esp" not in args.skip:
-            log("Fake ESP capacity")
+            log("Fake ESP capacity (answering at once)")
             per_client = 300 if args.quick else 2000
             results["esp"] = esp_capacity.run(esp, args.concurrency + 1, per_client, log)
         if "overhead" not in args.skip:
-            log("Transition overhead")
-            results["overhead"] = overhead.run(min(args.orders, 4000), redis, log)
+            log("Transition overhead (order-mail on / off, post_office mail.send() in the transaction)")
+            results["overhead"] = overhead.run(1000 if args.quick else 4000, redis, log)
         if "render" not in args.skip:
             log("Per-email cost and profiles")
             results["render"] = render_cost.run(200 if args.quick else 500, redis, log)
@@ -153,40 +153,44 @@ def main(argv=None) -> int:
             results["machinery"] = machinery.run(log)
             machinery.save(results["machinery"])
         if "throughput" not in args.skip:
-            log(f"Throughput: order-mail vs django-post-office, {args.orders} orders")
-            paced = min(args.orders, 300 if args.quick else 2000)
-            compared = throughput.compare(
+            latencies = ", ".join(f"{v:g}" for v in args.latency)
+            log(f"Throughput: order-mail vs django-post-office at {latencies} ms, {args.orders} per run")
+            results["throughput"] = throughput.compare(
+                args.latency,
                 args.orders,
                 esp,
+                redis,
                 concurrency=args.concurrency,
-                po_processes=args.po_processes,
-                paced_n=paced,
+                paced_n=min(args.orders, 300 if args.quick else 1000),
                 log=log,
             )
-            results["throughput"] = compared
+        if "sizing" not in args.skip:
+            latencies = (50.0,) if args.quick else SIZING_LATENCIES
+            counts = (1, 2) if args.quick else SIZING_PROCESSES
+            log(f"Sizing: order-mail drain by latency and worker processes, {args.sizing_orders} per run")
+            results["sizing"] = throughput.sizing(
+                list(latencies), list(counts), args.sizing_orders, esp, redis, log=log
+            )
+            throughput.save_sizing(results["sizing"], results["machine"]["summary"])
         if "stock" not in args.skip:
-            n = min(args.orders, 500 if args.quick else 2000)
-            log(f"Celery's default database handling (a new connection per task), drain of {n}")
+            n = min(args.orders, 500 if args.quick else 1500)
+            latency = min(args.latency)
+            log(f"Celery's default database handling (a connection per task), drain of {n} at {latency:g} ms")
             os.environ["BENCH_DB_REUSE_MAX"] = "0"
             try:
-                results["stock"] = throughput.run_mode(
-                    "drain",
-                    "order_mail",
-                    n,
-                    esp,
-                    "SD",
-                    concurrency=args.concurrency,
-                    po_processes=args.po_processes,
+                stock = throughput.run_mode(
+                    "drain", throughput.order_mail(args.concurrency), n, esp, redis, latency_ms=latency
                 )
             finally:
                 os.environ["BENCH_DB_REUSE_MAX"] = "1000"
-            log(f"    {results['stock']['delivery_per_second']:.1f} emails/s")
+                esp.set_latency(0)
+            stock.pop("digests", None)
+            results["stock"] = stock
+            log(f"    {stock['per_second']:.1f} emails/s")
         if "memory" not in args.skip:
-            log(f"Worker memory over {args.memory_sends} sends")
+            esp.set_latency(0)
+            log(f"Worker memory over {args.memory_sends} sends (ESP answering at once)")
             results["memory"] = memory.run(args.memory_sends, esp, args.concurrency, log)
-    finally:
-        esp.stop()
-        redis.stop()
     if "admin" not in args.skip and (ROOT / "bench" / "admin_changelist.py").exists():
         results["admin"] = run_admin(args.quick)
     results["seconds"] = time.time() - started

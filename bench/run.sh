@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run every benchmark and write docs/performance.md (see bench/run.py --help).
-#   bash bench/run.sh            the full run (10,000 orders, 100,000 sends for memory)
-#   bash bench/run.sh --quick    ~1,000 orders: a few minutes
+#   bash bench/run.sh            the full run at 50 ms ESP latency (1,000 emails per throughput run,
+#                                100,000 sends for memory)
+#   bash bench/run.sh --latency 0,20,50,150 --skip machinery    what docs/performance.md shows
+#   bash bench/run.sh --quick    300 emails per run: a few minutes
 #   bash bench/run.sh --faults 10    the fault-injection suite at 10x -> docs/reliability.md
 # Needs PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres) and redis-server.
 set -euo pipefail

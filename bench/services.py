@@ -7,6 +7,7 @@ PostgreSQL database ``bench_order_mail`` (dropped and re-created per run).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -67,11 +68,58 @@ def cpu_seconds(pid: int) -> float:
 
 
 def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (forked by any of its threads)."""
+    found: list[int] = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(p) for p in fh.read().split()]
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return []
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                found += [int(p) for p in fh.read().split()]
+        except OSError:
+            pass
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and every descendant, live or reaped (a reaped
+    child's time is in its parent's ``cutime``/``cstime``)."""
+    total, todo, seen = 0.0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        total += cpu_seconds(p)
+        todo += children(p)
+    return total
+
+
+def self_cpu_seconds() -> float:
+    """CPU time of this process (all its threads), not of its children."""
+    times = os.times()
+    return times.user + times.system
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of the PostgreSQL server on this machine: every ``postgres``
+    process (the backends of ended connections are in the postmaster's
+    ``cutime``). The bench is its only client while it runs."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        if stat[stat.index("(") + 1 : stat.rindex(")")] == "postgres":
+            fields = stat.rsplit(")", 1)[1].split()
+            total += sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 class Redis:
@@ -121,13 +169,15 @@ class Redis:
 class ESP:
     """The fast fake ESP subprocess and its control endpoints."""
 
-    def __init__(self, port: int, token: str):
-        self.port, self.token = port, token
+    def __init__(self, port: int, token: str, latency_ms: float = 0.0):
+        self.port, self.token, self.latency_ms = port, token, latency_ms
         self.proc = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [PY, "-m", "bench.fast_esp", str(self.port), self.token], cwd=ROOT, env=child_env()
+            [PY, "-m", "bench.fast_esp", str(self.port), self.token, f"--latency-ms={self.latency_ms:g}"],
+            cwd=ROOT,
+            env=child_env(),
         )
         wait_until(self._up, timeout=15, what="fast ESP")
 
@@ -154,6 +204,10 @@ class ESP:
     def reset(self) -> None:
         self._get("/_reset")
 
+    def set_latency(self, ms: float) -> None:
+        """Every API call from now on is answered after ``ms`` milliseconds."""
+        self.latency_ms = self._get(f"/_latency?ms={ms:g}")["latency_ms"]
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
@@ -163,13 +217,16 @@ class ESP:
 class Worker:
     """A real ``celery worker`` (prefork) on the bench settings."""
 
-    def __init__(self, concurrency: int, name: str = "bench"):
+    def __init__(self, concurrency: int, name: str = "bench", env: dict | None = None):
         self.concurrency = concurrency
         self.name = name
+        self.env = env or {}
         self.proc = None
         self.log_path = Path(tempfile.mkdtemp(prefix="order-mail-bench-worker-")) / "worker.log"
 
-    def start(self) -> None:
+    def start(self, on_ready=None) -> None:
+        """Start the worker; ``on_ready()`` is called as soon as its pool
+        processes exist (they may start taking tasks right after)."""
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [
@@ -178,7 +235,7 @@ class Worker:
                 *("--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{self.name}@%h"),
             ],
             cwd=ROOT,
-            env=child_env(),
+            env={**child_env(), **self.env},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -191,6 +248,8 @@ class Worker:
         )
         if self.proc.poll() is not None:
             raise RuntimeError(f"celery worker exited:\n{self.log()}")
+        if on_ready is not None:
+            on_ready()
         time.sleep(0.5)  # the consumer connects to the broker after the pool forks
 
     def pool_pids(self) -> list[int]:
@@ -221,15 +280,17 @@ class PostOfficeSender:
     fastest either can be, so this is post_office at its best.
     """
 
-    def __init__(self, processes: int):
+    def __init__(self, processes: int, env: dict | None = None):
         self.processes = processes
+        self.env = env or {}
         self.proc = None
 
-    def start(self) -> None:
+    def start(self, on_ready=None) -> None:
+        """Start the loop; ``on_ready()`` is called when it is about to send."""
         self.proc = subprocess.Popen(
             [PY, "-m", "bench.postoffice_loop", str(self.processes)],
             cwd=ROOT,
-            env=child_env(),
+            env={**child_env(), **self.env},
             stdout=subprocess.PIPE,
             text=True,
             start_new_session=True,
@@ -237,6 +298,8 @@ class PostOfficeSender:
         line = self.proc.stdout.readline()
         if "ready" not in line:
             raise RuntimeError(f"post_office loop did not start: {line!r}")
+        if on_ready is not None:
+            on_ready()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -247,6 +310,34 @@ class PostOfficeSender:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
         self.proc = None
+
+
+@contextlib.contextmanager
+def running_services(db_name: str = "bench_order_mail"):
+    """A fresh bench database, a Redis server and the fake ESP on free ports,
+    and Django set up on ``bench.settings``: yields ``(redis, esp)``. Call it
+    before anything reads Django's settings (the worker processes read the
+    ports from the environment)."""
+    os.environ["BENCH_REDIS_PORT"] = str(free_port())
+    os.environ["BENCH_ESP_PORT"] = str(free_port())
+    os.environ["BENCH_DB_NAME"] = db_name
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    os.environ.setdefault("BENCH_DB_REUSE_MAX", "1000")
+    recreate_database(db_name)
+    redis = Redis(int(os.environ["BENCH_REDIS_PORT"]))
+    esp = ESP(int(os.environ["BENCH_ESP_PORT"]), "bench-server-token")
+    redis.start()
+    esp.start()
+    try:
+        import django
+
+        django.setup()
+        import bench.celery_app  # noqa: F401 - publishes from this process go through it
+
+        yield redis, esp
+    finally:
+        esp.stop()
+        redis.stop()
 
 
 def recreate_database(name: str) -> None:

@@ -60,20 +60,41 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The bench measures both; 0 = Celery's default.
 CELERY_DB_REUSE_MAX = int(os.environ.get("BENCH_DB_REUSE_MAX", "1000")) or None
 
+# The app's defaults, not the unit tests' overrides: tests.settings sends in
+# the test's own thread (DELIVERY_CONCURRENCY 1) and publishes in the
+# on-commit callback; the bench measures what a shop gets out of the box.
+_TEST_ONLY = ("DELIVERY_CONCURRENCY", "PUBLISH_IN_BACKGROUND")
 ORDER_MAIL = {
-    **ORDER_MAIL,  # noqa: F405
+    **{k: v for k, v in ORDER_MAIL.items() if k not in _TEST_ONLY},  # noqa: F405
     "ENABLED": True,
-    "PUBLISH_IN_BACKGROUND": True,  # the default (tests.settings turns it off)
     "RETRY_BACKOFF_BASE": 1,
     "RETRY_BACKOFF_MAX": 4,
 }
+# The optional batch path (one ``POST /email/batch`` per batch), for the
+# throughput runs that measure it; the app's default otherwise.
+if os.environ.get("BENCH_ESP_BATCH_SEND") == "1":
+    ORDER_MAIL["ESP_BATCH_SEND"] = True
+# The sizing runs with one email per send_emails task (what a steady trickle
+# of orders gives the workers).
+if os.environ.get("BENCH_DELIVERY_BATCH_SIZE"):
+    ORDER_MAIL["DELIVERY_BATCH_SIZE"] = int(os.environ["BENCH_DELIVERY_BATCH_SIZE"])
+# Experiments only (not used by bench/run.py): the sending threads per worker process.
+if os.environ.get("BENCH_DELIVERY_CONCURRENCY"):
+    ORDER_MAIL["DELIVERY_CONCURRENCY"] = int(os.environ["BENCH_DELIVERY_CONCURRENCY"])
 
 # django-post-office: same Anymail backend, its defaults otherwise (batches of
-# 100, 5 sending threads per process, log level 2 = a Log row per email).
+# 100, 5 sending threads per process, log level 2 = a Log row per email). The
+# throughput bench runs it at its defaults and at the best settings its grid
+# found (bench/postoffice_grid.py), passed to the sender through these
+# variables.
 POST_OFFICE = {
     "BACKENDS": {"default": "anymail.backends.postmark.EmailBackend"},
     "DEFAULT_PRIORITY": "medium",
 }
+if os.environ.get("BENCH_PO_THREADS"):
+    POST_OFFICE["THREADS_PER_PROCESS"] = int(os.environ["BENCH_PO_THREADS"])
+if os.environ.get("BENCH_PO_BATCH_SIZE"):
+    POST_OFFICE["BATCH_SIZE"] = int(os.environ["BENCH_PO_BATCH_SIZE"])
 
 LOGGING = {
     "version": 1,
