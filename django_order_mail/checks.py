@@ -147,6 +147,13 @@ def check_templates(app_configs=None, **kwargs):
     return errors
 
 
+@register(Tags.database)
+def check_search_indexes(app_configs=None, databases=None, **kwargs):
+    from .outbox.search import check_search_indexes as check  # W020
+
+    return check(databases)
+
+
 @register()
 def check_installed(app_configs=None, **kwargs):
     if not apps.is_installed("django.contrib.contenttypes"):

@@ -27,6 +27,7 @@ def export_emails(address: str) -> list[dict]:
             "event": row.event,
             "status": row.status,
             "order_number": row.reference,
+            "customer_name": row.customer_name,
             "subject": row.subject,
             "language": row.language,
             "created_at": row.created_at,
@@ -43,7 +44,7 @@ def export_emails(address: str) -> list[dict]:
 
 
 def erase_emails(address: str, keyed_hash: str) -> int:
-    """Anonymise the address's rows: address, subject, bodies and event
+    """Anonymise the address's rows: address, name, subject, bodies and event
     data go; event, status, dates and counters stay (the statistics)."""
     ids = list(emails_of(address).values_list("pk", flat=True))
     pattern = re.compile(re.escape(address.strip()), re.IGNORECASE)
@@ -53,7 +54,7 @@ def erase_emails(address: str, keyed_hash: str) -> int:
     for row in OutboxEmail.objects.filter(pk__in=ids, last_error__icontains=address.strip()):
         OutboxEmail.objects.filter(pk=row.pk).update(last_error=pattern.sub(ERASED_ADDRESS, row.last_error))
     return OutboxEmail.objects.filter(pk__in=ids).update(
-        recipient=ERASED_ADDRESS, subject=ERASED, body_text="", body_html="", extra={}
+        recipient=ERASED_ADDRESS, customer_name="", subject=ERASED, body_text="", body_html="", extra={}
     )
 
 

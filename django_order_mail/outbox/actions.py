@@ -43,6 +43,7 @@ def resend(row: OutboxEmail, *, by: str = "") -> OutboxEmail:
             channel=row.channel,
             language=row.language,
             recipient=row.recipient,
+            customer_name=row.customer_name,
             extra=row.extra,
             enqueued_at=now,
             resend_of=row,

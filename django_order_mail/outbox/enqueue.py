@@ -97,6 +97,7 @@ def enqueue(order, pending: list[PendingMail]) -> list[OutboxEmail]:
     recipient = str(_order_attr(order, "get_mail_recipient"))[:254]
     language = str(_order_attr(order, "get_mail_language"))[:15]
     reference = str(_order_attr(order, "get_mail_order_number", order.pk))[:64]
+    customer_name = str(_order_attr(order, "get_mail_customer_name"))[:200]
 
     rows = []
     for mail in pending:
@@ -123,6 +124,7 @@ def enqueue(order, pending: list[PendingMail]) -> list[OutboxEmail]:
                 channel=channel,
                 language=language,
                 recipient=recipient,
+                customer_name=customer_name,
                 extra=mail.extra,
                 send_after=mail.send_after,
                 enqueued_at=now if status == Status.QUEUED else None,

@@ -77,6 +77,9 @@ class OutboxEmail(models.Model):
     channel = models.CharField(_("sales channel"), max_length=40, blank=True)
     language = models.CharField(_("language"), max_length=15, blank=True)
     recipient = models.EmailField(_("recipient"), max_length=254, blank=True)
+    # For staff searching the send log by name (admin: search by part of a
+    # name or address); the order's get_mail_customer_name() when written.
+    customer_name = models.CharField(_("customer name"), max_length=200, blank=True, default="")
 
     extra = models.JSONField(
         _("event data"),

@@ -13,6 +13,7 @@ class TrackingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django_order_mail.outbox.engagement import register_engagement_source
         from django_order_mail.signals import collect_context, emails_claimed, pre_render, pre_send
         from django_order_mail.urls import register_urls
 
@@ -36,4 +37,7 @@ class TrackingConfig(AppConfig):
             sending.add_unsubscribe_url, dispatch_uid="order_mail_tracking.unsubscribe_url"
         )
         data.register()  # export, erasure and retention of its rows
+        # The receivers fill the send log's delivery/open/click fields: the
+        # core admin shows those columns (outbox/engagement.py).
+        register_engagement_source(self.label, delivery=True, opens=True, clicks=True)
         register_urls("", "django_order_mail.tracking.urls")  # unsubscribe, email_preferences
