@@ -7,6 +7,7 @@ Each feature app has its own models module and migrations (``tracking``,
 from .data.models import DataRequest
 from .lifecycle.shipments import Shipment
 from .outbox.models import EmailLog, OutboxEmail, Status
+from .policies.models import FrequencyCap, SettingChange
 from .rendering.models import Branding, EmailTemplate, EmailTemplateVersion
 
 __all__ = [
@@ -15,7 +16,9 @@ __all__ = [
     "EmailLog",
     "EmailTemplate",
     "EmailTemplateVersion",
+    "FrequencyCap",
     "OutboxEmail",
+    "SettingChange",
     "Shipment",
     "Status",
 ]

@@ -10,6 +10,8 @@ Importing this package registers the admin pages with ``admin.site``
 * ``add_emailtemplate`` / ``change_emailtemplate`` - edit templates, send
   oneself a test, revert, reset to default;
 * ``change_branding`` - edit the branding;
+* ``change_frequencycap`` - the commercial frequency cap (the log of
+  policy changes, ``view_settingchange``, is read-only);
 * ``handle_datarequest`` (with ``view_outboxemail``) - export or erase one
   address's data (``docs/data-protection.rst``).
 """
@@ -17,6 +19,7 @@ Importing this package registers the admin pages with ``admin.site``
 from .branding import BrandingAdmin
 from .data_requests import DataRequestAdmin
 from .orders import OrderMailAdminMixin, OrderMailEmailInline
+from .policies import FrequencyCapAdmin, SettingChangeAdmin
 from .send_log import EmailLogInline, OutboxEmailAdmin
 from .shipments import ShipmentAdmin
 from .templates import EmailTemplateAdmin
@@ -26,8 +29,10 @@ __all__ = [
     "DataRequestAdmin",
     "EmailLogInline",
     "EmailTemplateAdmin",
+    "FrequencyCapAdmin",
     "OrderMailAdminMixin",
     "OrderMailEmailInline",
     "OutboxEmailAdmin",
+    "SettingChangeAdmin",
     "ShipmentAdmin",
 ]

@@ -97,10 +97,10 @@ def build_cart_context(cart, *, extra=None, email_id=None) -> dict:
 
 
 def _configured_step_count() -> int:
-    """How many reminders the sequence has (a preview's "1 of N")."""
-    from .sequence import configured_steps
+    """The number of the sequence's last step that is on (a preview's "1 of N")."""
+    from .sequence import configured_steps, last_step_number
 
     try:
-        return len(configured_steps())
+        return last_step_number(configured_steps())
     except ValueError:  # a broken ABANDONED_CART_STEPS (check E401 says so)
         return 0

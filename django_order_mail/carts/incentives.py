@@ -2,9 +2,15 @@
 
 A coupon is issued right before a reminder is sent (never when the
 reminder is only written: a cart that is ordered, emptied or suppressed in
-the meantime costs no coupon), by the shop's
-``ABANDONED_CART_COUPON_ISSUER``, and only if
-``ABANDONED_CART_COUPON_POLICY`` allows it:
+the meantime costs no coupon), from one of two sources:
+
+* the shop's ``ABANDONED_CART_COUPON_ISSUER`` (a hook into its own coupon
+  system) when set - it wins, whatever the steps say;
+* else the coupon rule staff chose for the reminder's step in the admin
+  (:mod:`.coupons`), which rations by its own terms.
+
+The hook's coupons are given only if ``ABANDONED_CART_COUPON_POLICY``
+allows it:
 
 ``from_step``
     only reminders of this step or later carry one (say 2: the first
@@ -31,6 +37,7 @@ from django.utils.module_loading import import_string
 from ..outbox.addresses import normalize_address
 from ..outbox.models import OutboxEmail
 from .app_settings import DEFAULTS, app_settings
+from .coupons import attach_rule_coupon
 from .models import CartCoupon, CartRecovery
 
 logger = logging.getLogger("django_order_mail.carts")
@@ -96,9 +103,15 @@ def attach_coupon(row: OutboxEmail, cart, address: str, now: datetime | None = N
     extra = dict(row.extra or {})
     if extra.get("coupon"):
         return extra["coupon"]  # a retry: the same code again
-    path = app_settings.ABANDONED_CART_COUPON_ISSUER
-    if not path or "coupon_withheld" in extra:
+    if "coupon_withheld" in extra:
         return None
+    path = app_settings.ABANDONED_CART_COUPON_ISSUER
+    if not path:
+        # No hook: the coupon rule the step named when the row was written.
+        rule_id = extra.get("coupon_rule")
+        if rule_id is None:
+            return None
+        return attach_rule_coupon(row, cart, address, int(rule_id), now or timezone.now())
     reason = withheld_reason(row, address, now)
     coupon = None
     if reason is None:

@@ -16,6 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..outbox.models import OutboxEmail
+from .staff_models import CouponRule, ReminderSequence, ReminderStep
+
+__all__ = ["CartCoupon", "CartRecovery", "CouponRule", "ReminderSequence", "ReminderStep"]
 
 
 class CartRecovery(models.Model):
@@ -86,7 +89,9 @@ class CartCoupon(models.Model):
 
     Written when the coupon is issued, right before the reminder is sent, with
     the address normalised (lower case), so "once per N days" cannot be
-    dodged by typing the address differently.
+    dodged by typing the address differently. A code of a staff
+    :class:`CouponRule` also carries its terms (kept if the rule changes
+    later), its expiry and its use (:mod:`.coupons`); such codes are unique.
     """
 
     code = models.CharField(_("code"), max_length=100, db_index=True)
@@ -102,11 +107,36 @@ class CartCoupon(models.Model):
     step = models.PositiveSmallIntegerField(_("step"))
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
 
+    # A staff rule's code: its terms as issued, its expiry and its use.
+    rule = models.ForeignKey(
+        CouponRule,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="coupons",
+        verbose_name=_("coupon rule"),
+    )
+    kind = models.CharField(_("discount"), max_length=10, choices=CouponRule.Kind.choices, blank=True)
+    value = models.DecimalField(_("value"), max_digits=10, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    minimum_cart_value = models.DecimalField(
+        _("minimum cart value"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    redeemed_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    redeemed_order = models.CharField(_("used for order"), max_length=64, blank=True)
+
     class Meta:
         verbose_name = _("cart coupon")
         verbose_name_plural = _("cart coupons")
         ordering = ("-issued_at", "-id")
         indexes = [models.Index(fields=["recipient", "-issued_at"], name="order_mail_cart_coupon_idx")]
+        constraints = [
+            # The hook's codes belong to the shop's own system; the rules' are ours.
+            models.UniqueConstraint(
+                fields=["code"], condition=~Q(kind=""), name="order_mail_rule_code_uniq"
+            ),
+        ]
 
     def __str__(self):
         return self.code

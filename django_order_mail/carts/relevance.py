@@ -9,9 +9,9 @@ app config:
   to the cart after the reminder was written — re-checked now, not only
   when it was scheduled;
 * :func:`give_coupon` (``pre_render``): a reminder that goes out gets its
-  coupon, if the policy allows (:mod:`.incentives`). ``pre_render`` comes
-  after the core's commercial frequency cap, so a reminder the cap skips
-  costs no coupon.
+  coupon, if the policy allows (:mod:`.incentives`), and the subject staff
+  set for its step. ``pre_render`` comes after the core's commercial
+  frequency cap, so a reminder the cap skips costs no coupon.
 
 Suppressed and unsubscribed addresses are stopped by the suppression
 receiver of the tracking app, against the address actually used.
@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.utils import timezone
 
 from ..exceptions import SendVetoed
 from ..outbox.addresses import normalize_address
 from ..outbox.models import OutboxEmail, Status
+from ..rendering.render import resolve_language
 from .events import ABANDONED_CART
 from .incentives import attach_coupon
 from .mixins import AbandonedCartMixin
@@ -55,9 +57,29 @@ def stop_stale_reminder(sender, email, order, draft, **kwargs) -> None:
 
 
 def give_coupon(sender, email, order, draft, **kwargs) -> None:
-    """The ``pre_render`` receiver: the reminder goes out, so it may carry a coupon."""
-    if _is_reminder(email, order) and draft.recipient:
+    """The ``pre_render`` receiver: the reminder goes out, so it may carry a
+    coupon, and its step's subject."""
+    if not _is_reminder(email, order):
+        return
+    if draft.recipient:
         attach_coupon(email, order, draft.recipient, timezone.now())
+    subject = step_subject(email)
+    # A running subject A/B test (the tracking app's receiver, before this
+    # one) chose already: the experiment wins over the step's subject.
+    if subject and not draft.subject_template:
+        draft.subject_template = subject
+
+
+def step_subject(row: OutboxEmail) -> str:
+    """The subject staff set for the row's step when it was written, if the
+    email is in the subject's language (else the template's subject: a
+    customer only ever reads their own language)."""
+    extra = row.extra if isinstance(row.extra, dict) else {}
+    subject = str(extra.get("subject") or "")
+    if not subject:
+        return ""
+    written_in = resolve_language(extra.get("subject_language") or settings.LANGUAGE_CODE).lower()
+    return subject if resolve_language(row.language).lower() == written_in else ""
 
 
 def cart_stop_reason(row: OutboxEmail, cart: AbandonedCartMixin) -> str | None:

@@ -14,6 +14,11 @@ mixin's partial index, the open carts due for that step, in batches of
 * moves the carts' ``reminder_step`` on, which takes them out of the query
   (no OFFSET paging: every batch starts from the index again).
 
+The sequence is read once per run (:func:`.sequence.configured_steps`:
+staff's steps from the admin if saved, else ``ABANDONED_CART_STEPS``), so a
+change applies from the next run on; each row keeps what its step said
+when it was written (:func:`.sequence.step_extra`).
+
 Nothing here decides whether the reminder is still wanted when it goes
 out: the sender asks :mod:`.relevance` right before sending.
 """
@@ -27,7 +32,7 @@ from datetime import datetime, timedelta
 from celery import shared_task
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ..events import skip_reason
@@ -36,7 +41,7 @@ from ..outbox.models import OutboxEmail, Status
 from .app_settings import app_settings
 from .events import ABANDONED_CART
 from .mixins import OPEN_CART, AbandonedCartMixin, cart_models
-from .sequence import Step, configured_steps
+from .sequence import Step, configured_steps, last_step_number, step_extra
 
 logger = logging.getLogger("django_order_mail.carts")
 
@@ -44,13 +49,26 @@ EVENT = ABANDONED_CART
 
 
 def due_carts(model: type[AbandonedCartMixin], step: Step, now: datetime) -> QuerySet:
-    """Open carts of ``model`` due for ``step`` at ``now`` (indexed query)."""
-    qs = model._default_manager.filter(
-        OPEN_CART, reminder_step=step.number - 1, last_activity_at__lte=now - step.after
-    )
-    if step.number == 1:
-        max_idle = timedelta(hours=app_settings.ABANDONED_CART_MAX_IDLE_HOURS)
-        return qs.filter(last_activity_at__gt=now - max_idle)
+    """Open carts of ``model`` due for ``step`` at ``now`` (indexed query).
+
+    Due: idle for the step's time, done with the step before it that is on
+    (``step.follows``; a step switched off in between is passed over) and,
+    after an earlier reminder, at least the step's gap since that reminder.
+    """
+    qs = model._default_manager.filter(OPEN_CART, last_activity_at__lte=now - step.after)
+    if step.follows == step.number - 1:
+        qs = qs.filter(reminder_step=step.follows)
+    else:
+        qs = qs.filter(reminder_step__gte=step.follows, reminder_step__lt=step.number)
+    if step.follows == 0:
+        max_idle = Q(last_activity_at__gt=now - timedelta(hours=app_settings.ABANDONED_CART_MAX_IDLE_HOURS))
+        if step.number == 1:
+            return qs.filter(max_idle)
+        # The first step that is on: carts never reminded are "first found";
+        # carts an earlier step (now off) reminded wait for the gap.
+        return qs.filter(
+            (Q(reminder_step=0) & max_idle) | Q(reminder_step__gt=0, last_reminded_at__lte=now - step.gap)
+        )
     return qs.filter(last_reminded_at__lte=now - step.gap)
 
 
@@ -61,13 +79,14 @@ def scan(now: datetime | None = None, *, batch_size: int | None = None) -> dict[
     now = now or timezone.now()
     size = max(1, batch_size or app_settings.ABANDONED_CART_BATCH_SIZE)
     steps = configured_steps()
+    last = last_step_number(steps)
     handled: dict[int, int] = {}
     for model in cart_models():
         # Later steps first: a cart moved on by this run is never due again
         # in the same run anyway (its next step waits for the gap).
         for step in reversed(steps):
             while True:
-                count = scan_batch(model, step, len(steps), now, size)
+                count = scan_batch(model, step, last, now, size)
                 handled[step.number] = handled.get(step.number, 0) + count
                 if count < size:
                     break
@@ -78,7 +97,8 @@ def scan(now: datetime | None = None, *, batch_size: int | None = None) -> dict[
 
 def scan_batch(model: type[AbandonedCartMixin], step: Step, steps: int, now: datetime, size: int) -> int:
     """One transaction: lock up to ``size`` due carts, write their reminder
-    rows, advance their step. Returns how many carts it took."""
+    rows, advance their step. Returns how many carts it took. ``steps`` is
+    the number of the sequence's last step that is on."""
     # One transaction for the carts and their outbox rows: like orders, carts
     # must live in the database of the outbox.
     alias = router.db_for_write(model)
@@ -91,7 +111,7 @@ def scan_batch(model: type[AbandonedCartMixin], step: Step, steps: int, now: dat
             return 0
         write_reminders(carts, step, steps, now)
         model._default_manager.using(alias).filter(
-            pk__in=[cart.pk for cart in carts], reminder_step=step.number - 1
+            pk__in=[cart.pk for cart in carts], reminder_step__gte=step.follows, reminder_step__lt=step.number
         ).update(reminder_step=step.number, last_reminded_at=now)
     return len(carts)
 
@@ -132,7 +152,7 @@ def write_reminders(
                 channel=channel,
                 language=_attr(cart, "get_mail_language"),
                 recipient=recipient[:254],
-                extra={"step": step.number, "steps": steps},
+                extra=step_extra(step, steps),
                 enqueued_at=None if reason else now,
                 created_at=now,
                 last_error=reason,

@@ -3,7 +3,9 @@
 Commercial emails come from several feature apps (abandoned-cart reminders,
 feedback requests, a shop's own events), so the cap is the core's, not any
 one feature's: at most ``COMMERCIAL_FREQUENCY_CAP["max"]`` of them per
-address within ``"hours"`` (``docs/settings.rst``). The sender applies it
+address within ``"hours"`` (``docs/settings.rst``), or the values staff saved
+in the admin (*Commercial frequency cap*, :mod:`django_order_mail.policies.cap`),
+which replace the setting once saved. The sender applies it
 after every ``pre_send`` receiver let the email go and before ``pre_render``
 (``docs/signals.rst``), so an email stopped for a stronger reason (a
 suppressed address, an ordered cart) is recorded with that reason and never
@@ -17,11 +19,11 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
-from ..app_settings import app_settings
 from ..events import COMMERCIAL_EVENTS
 from ..exceptions import SendVetoed
 from ..outbox.addresses import normalize_address
 from ..outbox.models import OutboxEmail, Status
+from ..policies.cap import effective_cap
 
 
 def frequency_cap(row: OutboxEmail, address: str, now: datetime) -> SendVetoed | None:
@@ -33,9 +35,10 @@ def frequency_cap(row: OutboxEmail, address: str, now: datetime) -> SendVetoed |
     to one address at once send exactly one of them, never both and never
     neither.
     """
-    cap = app_settings.COMMERCIAL_FREQUENCY_CAP
     if row.is_test or row.resend_of_id is not None or row.event not in COMMERCIAL_EVENTS:
         return None
+    # Read only for a commercial first send: transactional email costs no lookup.
+    cap = effective_cap()
     if not cap or not address or not cap.get("max"):
         return None
     limit = int(cap["max"])

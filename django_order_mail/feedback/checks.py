@@ -133,7 +133,7 @@ def _check_channels() -> list:
         options = channel_feedback(name)
         if not channel_rules(name).allows(FEEDBACK_REQUEST):
             continue
-        days = feedback_delay_days(name)
+        days = feedback_delay_days(name, default=app_settings.FEEDBACK_DELAY_DAYS)
         if (
             options.window_days
             and isinstance(days, int)

@@ -18,10 +18,25 @@ FEEDBACK_REQUEST = "feedback_request"
 LOW_SCORE_ALERT = "low_score_alert"
 
 
-def feedback_delay_days(channel: str | None) -> int:
-    """Days after delivery before the request is due on ``channel``."""
+def feedback_delay_days(channel: str | None, *, default: int | None = None) -> int:
+    """Days after delivery before the request is due on ``channel``: the
+    channel's own rule, else ``default``, else staff's schedule (admin),
+    else ``FEEDBACK_DELAY_DAYS``.
+
+    Read when the request is written (the order is delivered): a request
+    already scheduled keeps its time when staff change the schedule. The
+    system checks pass ``default`` (the setting): they run before the
+    database may be migrated.
+    """
     days = channel_rules(channel).options.get("feedback_delay_days")
-    return int(days) if days is not None else app_settings.FEEDBACK_DELAY_DAYS
+    if days is not None:
+        return int(days)
+    if default is not None:
+        return default
+    from .models import saved_schedule
+
+    schedule = saved_schedule()
+    return schedule.delay_days if schedule is not None else app_settings.FEEDBACK_DELAY_DAYS
 
 
 def feedback_delay(order) -> timedelta:

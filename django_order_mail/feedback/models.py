@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -162,3 +163,52 @@ class FollowUp(SurveyResponse):
         proxy = True
         verbose_name = _("low-score follow-up")
         verbose_name_plural = _("low-score follow-ups")
+
+
+class FeedbackSchedule(models.Model):
+    """When the feedback request goes, and its reminder (one record, pk 1).
+
+    Saved by staff in the admin; while nobody did, ``FEEDBACK_DELAY_DAYS``
+    and ``REVIEWS_REMINDER_DELAY_DAYS`` apply. Read when an email is
+    written: requests and reminders already scheduled keep their time.
+    """
+
+    SINGLETON_PK = 1
+
+    delay_days = models.PositiveSmallIntegerField(
+        _("days after delivery"),
+        default=7,
+        validators=[MaxValueValidator(365, _("Enter at most 365 days."))],
+        help_text=_(
+            "Days after the parcel was delivered before the feedback request goes out. A sales channel's "
+            "own delay (marketplace rules) still wins."
+        ),
+    )
+    reminder_delay_days = models.PositiveSmallIntegerField(
+        _("reminder after (days)"),
+        null=True,
+        blank=True,
+        default=7,
+        validators=[
+            MinValueValidator(1, _("Enter at least one day, or leave it empty for no reminder.")),
+            MaxValueValidator(365, _("Enter at most 365 days.")),
+        ],
+        help_text=_(
+            "Days after the request before the one reminder to review the products (product-review app). "
+            "Empty: no reminder. Never sent once the customer reviewed."
+        ),
+    )
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    updated_by = models.CharField(_("changed by"), max_length=150, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("feedback schedule")
+        verbose_name_plural = _("feedback schedule")
+
+    def __str__(self):
+        return str(_("Feedback request schedule"))
+
+
+def saved_schedule() -> FeedbackSchedule | None:
+    """Staff's schedule, or None while nobody saved one."""
+    return FeedbackSchedule.objects.filter(pk=FeedbackSchedule.SINGLETON_PK).first()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -71,11 +72,29 @@ def reminder_key(order) -> str:
     return idempotency_key(order, REVIEW_REMINDER)
 
 
+def reminder_delay_days() -> int | None:
+    """Days after the request before the reminder (None: no reminder).
+
+    Staff set it beside the request's own delay, on the feedback app's
+    *Feedback schedule* page; while nobody saved that page (or without the
+    feedback app) ``REVIEWS_REMINDER_DELAY_DAYS`` applies. Looked up by the
+    model's label, not imported: the apps do not depend on each other's code.
+    """
+    try:
+        schedule_model = django_apps.get_model("order_mail_feedback", "FeedbackSchedule")
+    except LookupError:
+        return app_settings.REVIEWS_REMINDER_DELAY_DAYS
+    schedule = schedule_model._default_manager.filter(pk=schedule_model.SINGLETON_PK).first()
+    if schedule is None:
+        return app_settings.REVIEWS_REMINDER_DELAY_DAYS
+    return schedule.reminder_delay_days
+
+
 def schedule_reminder(sender, email, order, **kwargs) -> None:
     """``email_sent``: a feedback request with product stars went out; the
-    reminder follows ``REVIEWS_REMINDER_DELAY_DAYS`` later (once per order;
+    reminder follows :func:`reminder_delay_days` later (once per order;
     a request sent again moves a reminder that still waits)."""
-    days = app_settings.REVIEWS_REMINDER_DELAY_DAYS
+    days = reminder_delay_days()
     if email.event != FEEDBACK_REQUEST or email.is_test or email.resend_of_id is not None or days is None:
         return
     if not stars_allowed(email.channel) or not order_products(order) or _reviewed(order) or _closed(order):
@@ -160,7 +179,7 @@ def report_not_received(email: OutboxEmail, order, *, now=None) -> bool:
             # Not on a channel that does not send the request (a skipped row).
             again = created[0] if created and created[0].status == Status.SCHEDULED else None
             # A reminder still waiting follows the new request, not the old one.
-            days = app_settings.REVIEWS_REMINDER_DELAY_DAYS
+            days = reminder_delay_days()
             reminder = OutboxEmail.objects.filter(idempotency_key=reminder_key(order)).first()
             if reminder is not None and reminder.status == Status.SCHEDULED and days is not None:
                 _postpone(reminder, due + timedelta(days=int(days)), "the order has not arrived yet")
