@@ -46,13 +46,46 @@ from ..lifecycle.shipments import Shipment
 from ..outbox import actions
 from ..outbox.models import OutboxEmail
 from .reasons import reason_form
-from .send_log import can_resend, status_badge
+from .send_log import can_resend
+from .send_log_columns import status_badge
 from .templates import MEDIA_CSS, MEDIA_JS
 
 if TYPE_CHECKING:
     from django.contrib.admin import AdminSite
 
 PANEL = "order_mail_panel"
+
+#: One name per action, wherever staff meet it: the order page's buttons, the
+#: admin history, the messages and the docs (``docs/staff-guide.rst``). The
+#: names follow the states and emails they lead to ("Put on hold" -> "On
+#: hold", "Order on hold"), so an action never goes by two names ("Freeze"
+#: and "Put on hold"). A transition's own ``custom={"label": ...}`` wins; a
+#: transition not listed here is named after its method.
+TRANSITION_LABELS = {
+    "hold_for_payment_review": _("Hold for payment review"),
+    "confirm_payment": _("Confirm payment"),
+    "fail_payment": _("Payment failed"),
+    "ship_partially": _("Ship partially"),
+    "ship": _("Ship"),
+    "mark_out_for_delivery": _("Mark as out for delivery"),
+    "mark_delivered": _("Mark as delivered"),
+    "complete": _("Complete"),
+    "cancel": _("Cancel order"),
+    "freeze": _("Put on hold"),
+    "release_hold": _("Release hold"),
+    "open_dispute": _("Open dispute"),
+    "close_dispute": _("Close dispute"),
+    "refund": _("Refund"),
+}
+
+
+def transition_label(name: str, custom: dict | None = None) -> str:
+    """The one name staff see for transition ``name`` (:data:`TRANSITION_LABELS`)."""
+    if custom and custom.get("label"):
+        return str(custom["label"])
+    return str(TRANSITION_LABELS.get(name) or name.replace("_", " ").capitalize())
+
+
 _request: ContextVar = ContextVar("django_order_mail_admin_request", default=None)
 
 
@@ -65,7 +98,7 @@ class OrderMailEmailInline(GenericTabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-    fields = ("created_at", "event", "status_label", "recipient", "sent_at", "log_link")
+    fields = ("created_at", "event", "status_label", "why", "recipient", "sent_at", "log_link")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
     verbose_name = _("customer email")
@@ -85,8 +118,17 @@ class OrderMailEmailInline(GenericTabularInline):
 
     @admin.display(description=_("status"))
     def status_label(self, obj):
-        reason = f" – {obj.last_error[:80]}" if obj.last_error and not obj.is_final else ""
-        return format_html("{}{}", status_badge(obj), reason)
+        return status_badge(obj)
+
+    @admin.display(description=_("reason"))
+    def why(self, obj):
+        """Why it was skipped, suppressed, cancelled or failed, or the error
+        of the last try of one still being retried (the send log's text)."""
+        if not obj.last_error:
+            return ""
+        if obj.is_final:
+            return obj.last_error
+        return gettext("last try: %(error)s") % {"error": obj.last_error}
 
     @admin.display(description="")
     def log_link(self, obj):
@@ -195,7 +237,7 @@ class OrderMailAdminMixin:
             buttons.append(
                 {
                     "name": transition.name,
-                    "label": transition.custom.get("label") or transition.name.replace("_", " ").capitalize(),
+                    "label": transition_label(transition.name, transition.custom),
                     "help": (inspect.getdoc(method) or "").split("\n")[0],
                     "emails": emails,
                     "notify": _accepts(method, "notify") and sent,

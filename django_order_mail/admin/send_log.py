@@ -4,122 +4,55 @@ retry and cancel (guarded by ``django_order_mail.resend_outboxemail``).
 
 Built for a log of millions of rows: no full ``COUNT(*)`` of the table
 (``show_full_result_count = False`` and :class:`LargeLogPaginator`), no
-``SELECT DISTINCT`` for the channel filter, exact-match search only (each
-term hits an index), the large body columns deferred in the list, and no
-per-row queries. ``bench/admin_changelist.py`` measures it.
+``SELECT DISTINCT`` for the channel filter, a search that every database
+index can answer (exact order number, address, ESP message id or email id;
+part of a name or address through PostgreSQL trigram indexes,
+:mod:`django_order_mail.outbox.search`), the large body columns deferred in
+the list, and no per-row queries. ``bench/admin_changelist.py`` measures it.
+The list's cells are in :mod:`.send_log_columns`.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import connections
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import NoReverseMatch, path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.functional import cached_property
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from ..app_settings import app_settings
-from ..events import DEFAULT_CHANNELS
-from ..outbox import actions
-from ..outbox.models import EmailLog, OutboxEmail, Status
+from ..outbox import actions, search
+from ..outbox.engagement import reported_kinds
+from ..outbox.models import EmailLog, OutboxEmail
 from .data_requests import data_request_urls
+from .send_log_columns import (
+    ChannelFilter,
+    LargeLogPaginator,
+    SendLogColumns,
+    order_admin_url,
+    short_time,
+    status_badge,
+)
+
+__all__ = [
+    "ChannelFilter",
+    "EmailLogInline",
+    "LargeLogPaginator",
+    "OutboxEmailAdmin",
+    "can_resend",
+    "order_admin_url",
+    "short_time",
+    "status_badge",
+]
 
 RESEND_PERMISSION = "django_order_mail.resend_outboxemail"
-
-_BADGE_COLOURS: dict[str, str] = {
-    Status.SENT: "#15803d",
-    Status.FAILED: "#b91c1c",
-    Status.SUPPRESSED: "#a16207",
-    Status.SKIPPED: "#6b7280",
-    Status.CANCELLED: "#6b7280",
-    Status.SCHEDULED: "#1d4ed8",
-    Status.QUEUED: "#1d4ed8",
-    Status.SENDING: "#7c3aed",
-}
-
-
-def status_badge(row: OutboxEmail) -> str:
-    """A coloured pill with the row's status (and "test" for test emails)."""
-    badge = format_html(
-        '<span class="order-mail-badge" style="color:#fff;background:{};padding:2px 8px;'
-        'border-radius:10px;white-space:nowrap">{}</span>',
-        _BADGE_COLOURS.get(row.status, "#6b7280"),
-        row.get_status_display(),
-    )
-    if row.is_test:
-        badge = format_html(
-            '{} <span style="border:1px solid #6b7280;padding:1px 6px;border-radius:10px">{}</span>',
-            badge,
-            gettext("test"),
-        )
-    return badge
 
 
 def can_resend(request) -> bool:
     return request.user.has_perm(RESEND_PERMISSION)
-
-
-class LargeLogPaginator(Paginator):
-    """Counts that stay cheap at millions of rows.
-
-    ``SELECT COUNT(*)`` reads every matching row and is the slowest part of
-    the page on a large log. The unfiltered list uses PostgreSQL's row
-    estimate once the table is large; a filtered or searched list counts at
-    most ``COUNT_CAP + 1`` rows (``SELECT COUNT(*) FROM (... LIMIT n)``) and
-    says "more than 10,000". Nobody pages that far; they filter.
-    """
-
-    ESTIMATE_ABOVE = 100_000
-    COUNT_CAP = 10_000
-
-    #: "" (exact), "estimate" or "capped": the pagination template says so.
-    count_note = ""
-
-    @cached_property
-    def count(self):
-        qs = self.object_list
-        if not hasattr(qs, "query"):
-            return super().count
-        connection = connections[qs.db]
-        if not qs.query.where and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                    [qs.model._meta.db_table],
-                )
-                row = cursor.fetchone()
-            if row and row[0] >= self.ESTIMATE_ABOVE:
-                self.count_note = "estimate"
-                return int(row[0])
-        counted = qs.order_by()[: self.COUNT_CAP + 1].count()
-        if counted > self.COUNT_CAP:
-            self.count_note = "capped"
-        return counted
-
-
-class ChannelFilter(admin.SimpleListFilter):
-    """Channels from the settings, not ``SELECT DISTINCT`` over the whole log."""
-
-    title = _("sales channel")
-    parameter_name = "channel"
-
-    def lookups(self, request, model_admin):
-        names = [*DEFAULT_CHANNELS, *app_settings.CHANNELS]
-        return [(name, name) for name in dict.fromkeys(names)]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        return queryset.filter(channel=value) if value else queryset
 
 
 class EmailLogInline(admin.TabularInline):
@@ -139,42 +72,30 @@ class EmailLogInline(admin.TabularInline):
         return False
 
 
-def _short_time(value) -> str:
-    """A compact local time for list columns (the detail page has the full one)."""
-    if value is None:
-        return "–"
-    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
-
-
-def order_admin_url(row: OutboxEmail) -> str:
-    """The shop's admin page of the row's order, or "" if it has none."""
-    ct = ContentType.objects.get_for_id(row.content_type_id)  # cached: no query per row
-    try:
-        return reverse(f"admin:{ct.app_label}_{ct.model}_change", args=[row.object_id])
-    except NoReverseMatch:
-        return ""
-
-
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
+class OutboxEmailAdmin(SendLogColumns, admin.ModelAdmin):
     change_form_template = "admin/django_order_mail/outboxemail/change_form.html"
+    #: Key columns that fit 1366 px beside the filters; the delivery, opens
+    #: and clicks columns follow "created" when an app reports them
+    #: (:meth:`get_list_display`). Attempts, ESP message id and the times
+    #: are on the detail page.
     list_display = (
         "id",
         "status_badge",
         "event",
         "order_link",
-        "recipient",
+        "customer",
         "channel",
-        "attempts",
-        "esp_message_id",
         "created",
-        "sent",
         "short_error",
     )
     list_display_links = ("id", "status_badge")
     list_filter = ("status", "event", ChannelFilter, "created_at", "is_test")
     search_fields = ("=reference",)  # the real search is get_search_results()
-    search_help_text = _("Exact order number, email address, ESP message id or email id.")
+    search_help_text = _(
+        "Part of the customer's name or email address (3 characters or more), "
+        "or the exact order number, ESP message id or email id."
+    )
     show_full_result_count = False  # no second COUNT(*) of the whole log
     show_facets = admin.ShowFacets.NEVER  # a COUNT per filter choice: seconds at millions of rows
     paginator = LargeLogPaginator
@@ -189,6 +110,7 @@ class OutboxEmailAdmin(admin.ModelAdmin):
                     "status_badge",
                     "event",
                     "order_link",
+                    "customer_name",
                     "recipient",
                     "channel",
                     "language",
@@ -211,6 +133,23 @@ class OutboxEmailAdmin(admin.ModelAdmin):
         ),
     )
 
+    class Media:
+        css = {"all": ["django_order_mail/admin/send_log.css"]}
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        at = columns.index("created") + 1 if "created" in columns else len(columns)
+        columns[at:at] = reported_kinds()  # "delivery", "opens", "clicks": cells of the same names
+        return columns
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if reported_kinds():  # what the ESP reported, once an app fills it
+            fields = ("delivery_status", "delivery_status_at", "delivered_at")
+            fields += ("opened_at", "open_count", "clicked_at", "click_count")
+            fieldsets.insert(1, (_("After sending"), {"fields": fields}))
+        return fieldsets
+
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in OutboxEmail._meta.fields] + [
             "status_badge",
@@ -228,44 +167,11 @@ class OutboxEmailAdmin(admin.ModelAdmin):
         return qs
 
     def get_search_results(self, request, queryset, search_term):
-        """Exact matches on indexed columns only: a ``LIKE '%x%'`` over the
-        whole log would read every row."""
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        condition = Q(reference=term) | Q(esp_message_id=term)
-        if "@" in term:
-            condition |= Q(recipient=term) | Q(recipient=term.lower())
-        if term.isdigit():
-            condition |= Q(pk=int(term))
-        return queryset.filter(condition), False
+        """Conditions each database index can answer (:mod:`..outbox.search`),
+        never Django's default ``LIKE`` over every search field."""
+        return search.search(queryset, search_term), False
 
-    # -- columns ------------------------------------------------------------
-    @admin.display(description=_("status"), ordering="status")
-    def status_badge(self, obj):
-        return status_badge(obj)
-
-    @admin.display(description=_("order"), ordering="reference")
-    def order_link(self, obj):
-        label = obj.reference or obj.object_id
-        url = order_admin_url(obj) if not obj.is_test else ""
-        return format_html('<a href="{}">{}</a>', url, label) if url else label
-
-    @admin.display(description=_("created"), ordering="created_at")
-    def created(self, obj):
-        return _short_time(obj.created_at)
-
-    @admin.display(description=_("sent"), ordering="sent_at")
-    def sent(self, obj):
-        return _short_time(obj.sent_at)
-
-    @admin.display(description=_("reason"))
-    def short_error(self, obj):
-        text = obj.last_error or ""
-        if len(text) <= 48:
-            return text
-        return format_html('<span title="{}">{}…</span>', text, text[:47])
-
+    # -- the detail page -----------------------------------------------------
     @admin.display(description=_("email as sent"))
     def as_sent(self, obj):
         if not (obj.body_html or obj.body_text):

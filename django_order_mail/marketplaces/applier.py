@@ -37,7 +37,7 @@ from ..exceptions import OrderMailError
 from ..lifecycle.reasons import presets
 from ..lifecycle.states import order_state
 from .base import BaseAdapter, MarketplaceUpdate
-from .models import MarketplaceOrderUpdate, Outcome
+from .models import MarketplaceOrderUpdate, Outcome, Problem
 
 
 class UpdateConflictError(OrderMailError):
@@ -51,6 +51,8 @@ class Result:
     transitions: list[str] = field(default_factory=list)
     order: Any = None
     target: str = ""
+    #: ``Problem.STALE`` for an update older than what the order reflects.
+    problem: str = ""
 
 
 @lru_cache(maxsize=64)
@@ -192,6 +194,7 @@ def apply_update(adapter: BaseAdapter, update: MarketplaceUpdate, *, notify: boo
             f"stale: modified {update.sequence.isoformat()}, before the last applied update "
             f"({last.isoformat()})",
             order=order,
+            problem=Problem.STALE,
         )
 
     current = order_state(order)
@@ -223,6 +226,7 @@ def apply_update(adapter: BaseAdapter, update: MarketplaceUpdate, *, notify: boo
                     f"order is {current}, past {target}: an update never moves an order backwards",
                     order=order,
                     target=target,
+                    problem=Problem.STALE,
                 )
             raise UpdateConflictError(
                 f"{label} says {update.status} ({target}) but the order is {current} "

@@ -12,7 +12,9 @@ The shop connects the sync to its own data with two hooks:
 
 * :meth:`BaseAdapter.resolve_order` finds or creates the shop's order for a
   marketplace order id. By default it calls the function named by
-  ``ORDER_MAIL["MARKETPLACE_ORDER_RESOLVER"]``.
+  ``ORDER_MAIL["MARKETPLACE_ORDER_RESOLVER"]``; without one, it looks the id
+  up in the order field staff chose for the marketplace in the admin
+  (:mod:`.matching`).
 * :meth:`BaseAdapter.build_shipment` turns the parcel data of a payload into a
   :class:`~django_order_mail.lifecycle.shipments.Shipment`. Override it in a
   subclass (registered in ``ORDER_MAIL["MARKETPLACE_ADAPTERS"]``) when your
@@ -168,21 +170,33 @@ class BaseAdapter:
     # -- the shop's hooks ------------------------------------------------------
     def check_configured(self) -> None:
         """Raise ImproperlyConfigured before a sync that could not resolve orders."""
+        from .matching import rule_for
+
         if (
             type(self).resolve_order is BaseAdapter.resolve_order
             and not app_settings.MARKETPLACE_ORDER_RESOLVER
+            and rule_for(self.name) is None
         ):
             raise ImproperlyConfigured(
-                "Set ORDER_MAIL['MARKETPLACE_ORDER_RESOLVER'] to the dotted path of a function "
-                "update -> order (or None), or override resolve_order() in your adapter, so the "
-                f"{self.label or self.name} sync can find your orders."
+                f"The {self.label or self.name} sync cannot find your orders: choose the order number "
+                f"field for {self.name!r} in the admin (Order mail: marketplaces → order matching "
+                "rules), or set ORDER_MAIL['MARKETPLACE_ORDER_RESOLVER'] to the dotted path of a "
+                "function update -> order (or None), or override resolve_order() in your adapter."
             )
 
     def resolve_order(self, update: MarketplaceUpdate):
         """The shop's order for ``update.external_id``, created if need be, or
-        None to leave this marketplace order alone (recorded as ignored)."""
-        resolver = import_string(app_settings.MARKETPLACE_ORDER_RESOLVER)
-        return resolver(update)
+        None to leave this marketplace order alone (recorded as ignored).
+
+        The Python resolver of the settings wins; without it, the admin's
+        matching rule of this marketplace (:mod:`.matching`)."""
+        from .matching import find_order, rule_for
+
+        if app_settings.MARKETPLACE_ORDER_RESOLVER:
+            resolver = import_string(app_settings.MARKETPLACE_ORDER_RESOLVER)
+            return resolver(update)
+        rule = rule_for(self.name)
+        return find_order(rule, update.external_id) if rule is not None else None
 
     def carrier_code(self, service_name: str) -> str:
         key = (service_name or "").strip()

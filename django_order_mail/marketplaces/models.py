@@ -26,6 +26,87 @@ class Outcome(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class Problem(models.TextChoices):
+    """Why an update was not applied, for the counts and the filter."""
+
+    STALE = "stale", _("Stale")
+    MALFORMED = "malformed", _("Malformed")
+    CONFLICT = "conflict", _("Conflict or error")
+
+
+class MarketplaceSyncRun(models.Model):
+    """One sync of one marketplace: what it read and what came of it.
+
+    Written by the sync only (read-only in the admin). Each entry of the
+    update log points to the run that last looked at it, so a run's
+    malformed lines can be read with their reasons.
+    """
+
+    marketplace = models.CharField(_("marketplace"), max_length=40)
+    source = models.CharField(
+        _("read from"), max_length=255, blank=True, help_text=_("Feed files or the page source.")
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    applied = models.PositiveIntegerField(_("applied"), default=0)
+    stale = models.PositiveIntegerField(
+        _("stale"), default=0, help_text=_("Older than what the order already reflects: ignored.")
+    )
+    ignored = models.PositiveIntegerField(
+        _("ignored"), default=0, help_text=_("Every ignored update, the stale ones and repeats included.")
+    )
+    repeats = models.PositiveIntegerField(_("repeats"), default=0)
+    malformed = models.PositiveIntegerField(
+        _("malformed"), default=0, help_text=_("Lines or items the sync could not read.")
+    )
+    failed = models.PositiveIntegerField(
+        _("failed"), default=0, help_text=_("Every failed update, the malformed ones included.")
+    )
+    source_error = models.TextField(
+        _("feed stopped"), blank=True, help_text=_("Why the feed could not be read to its end.")
+    )
+
+    class Meta:
+        verbose_name = _("marketplace sync run")
+        verbose_name_plural = _("marketplace sync runs")
+        ordering = ("-started_at", "-id")
+        indexes = [models.Index(fields=["marketplace", "-started_at"], name="order_mail_mkt_run_idx")]
+
+    def __str__(self):
+        return f"{self.marketplace} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.source_error
+
+
+class OrderMatchRule(models.Model):
+    """Which field of the shop's orders holds a marketplace's order number.
+
+    The common case of the order resolver, set up by staff in the admin: an
+    update of marketplace ``marketplace`` goes to the order whose
+    ``field_name`` equals the marketplace's order id. The Python resolver
+    (``ORDER_MAIL["MARKETPLACE_ORDER_RESOLVER"]``) wins when it is set.
+    """
+
+    marketplace = models.CharField(
+        _("marketplace"), max_length=40, unique=True, help_text=_("The feed's name, as the sync knows it.")
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("order type"))
+    field_name = models.CharField(_("order number field"), max_length=100)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("order matching rule")
+        verbose_name_plural = _("order matching rules")
+        ordering = ("marketplace",)
+
+    def __str__(self):
+        return f"{self.marketplace} → {self.content_type.model}.{self.field_name}"
+
+
 class MarketplaceOrderUpdate(models.Model):
     """One update of one marketplace order, as read from a feed."""
 
@@ -61,6 +142,15 @@ class MarketplaceOrderUpdate(models.Model):
         help_text=_("What the sync read from the item (no buyer data)."),
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    problem = models.CharField(_("problem"), max_length=10, choices=Problem.choices, blank=True, default="")
+    run = models.ForeignKey(
+        MarketplaceSyncRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="updates",
+        verbose_name=_("last sync run"),
+    )
 
     content_type = models.ForeignKey(
         ContentType, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("order type")

@@ -24,7 +24,7 @@ import inspect
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from itertools import chain
@@ -38,8 +38,9 @@ from django.utils.module_loading import import_string
 from ..exceptions import OrderMailError
 from .applier import UpdateConflictError, apply_update
 from .base import BaseAdapter, MarketplaceUpdate, get_adapter
-from .models import MarketplaceOrderUpdate, MarketplaceSyncCursor, Outcome
+from .models import MarketplaceOrderUpdate, MarketplaceSyncCursor, Outcome, Problem
 from .parsing import MAX_NESTING, MalformedUpdateError, nested_too_deeply, payload_hash
+from .runs import SyncSummary, finish_run, start_run
 
 logger = logging.getLogger("django_order_mail.marketplaces")
 
@@ -57,47 +58,6 @@ class InvalidPage:
 
     reason: str
     text: str
-
-
-@dataclass
-class SyncSummary:
-    marketplace: str
-    pages: int = 0
-    applied: int = 0
-    ignored: int = 0
-    duplicates: int = 0
-    failed: int = 0
-    problems: list[str] = field(default_factory=list)
-    source_error: str = ""
-    newest: datetime | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not self.source_error
-
-    def as_dict(self) -> dict:
-        return {
-            "marketplace": self.marketplace,
-            "pages": self.pages,
-            "applied": self.applied,
-            "ignored": self.ignored,
-            "duplicates": self.duplicates,
-            "failed": self.failed,
-            "problems": self.problems[:50],
-            "source_error": self.source_error,
-            "newest": self.newest.isoformat() if self.newest else None,
-        }
-
-    def __str__(self) -> str:
-        text = (
-            f"{self.marketplace}: {self.pages} page(s), {self.applied} applied, "
-            f"{self.ignored} ignored ({self.duplicates} repeats), {self.failed} failed"
-        )
-        return f"{text}; feed stopped: {self.source_error}" if self.source_error else text
-
-    def _seen(self, sequence: datetime | None) -> None:
-        if sequence is not None and (self.newest is None or sequence > self.newest):
-            self.newest = sequence
 
 
 # -- feeds ---------------------------------------------------------------------
@@ -170,11 +130,15 @@ def pages_from_source(dotted_path: str, since: datetime | None = None) -> Iterab
 
 
 # -- applying ------------------------------------------------------------------
-def sync_pages(adapter: BaseAdapter, pages: Iterable, *, notify: bool = True) -> SyncSummary:
+def sync_pages(
+    adapter: BaseAdapter, pages: Iterable, *, notify: bool = True, source: str = ""
+) -> SyncSummary:
     """Apply every item of every page; return the counts. Never raises for a
-    bad item or page; a page source that raises ends the run (``source_error``)."""
+    bad item or page; a page source that raises ends the run (``source_error``).
+    The run is logged (:class:`~.models.MarketplaceSyncRun`) with ``source``
+    (what it read) and its counts."""
     adapter.check_configured()
-    summary = SyncSummary(adapter.name)
+    summary = SyncSummary(adapter.name, run=start_run(adapter.name, source))
     iterator = iter(pages)
     while True:
         try:
@@ -188,6 +152,7 @@ def sync_pages(adapter: BaseAdapter, pages: Iterable, *, notify: bool = True) ->
         summary.pages += 1
         apply_page(adapter, page, summary.pages, summary, notify=notify)
     _advance_cursor(adapter.name, summary)
+    finish_run(summary)
     level = logging.INFO if summary.ok else logging.WARNING
     logger.log(level, "marketplace sync %s", summary)
     return summary
@@ -195,16 +160,22 @@ def sync_pages(adapter: BaseAdapter, pages: Iterable, *, notify: bool = True) ->
 
 def apply_page(adapter: BaseAdapter, page, number: int, summary: SyncSummary, *, notify: bool = True) -> None:
     if isinstance(page, InvalidPage):
-        _record_failure(adapter, summary, payload_hash(page.text), page.reason)
+        _record_failure(adapter, summary, payload_hash(page.text), page.reason, problem=Problem.MALFORMED)
         return
     if nested_too_deeply(page):  # a page source's; files are checked when read
         reason = f"page {number}: nested too deeply (more than {MAX_NESTING} levels of arrays or objects)"
-        _record_failure(adapter, summary, payload_hash(reason), reason)
+        _record_failure(adapter, summary, payload_hash(reason), reason, problem=Problem.MALFORMED)
         return
     try:
         items = list(adapter.iter_items(page))
     except Exception as exc:  # noqa: BLE001 - MalformedUpdateError or an adapter bug on odd input
-        _record_failure(adapter, summary, payload_hash(page), f"page {number}: {_describe(exc)}")
+        _record_failure(
+            adapter,
+            summary,
+            payload_hash(page),
+            f"page {number}: {_describe(exc)}",
+            problem=Problem.MALFORMED,
+        )
         return
     updates: list[MarketplaceUpdate] = []
     for index, item in enumerate(items):
@@ -218,6 +189,7 @@ def apply_page(adapter: BaseAdapter, page, number: int, summary: SyncSummary, *,
                 f"page {number} item {index + 1}: {_describe(exc)}",
                 external_id=getattr(exc, "external_id", ""),
                 status=getattr(exc, "status", ""),
+                problem=Problem.MALFORMED,
             )
     updates.sort(key=lambda u: (u.sequence is None, u.sequence or _OLDEST))
     for update in updates:
@@ -249,6 +221,8 @@ def apply_item(adapter: BaseAdapter, update: MarketplaceUpdate, summary: SyncSum
             row.reason = "; ".join([result.reason, *update.warnings])
             row.transitions = result.transitions
             row.details = update.details()
+            row.problem = result.problem
+            row.run = summary.run
             if result.order is not None:
                 row.content_type = ContentType.objects.get_for_model(result.order)
                 row.object_id = str(result.order.pk)
@@ -269,6 +243,7 @@ def apply_item(adapter: BaseAdapter, update: MarketplaceUpdate, summary: SyncSum
         summary.applied += 1
     else:
         summary.ignored += 1
+        summary.stale += result.problem == Problem.STALE
 
 
 def _failed(adapter, update: MarketplaceUpdate, summary: SyncSummary, exc: Exception) -> None:
@@ -283,6 +258,7 @@ def _failed(adapter, update: MarketplaceUpdate, summary: SyncSummary, exc: Excep
         status=update.status,
         sequence=update.sequence,
         details=update.details(),
+        problem=Problem.MALFORMED if isinstance(exc, MalformedUpdateError) else Problem.CONFLICT,
     )
 
 
@@ -302,9 +278,11 @@ def _record_failure(
     status: str = "",
     sequence: datetime | None = None,
     details: dict | None = None,
+    problem: str = Problem.CONFLICT,
 ) -> None:
     """Write (or bump) the failed row, in its own transaction."""
     summary.failed += 1
+    summary.malformed += problem == Problem.MALFORMED
     if len(summary.problems) < 200:
         summary.problems.append(f"{external_id or '?'}: {reason}")
     logger.warning("%s order %s: %s", adapter.name, external_id or "?", reason)
@@ -319,12 +297,16 @@ def _record_failure(
                 "outcome": Outcome.FAILED,
                 "reason": reason,
                 "details": details or {},
+                "problem": problem,
+                "run": summary.run,
             },
         )
         if not created and row.outcome == Outcome.FAILED:
             row.attempts += 1
             row.reason = reason
-            row.save(update_fields=["attempts", "reason", "updated_at"])
+            row.problem = problem
+            row.run = summary.run
+            row.save(update_fields=["attempts", "reason", "problem", "run", "updated_at"])
 
 
 def _advance_cursor(marketplace: str, summary: SyncSummary) -> None:
@@ -354,13 +336,20 @@ def run_sync(
     adapter.check_configured()
     pages: Iterable
     if files:
+        described = ", ".join(Path(f).name for f in files)
         # Read every file first: a missing or broken file stops the run before
-        # anything is applied.
-        pages = chain.from_iterable([pages_from_file(f) for f in files])
+        # anything is applied (and is logged as a run that read nothing).
+        try:
+            pages = chain.from_iterable([pages_from_file(f) for f in files])
+        except FeedError as exc:
+            summary = SyncSummary(adapter.name, run=start_run(adapter.name, described), source_error=str(exc))
+            finish_run(summary)
+            raise
     else:
         assert source  # exactly one of the two was given (checked above)
+        described = source
         if since is None:
             cursor = MarketplaceSyncCursor.objects.filter(marketplace=adapter.name).first()
             since = cursor.last_sequence if cursor else None
         pages = pages_from_source(source, since=since)
-    return sync_pages(adapter, pages, notify=notify)
+    return sync_pages(adapter, pages, notify=notify, source=described)

@@ -9,9 +9,11 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from django_order_mail.admin import OrderMailAdminMixin
+from django_order_mail.admin.orders import TRANSITION_LABELS
 from django_order_mail.lifecycle.carriers import carrier_choices
 from django_order_mail.models import EmailLog, OutboxEmail, Shipment
 
@@ -72,8 +74,14 @@ def _unshipped_shipment(order) -> Shipment | None:
     )
 
 
-def transition_action(method: str, description: str, *, needs_shipment=False, **kwargs):
-    """An admin action calling ``order.<method>()`` + save in one transaction per order."""
+NOT_NOTIFIED = "don't notify customer"
+
+
+def transition_action(method: str, note: str = "", *, needs_shipment=False, **kwargs):
+    """An admin action calling ``order.<method>()`` + save in one transaction per order,
+    named like the order page's button (``TRANSITION_LABELS``), with ``note`` after it."""
+    label = TRANSITION_LABELS.get(method, method)
+    description = format_lazy("{} ({})", label, note) if note else label
 
     def action(modeladmin, request, queryset):
         moved, problems = [], []
@@ -157,24 +165,26 @@ class OrderAdmin(OrderMailAdminMixin, admin.ModelAdmin):
             },
         ),
     )
+    # The names of the order page's buttons (TRANSITION_LABELS): one name
+    # per action across the admin.
     actions = [
-        transition_action("confirm_payment", "Confirm payment (sends order confirmation)"),
-        transition_action("fail_payment", "Payment failed (asks to retry)"),
-        transition_action("ship_partially", "Ship partially (newest unshipped parcel)", needs_shipment=True),
-        transition_action("ship", "Ship (newest unshipped parcel is the last one)", needs_shipment=True),
-        transition_action("mark_out_for_delivery", "Out for delivery"),
-        transition_action("mark_delivered", "Delivered (schedules the feedback request)"),
-        transition_action("complete", "Complete"),
-        transition_action("freeze", "Put on hold"),
-        transition_action("release_hold", "Release hold"),
-        transition_action("cancel", "Cancel"),
-        transition_action("refund", "Refund in full"),
+        transition_action("confirm_payment", "sends the order confirmation"),
+        transition_action("fail_payment", "asks to retry"),
+        transition_action("ship_partially", "newest unshipped parcel", needs_shipment=True),
+        transition_action("ship", "newest unshipped parcel is the last one", needs_shipment=True),
+        transition_action("mark_out_for_delivery"),
+        transition_action("mark_delivered", "schedules the feedback request"),
+        transition_action("complete"),
+        transition_action("freeze"),
+        transition_action("release_hold"),
+        transition_action("cancel"),
+        transition_action("refund", "in full"),
         # Shopify's "notify customer" box: the same moves without an email
         # (the send log still records the skip and why).
-        transition_action("confirm_payment", "Confirm payment – don't notify customer", notify=False),
-        transition_action("ship", "Ship – don't notify customer", needs_shipment=True, notify=False),
-        transition_action("cancel", "Cancel – don't notify customer", notify=False),
-        transition_action("refund", "Refund in full – don't notify customer", notify=False),
+        transition_action("confirm_payment", NOT_NOTIFIED, notify=False),
+        transition_action("ship", NOT_NOTIFIED, needs_shipment=True, notify=False),
+        transition_action("cancel", NOT_NOTIFIED, notify=False),
+        transition_action("refund", "in full, " + NOT_NOTIFIED, notify=False),
     ]
 
     @admin.display(description="state", ordering="state")

@@ -29,7 +29,9 @@ def test_command_applies_paged_files_and_prints_a_summary():
         "aliexpress", "--file", str(FIXTURES / "seed_page1.json"), "--file", str(FIXTURES / "seed_page2.json")
     )
     assert code == 0
-    assert out.strip() == "aliexpress: 2 page(s), 1 applied, 1 ignored (0 repeats), 0 failed"
+    assert out.strip() == (
+        "aliexpress: 2 page(s), 1 applied, 1 ignored (0 stale, 0 repeats), 0 failed (0 malformed)"
+    )
     assert Order.objects.get(number="5010253598549132").state == "awaiting_shipment"
     assert Order.objects.get(number="5010253598549133").state == "pending_payment"
 
@@ -37,7 +39,7 @@ def test_command_applies_paged_files_and_prints_a_summary():
 def test_command_reports_failures_and_exits_1():
     code, out, err = run("--file", str(FIXTURES / "malformed.jsonl"))
     assert code == 1
-    assert "7 failed" in out
+    assert "7 failed (7 malformed)" in out
     assert "FAILED 8185430916775001: page 4 item 2: unknown AliExpress order_status 'BUYER_SAYS_HELLO'" in out
     assert "needs attention" in err
 
