@@ -22,3 +22,8 @@ class OrderMailConfig(AppConfig):
         from .lifecycle import signals  # noqa: F401 - connects the transition receiver
 
         data.register()  # the send log's export, erasure and retention
+        from .notifications import context as staff_context
+        from .notifications.recipients import register_core_defaults
+
+        register_core_defaults()  # new_order, high_value_order: off until set up in the admin
+        staff_context.connect()  # the order's admin link in staff emails

@@ -42,6 +42,23 @@ class MailEvent(models.TextChoices):
     REFUND = "refund", _("Refund")
 
 
+class StaffEvent(models.TextChoices):
+    """The staff notifications the core writes on its own: internal events
+    (mail to the shop's staff, never to the customer) fired by the
+    transition that makes an order a new, paid order (``confirm_payment``,
+    the one that also writes the order confirmation). Nobody gets them until
+    staff switch them on with recipients in the admin
+    (:mod:`django_order_mail.notifications`, ``docs/staff-guide.rst``)."""
+
+    NEW_ORDER = "new_order", _("New order (staff)")
+    HIGH_VALUE_ORDER = "high_value_order", _("High-value order (staff)")
+
+
+#: The transition that makes an order a new order for staff: payment
+#: confirmed, the order now waits to be shipped (``docs/lifecycle.rst``).
+NEW_ORDER_TRANSITIONS = ("confirm_payment",)
+
+
 @dataclass(frozen=True)
 class EventType:
     """One kind of email, as the registry knows it (``docs/events.rst``).
@@ -106,6 +123,9 @@ def register_event(
         raise ValueError(f"event name {name!r}: lower-case letters, digits and _, at most 40 characters")
     if delay is not None and not follow_up:
         raise ValueError(f"event {name!r}: only a follow-up event has a delay")
+    if internal and commercial:
+        # Staff mail must never be capped or stopped by a customer's unsubscribe.
+        raise ValueError(f"event {name!r}: an internal (staff) event cannot be commercial")
     event = EventType(
         name=str(name),
         label=label,
@@ -178,7 +198,9 @@ SHIPMENT_EVENTS = _EventSet(lambda e: e.per_shipment)
 #: checked again right before sending.
 FOLLOW_UP_EVENTS = _EventSet(lambda e: e.follow_up)
 #: Internal mail to the shop's staff, not to the customer: sent to the row's
-#: own ``recipient`` (the support address), never subject to channel rules.
+#: own ``recipient`` (a staff address, :mod:`django_order_mail.notifications`),
+#: never subject to channel rules, never commercial (no frequency cap, no
+#: unsubscribe), written in the shop's ``LANGUAGE_CODE``.
 INTERNAL_EVENTS = _EventSet(lambda e: e.internal)
 ALL_EVENTS = _EventSet(lambda e: True)
 
@@ -189,6 +211,8 @@ for _event in MailEvent:
         per_shipment=_event
         in (MailEvent.SHIPPING_CONFIRMATION, MailEvent.SHIPPING_UPDATE, MailEvent.OUT_FOR_DELIVERY),
     )
+for _staff in StaffEvent:
+    register_event(_staff.value, _staff.label, internal=True, transitions=NEW_ORDER_TRANSITIONS)
 
 
 @dataclass(frozen=True)
@@ -272,6 +296,10 @@ def skip_reason(event: str, channel: str | None) -> str | None:
     """Why ``event`` is not sent for ``channel``, or None if it is sent."""
     if event in app_settings.DISABLED_EVENTS:
         return "event disabled in ORDER_MAIL['DISABLED_EVENTS']"
+    if event in INTERNAL_EVENTS:
+        # Channel rules say what a marketplace already tells its buyer; staff
+        # want to hear of an Amazon FBA order as of any other.
+        return None
     rules = channel_rules(channel)
     if not rules.allows(event):
         return f"channel {rules.name}: {rules.reason or 'event not sent on this channel'}"

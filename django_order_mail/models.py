@@ -6,6 +6,7 @@ Each feature app has its own models module and migrations (``tracking``,
 
 from .data.models import DataRequest
 from .lifecycle.shipments import Shipment
+from .notifications.models import StaffNotification
 from .outbox.models import EmailLog, OutboxEmail, Status
 from .policies.models import FrequencyCap, SettingChange
 from .rendering.models import Branding, EmailTemplate, EmailTemplateVersion
@@ -20,5 +21,6 @@ __all__ = [
     "OutboxEmail",
     "SettingChange",
     "Shipment",
+    "StaffNotification",
     "Status",
 ]

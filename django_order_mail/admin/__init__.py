@@ -12,12 +12,15 @@ Importing this package registers the admin pages with ``admin.site``
 * ``change_branding`` - edit the branding;
 * ``change_frequencycap`` - the commercial frequency cap (the log of
   policy changes, ``view_settingchange``, is read-only);
+* ``view_staffnotification`` / ``add_``, ``change_``, ``delete_staffnotification``
+  - who on the staff gets which internal email (``docs/staff-guide.rst``);
 * ``handle_datarequest`` (with ``view_outboxemail``) - export or erase one
   address's data (``docs/data-protection.rst``).
 """
 
 from .branding import BrandingAdmin
 from .data_requests import DataRequestAdmin
+from .notifications import StaffNotificationAdmin
 from .orders import OrderMailAdminMixin, OrderMailEmailInline
 from .policies import FrequencyCapAdmin, SettingChangeAdmin
 from .send_log import EmailLogInline, OutboxEmailAdmin
@@ -35,4 +38,5 @@ __all__ = [
     "OutboxEmailAdmin",
     "SettingChangeAdmin",
     "ShipmentAdmin",
+    "StaffNotificationAdmin",
 ]

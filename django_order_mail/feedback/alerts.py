@@ -13,6 +13,13 @@ then - a mis-click corrected - the alert is cancelled; if they lower it
 again, the same row is scheduled again. A complaint in words is never
 cancelled that way: once a comment stood beside a low score, raising the
 score later leaves the alert as it is.
+
+Who gets it is the core's staff notifications' business
+(:mod:`django_order_mail.notifications.recipients`): the recipients set in
+the admin for "Low score alert" win; without them, ``FEEDBACK_ALERT_EMAIL``
+or the support address, as before. One row per recipient set in the admin
+(``<key>:to-<hash>``); the settings' single address keeps the key above, so
+rows written before the admin existed are still the response's alert.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from ..notifications.recipients import register_staff_default, staff_recipients
+from ..notifications.rows import recipient_key
 from ..outbox.enqueue import publish_on_commit
 from ..outbox.models import OutboxEmail, Status
 from ..rendering.branding import get_branding
@@ -44,7 +53,31 @@ def alert_key(response: SurveyResponse) -> str:
 
 
 def alert_recipient() -> str:
+    """The settings' default recipient (the admin's staff notifications win)."""
     return app_settings.FEEDBACK_ALERT_EMAIL or get_branding().get("support_email") or ""
+
+
+def register_alert_recipients() -> None:
+    """Make the settings the alert's default in the staff notifications
+    (called by the app config)."""
+    register_staff_default(
+        ALERT, alert_recipient, source="ORDER_MAIL['FEEDBACK_ALERT_EMAIL'] or BRANDING['support_email']"
+    )
+
+
+def alert_rows(response: SurveyResponse) -> list[OutboxEmail]:
+    """The alert rows of ``response``, locked: the one of the settings'
+    address (:func:`alert_key`) and those of the admin's recipients
+    (``alert_key:to-...``), found through the order's index."""
+    key = alert_key(response)
+    rows = OutboxEmail.objects.select_for_update().filter(
+        content_type_id=response.content_type_id, object_id=response.object_id, event=ALERT
+    )
+    return [
+        row
+        for row in rows.order_by("pk")
+        if row.idempotency_key == key or row.idempotency_key.startswith(key + ":to-")
+    ]
 
 
 def _due(now):
@@ -54,33 +87,39 @@ def _due(now):
     return Status.QUEUED, None
 
 
-def sync_low_score_alert(response: SurveyResponse, *, now=None) -> OutboxEmail | None:
-    """Create, cancel or re-schedule the alert of ``response`` to match its
-    score. Call inside the transaction that saved the response."""
+def sync_low_score_alert(response: SurveyResponse, *, now=None) -> list[OutboxEmail]:
+    """Create, cancel or re-schedule the alert rows of ``response`` to match
+    its score. Call inside the transaction that saved the response."""
     if not app_settings.ENABLED:
-        return None
+        return []
     now = now or timezone.now()
-    key = alert_key(response)
-    row = OutboxEmail.objects.select_for_update().filter(idempotency_key=key).first()
+    rows = alert_rows(response)
     if not response.is_low:
-        if row is not None and not complained_in_words(response) and _cancel(row, now):
-            row.log(Status.CANCELLED, SCORE_RAISED)
-        return row
-    if row is None:
-        return _create(response, key, now)
-    if row.status == Status.CANCELLED and row.last_error == SCORE_RAISED:
-        status, send_after = _due(now)
-        if OutboxEmail.objects.filter(pk=row.pk, status=Status.CANCELLED).update(
-            status=status,
-            send_after=send_after,
-            enqueued_at=now if status == Status.QUEUED else None,
-            last_error="",
-            updated_at=now,
-        ):
-            row.log(status, "the customer lowered the score again")
-            if status == Status.QUEUED:
-                publish_on_commit([row.pk])
-    return row
+        if rows and not complained_in_words(response):
+            for row in rows:
+                if _cancel(row, now):
+                    row.log(Status.CANCELLED, SCORE_RAISED)
+        return rows
+    if not rows:
+        return _create(response, alert_key(response), now)
+    for row in rows:
+        if row.status == Status.CANCELLED and row.last_error == SCORE_RAISED:
+            _reschedule(row, now)
+    return rows
+
+
+def _reschedule(row: OutboxEmail, now) -> None:
+    status, send_after = _due(now)
+    if OutboxEmail.objects.filter(pk=row.pk, status=Status.CANCELLED).update(
+        status=status,
+        send_after=send_after,
+        enqueued_at=now if status == Status.QUEUED else None,
+        last_error="",
+        updated_at=now,
+    ):
+        row.log(status, "the customer lowered the score again")
+        if status == Status.QUEUED:
+            publish_on_commit([row.pk])
 
 
 def complained_in_words(response: SurveyResponse) -> bool:
@@ -97,14 +136,28 @@ def _cancel(row: OutboxEmail, now) -> bool:
     )
 
 
-def _create(response: SurveyResponse, key: str, now) -> OutboxEmail:
+def _create(response: SurveyResponse, key: str, now) -> list[OutboxEmail]:
+    target = staff_recipients(ALERT)
+    if not target.active:
+        return []  # switched off in the admin: nobody is to be told
     reason = ""
     if ALERT in app_settings.DISABLED_EVENTS:
         reason = "event disabled in ORDER_MAIL['DISABLED_EVENTS']"
-    recipient = alert_recipient()
-    if not reason and not recipient:
-        reason = "no staff address: set ORDER_MAIL['FEEDBACK_ALERT_EMAIL'] or BRANDING['support_email']"
-    status, send_after = (Status.SKIPPED, None) if reason else _due(now)
+    if not reason and not target.addresses:
+        reason = target.missing
+    if reason:
+        return [_create_row(response, key, "", (Status.SKIPPED, None), now, reason)]
+    per_address = target.from_admin or len(target.addresses) > 1
+    return [
+        _create_row(response, recipient_key(key, address) if per_address else key, address, _due(now), now)
+        for address in target.addresses
+    ]
+
+
+def _create_row(
+    response: SurveyResponse, key: str, recipient: str, due, now, reason: str = ""
+) -> OutboxEmail:
+    status, send_after = due
     row, created = OutboxEmail.objects.get_or_create(
         idempotency_key=key,
         defaults={
@@ -116,7 +169,7 @@ def _create(response: SurveyResponse, key: str, now) -> OutboxEmail:
             "channel": response.channel,
             # Staff read it: the shop's language, not the customer's.
             "language": settings.LANGUAGE_CODE,
-            "recipient": recipient,
+            "recipient": recipient[:254],
             "extra": {"response": response.pk},
             "send_after": send_after,
             "enqueued_at": now if status == Status.QUEUED else None,

@@ -25,6 +25,9 @@ class FeedbackConfig(AppConfig):
         from .context import add_feedback_context
 
         events.register()
+        from .alerts import register_alert_recipients
+
+        register_alert_recipients()  # the settings: the alert's default recipients in the admin
         data.register()  # export, erasure and retention of its rows
         collect_context.connect(add_feedback_context, dispatch_uid="order_mail_feedback.context")
         register_urls("feedback/", "django_order_mail.feedback.urls")  # feedback, feedback_answer, ..._thanks

@@ -57,9 +57,11 @@ def check_feedback_settings(app_configs=None, **kwargs):
         errors.append(
             _warning(
                 "Neither ORDER_MAIL['FEEDBACK_ALERT_EMAIL'] nor BRANDING['support_email'] is set: "
-                "low-score alerts are skipped unless the admin's Branding record has a support address.",
+                "low-score alerts are skipped unless recipients are set in the admin (Staff notifications) "
+                "or the admin's Branding record has a support address.",
                 102,
-                "Set one of them, or add 'low_score_alert' to DISABLED_EVENTS.",
+                "Set one of them or the recipients in the admin, "
+                "or add 'low_score_alert' to DISABLED_EVENTS.",
             )
         )
     return errors

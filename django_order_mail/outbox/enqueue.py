@@ -28,7 +28,7 @@ from django.db import router, transaction
 from django.utils import timezone
 
 from ..app_settings import app_settings
-from ..events import skip_reason
+from ..events import INTERNAL_EVENTS, skip_reason
 from ..signals import email_queued
 from .insert import insert_returning, supports_returning
 from .models import EmailLog, OutboxEmail, Status
@@ -87,6 +87,7 @@ def enqueue(order, pending: list[PendingMail]) -> list[OutboxEmail]:
     """
     if not pending or not app_settings.ENABLED:
         return []
+    rows: list[OutboxEmail] = []
     now = timezone.now()
     batch = uuid.uuid4()
     ct = ContentType.objects.get_for_model(order)
@@ -99,8 +100,20 @@ def enqueue(order, pending: list[PendingMail]) -> list[OutboxEmail]:
     reference = str(_order_attr(order, "get_mail_order_number", order.pk))[:64]
     customer_name = str(_order_attr(order, "get_mail_customer_name"))[:200]
 
-    rows = []
     for mail in pending:
+        if mail.event in INTERNAL_EVENTS:
+            # Staff mail: to the staff recipients of the admin or the
+            # settings, never to the order's address (notifications.rows).
+            from ..notifications.rows import staff_rows
+
+            common = {"content_type": ct, "object_id": str(order.pk), "reference": reference}
+            rows += staff_rows(
+                order,
+                mail,
+                fields={**common, "channel": channel, "created_at": now, "claim_token": batch},
+                now=now,
+            )
+            continue
         reason = mail.skip_reason or skip_reason(mail.event, channel)
         if not reason and not mail.notify:
             reason = "staff chose not to notify the customer"
@@ -133,6 +146,8 @@ def enqueue(order, pending: list[PendingMail]) -> list[OutboxEmail]:
                 claim_token=batch,
             )
         )
+    if not rows:
+        return []
     with transaction.atomic(savepoint=False):
         created = _insert_new(rows, batch)
         if len(created) < len(rows):
