@@ -149,7 +149,12 @@ class SendLogColumns:
     def order_link(self, obj):
         label = obj.reference or obj.object_id
         url = order_admin_url(obj) if not obj.is_test else ""
-        return format_html('<a href="{}">{}</a>', url, label) if url else label
+        order = format_html('<a href="{}">{}</a>', url, label) if url else label
+        if not obj.channel:
+            return order
+        return format_html(
+            '{}<span class="order-mail-muted" title="{}">{}</span>', order, gettext("sales channel"), obj.channel
+        )
 
     @admin.display(description=_("customer"), ordering="recipient")
     def customer(self, obj):

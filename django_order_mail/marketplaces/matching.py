@@ -41,11 +41,13 @@ def order_models() -> list[type[models.Model]]:
 
 def matchable_fields(model: type[models.Model]) -> list[models.Field]:
     """Fields of ``model`` that can hold an order number: text, whole
-    numbers and UUIDs, its primary key included; no relations."""
+    numbers and UUIDs, its primary key included; no relations, not the
+    order's state."""
+    state = getattr(model, "mail_state_field", "state")
     return [
         field
         for field in model._meta.concrete_fields
-        if isinstance(field, MATCHABLE_FIELDS) and not field.is_relation
+        if isinstance(field, MATCHABLE_FIELDS) and not field.is_relation and field.name != state
     ]
 
 
