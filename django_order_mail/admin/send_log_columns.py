@@ -153,7 +153,10 @@ class SendLogColumns:
         if not obj.channel:
             return order
         return format_html(
-            '{}<span class="order-mail-muted" title="{}">{}</span>', order, gettext("sales channel"), obj.channel
+            '{}<span class="order-mail-muted" title="{}">{}</span>',
+            order,
+            gettext("sales channel"),
+            obj.channel,
         )
 
     @admin.display(description=_("customer"), ordering="recipient")
