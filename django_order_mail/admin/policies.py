@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..app_settings import app_settings
 from ..events import COMMERCIAL_EVENTS, get_event
-from ..policies.changes import Snapshot, record_changes, recent_changes, snapshot
+from ..policies.changes import Snapshot, recent_changes, record_changes, snapshot
 from ..policies.models import FrequencyCap, SettingChange
 
 __all__ = ["ChangeLoggingMixin", "FrequencyCapAdmin", "SettingChangeAdmin", "SingletonAdminMixin"]
@@ -70,7 +70,9 @@ class ChangeLoggingMixin:
         super().save_related(request, form, formsets, change)
         obj = form.instance
         before = getattr(request, _BEFORE, {})
-        record_changes(request.user, obj, before, self.policy_snapshot(type(obj)._default_manager.get(pk=obj.pk)))
+        record_changes(
+            request.user, obj, before, self.policy_snapshot(type(obj)._default_manager.get(pk=obj.pk))
+        )
 
     @admin.display(description=_("latest changes"))
     def change_history(self, obj):
@@ -98,7 +100,9 @@ class SingletonAdminMixin:
     """One record (pk ``model.SINGLETON_PK``), created by its first save."""
 
     #: Shown when someone may only view and nobody saved the record yet.
-    from_settings_message = _("These values come from the settings; nobody has changed them in the admin yet.")
+    from_settings_message = _(
+        "These values come from the settings; nobody has changed them in the admin yet."
+    )
 
     model: type
 

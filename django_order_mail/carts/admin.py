@@ -2,7 +2,9 @@
 recovered revenue per reminder step and per ISO week (server-rendered
 tables, no JavaScript, no CDN).
 
-Registered from ``OrderMailConfig.ready()``, like ``tracking.admin``.
+Registered from ``OrderMailConfig.ready()``, like ``tracking.admin``. The
+pages staff set the reminders up with are in :mod:`.staff_admin`; the
+columns for the shop's own cart admin in :mod:`.cart_admin`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..templatetags.order_mail import money
-from . import stats
+from . import (
+    staff_admin,  # noqa: F401 - registers the sequence, coupon rule and coupon pages
+    stats,
+)
 from .models import CartRecovery
 
 WEEK_CHOICES = (4, 12, 26, 52)

@@ -71,7 +71,7 @@ def _decimal(value) -> Decimal | None:
 
 
 def describe(kind: str, value, currency: str, minimum, language: str) -> str:
-    """"10 % off your order", "€5.00 off orders from €50.00", in ``language``."""
+    """ "10 % off your order", "€5.00 off orders from €50.00", in ``language``."""
     language = resolve_language(language)
     with translation.override(language):
         if kind == CouponRule.Kind.PERCENT:
@@ -107,7 +107,9 @@ def rule_withheld_reason(rule: CouponRule, row: OutboxEmail, cart, address: str,
             return f"first recovery only: this address recovered a cart on {earlier.recovered_at:%Y-%m-%d}"
     if rule.once_per_days:
         previous = (
-            CartCoupon.objects.filter(recipient=address, issued_at__gte=now - timedelta(days=rule.once_per_days))
+            CartCoupon.objects.filter(
+                recipient=address, issued_at__gte=now - timedelta(days=rule.once_per_days)
+            )
             .exclude(reminder=row)
             .first()
         )
@@ -147,7 +149,9 @@ def coupon_payload(coupon: CartCoupon, language: str) -> dict:
     """What the reminder shows (``extra["coupon"]``, the template's ``coupon``)."""
     return {
         "code": coupon.code,
-        "description": describe(coupon.kind, coupon.value, coupon.currency, coupon.minimum_cart_value, language),
+        "description": describe(
+            coupon.kind, coupon.value, coupon.currency, coupon.minimum_cart_value, language
+        ),
         "expires_at": coupon.expires_at.isoformat() if coupon.expires_at else "",
     }
 

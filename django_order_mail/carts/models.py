@@ -133,9 +133,7 @@ class CartCoupon(models.Model):
         indexes = [models.Index(fields=["recipient", "-issued_at"], name="order_mail_cart_coupon_idx")]
         constraints = [
             # The hook's codes belong to the shop's own system; the rules' are ours.
-            models.UniqueConstraint(
-                fields=["code"], condition=~Q(kind=""), name="order_mail_rule_code_uniq"
-            ),
+            models.UniqueConstraint(fields=["code"], condition=~Q(kind=""), name="order_mail_rule_code_uniq"),
         ]
 
     def __str__(self):

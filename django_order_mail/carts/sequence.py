@@ -99,7 +99,7 @@ def saved_steps() -> list[Step] | None:
                 subject=row.subject,
                 subject_language=row.subject_language,
                 coupon_rule_id=row.coupon_rule_id,
-                previous=previous_on,
+                previous=None if previous_on == row.number - 1 else previous_on,
             )
         )
         hours_of[row.number] = row_before = hours

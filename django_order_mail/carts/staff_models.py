@@ -183,7 +183,9 @@ class CouponRule(models.Model):
         validators=[RegexValidator(r"^[A-Z0-9-]*$", _("Capital letters, digits and '-' only."))],
         help_text=_("Optional, e.g. 'CART-'. A random part follows."),
     )
-    active = models.BooleanField(_("active"), default=True, help_text=_("Off: this rule gives no more codes."))
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Off: this rule gives no more codes.")
+    )
     ends_at = models.DateTimeField(
         _("gives codes until"), null=True, blank=True, help_text=_("Empty: until switched off.")
     )

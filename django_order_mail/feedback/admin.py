@@ -25,7 +25,10 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import stats
+from . import (
+    schedule_admin,  # noqa: F401 - registers the feedback schedule page
+    stats,
+)
 from .charts import line_chart
 from .context import answers_display
 from .models import FollowUp, FollowUpStatus, SurveyAnswer, SurveyResponse
@@ -300,12 +303,20 @@ def _follow_up_url() -> str:
 class FollowUpAdmin(SurveyResponseAdmin):
     """The complaints (every response that was ever low, whatever its score
     is now): who contacts the customer, and what came of it. A case leaves
-    the open part of the queue only when staff resolve it."""
+    the open part of the queue only when staff resolve it.
+
+    The customer's name and address are on the list, so staff can call or
+    write without opening the order: the address the feedback email went
+    to (joined), the name from the orders (one query per order model, not
+    per row).
+    """
 
     list_display = (
         "created_at",
         "score_badge",
         "comment_excerpt",
+        "customer_name",
+        "customer_email",
         "order_reference",
         "channel",
         "follow_up_status",
@@ -313,6 +324,8 @@ class FollowUpAdmin(SurveyResponseAdmin):
     )
     list_editable = ("follow_up_status", "assignee")
     list_filter = ("follow_up_status", "assignee", "is_low", "channel", "scale")
+    list_select_related = ("assignee", "content_type", "email")
+    search_fields = ("reference", "comment", "email__recipient")
     actions = ("assign_to_me", "mark_contacted", "mark_resolved")
     change_list_template = None
 
@@ -330,7 +343,33 @@ class FollowUpAdmin(SurveyResponseAdmin):
             .filter(Q(complaint=True) | Q(is_low=True))
             .annotate(_rank=rank)
             .order_by("_rank", "-created_at")
+            .prefetch_related("order")
         )
+
+    def get_changelist_formset(self, request, **kwargs):
+        formset = super().get_changelist_formset(request, **kwargs)
+        # Every row's assignee list is the same: one query for the page, not one per row.
+        field = formset.form.base_fields.get("assignee")
+        if field is not None:
+            field.choices = list(field.choices)
+        return formset
+
+    @admin.display(description=_("customer"))
+    def customer_name(self, obj):
+        order = obj.order
+        getter = getattr(order, "get_mail_customer_name", None)
+        name = getter() if getter is not None else getattr(order, "customer_name", "")
+        return name or "—"
+
+    @admin.display(description=_("email address"), ordering="email__recipient")
+    def customer_email(self, obj):
+        address = obj.email.recipient if obj.email_id is not None else ""
+        if not address and obj.order is not None:
+            getter = getattr(obj.order, "get_mail_recipient", None)
+            address = getter() if getter is not None else ""
+        if not address:
+            return "—"
+        return format_html('<a href="mailto:{}">{}</a>', address, address)
 
     def get_urls(self):
         return admin.ModelAdmin.get_urls(self)  # the report lives on the responses admin

@@ -20,7 +20,8 @@ from .models import FrequencyCap
 def saved_cap() -> FrequencyCap | None:
     """The admin's record, once per batch of sends (None: never saved)."""
     return memoized(
-        ("order_mail_frequency_cap",), lambda: FrequencyCap.objects.filter(pk=FrequencyCap.SINGLETON_PK).first()
+        ("order_mail_frequency_cap",),
+        lambda: FrequencyCap.objects.filter(pk=FrequencyCap.SINGLETON_PK).first(),
     )
 
 

@@ -41,7 +41,9 @@ def display_value(value) -> str:
         text = format(value.normalize(), "f")
         return text
     if isinstance(value, datetime):
-        return date_format(timezone.localtime(value) if timezone.is_aware(value) else value, "DATETIME_FORMAT")
+        return date_format(
+            timezone.localtime(value) if timezone.is_aware(value) else value, "DATETIME_FORMAT"
+        )
     if isinstance(value, (list, tuple)):
         return ", ".join(display_value(v) for v in value)
     return str(value)
@@ -58,7 +60,9 @@ def field_value(instance: models.Model, name: str):
     return getattr(instance, name)
 
 
-def snapshot(instance: models.Model | None, fields: Iterable[str], *, prefix: str = "", label: str = "") -> Snapshot:
+def snapshot(
+    instance: models.Model | None, fields: Iterable[str], *, prefix: str = "", label: str = ""
+) -> Snapshot:
     """``{prefix + field: (label, shown value)}`` of ``instance`` (empty for None).
 
     ``label`` goes in front of each field's name ("Step 2 · delay"), for the
