@@ -98,7 +98,7 @@ def test_staff_email_is_in_the_shops_language_not_the_customers(broker, outbox, 
     assert "Kunde" in message.body
     assert 'lang="de"' in message.alternatives[0][0]
     customer = send(OutboxEmail.for_order(order).get(event="order_confirmation"))
-    assert customer.to == [order.email] and "Ordre" in customer.subject  # the customer's own: Norwegian
+    assert customer.to == [order.email] and "Bestilling" in customer.subject  # the customer's own: Norwegian
 
 
 def test_high_value_email_names_the_total_and_the_threshold(broker, outbox):

@@ -1,0 +1,211 @@
+"""Staff notifications in the admin: the list of every staff email and whom
+it reaches, the form's validation (translated), permissions, no writes on GET."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+
+from django_order_mail.admin.notifications import StaffNotificationForm
+from django_order_mail.events import StaffEvent
+from django_order_mail.notifications.models import StaffNotification
+from django_order_mail.outbox.models import OutboxEmail
+
+from .helpers import set_up
+
+pytestmark = pytest.mark.django_db
+
+LIST = "admin:django_order_mail_staffnotification_changelist"
+ADD = "admin:django_order_mail_staffnotification_add"
+NEW = StaffEvent.NEW_ORDER
+HIGH = StaffEvent.HIGH_VALUE_ORDER
+
+
+def add(client, event: str, **data):
+    payload = {"event": event, "enabled": "on", "emails": "", "threshold": "", "currency": "", **data}
+    if payload["enabled"] is None:
+        del payload["enabled"]
+    return client.post(reverse(ADD) + f"?event={event}", payload, **data.pop("headers", {}))
+
+
+def row_of(content: str, event: str) -> str:
+    start = content.index(f'id="staff-{event}"')
+    return content[start : content.index("</tr>", start)]
+
+
+def test_the_list_shows_every_staff_email_and_whom_it_reaches(admin_client):
+    set_up(HIGH, "boss@shop.example", threshold="500", currency="EUR")
+    content = admin_client.get(reverse(LIST)).content.decode()
+    assert "Off until set up here" in row_of(content, NEW)
+    assert "boss@shop.example" in row_of(content, HIGH) and "€500.00" in row_of(content, HIGH)
+    low = row_of(content, "low_score_alert")
+    assert "From the settings" in low and "help@shop.example" in low  # BRANDING["support_email"]
+    assert f"{reverse(ADD)}?event=low_score_alert" in low
+    # Staff mail whose app picks its own recipients is not offered here (it would not listen).
+    assert 'id="staff-stale_shipments_digest"' not in content
+    assert "What is set here wins" in content
+
+
+def test_looking_writes_nothing(admin_client):
+    admin_client.get(reverse(LIST))
+    admin_client.get(reverse(ADD) + "?event=high_value_order")
+    assert not StaffNotification.objects.exists() and not OutboxEmail.objects.exists()
+
+
+def test_the_add_form_offers_only_staff_events_not_set_up_yet(admin_client):
+    set_up(NEW, "orders@shop.example")
+    form = admin_client.get(reverse(ADD) + "?event=high_value_order").context["adminform"].form
+    values = [value for value, _label in form.fields["event"].choices]
+    assert "high_value_order" in values and "low_score_alert" in values
+    assert "new_order" not in values and "order_confirmation" not in values
+    assert form.initial["event"] == "high_value_order"
+    assert "threshold" in form.fields
+    assert (
+        "threshold"
+        not in admin_client.get(reverse(ADD) + "?event=new_order").context["adminform"].form.fields
+    )
+
+
+def test_staff_set_up_high_value_orders(admin_client):
+    anna = User.objects.create_user("anna", "anna@shop.example", is_staff=True)
+    response = add(
+        admin_client,
+        HIGH,
+        emails="boss@shop.example, Sales@Shop.example",
+        users=[anna.pk],
+        threshold="500",
+        currency="eur",
+    )
+    assert response.status_code == 302 and response.url == reverse(LIST)
+    row = StaffNotification.objects.get()
+    assert (row.event, row.enabled, str(row.threshold), row.currency) == (HIGH, True, "500.00", "EUR")
+    assert row.emails == "boss@shop.example\nSales@Shop.example"
+    assert row.addresses() == ["boss@shop.example", "Sales@Shop.example", "anna@shop.example"]
+    assert row.updated_by == "admin"
+    [message] = admin_client.get(response.url).context["messages"]
+    assert "now goes to: boss@shop.example, Sales@Shop.example, anna@shop.example" in str(message)
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "error"),
+    [
+        (
+            {"emails": "boss@shop, ok@shop.example, <b>x</b>"},
+            "emails",
+            "“boss@shop” is not a valid email address.",
+        ),
+        (
+            {"emails": "boss@shop, ok@shop.example, <b>x</b>"},
+            "emails",
+            "“<b>x</b>” is not a valid email address.",
+        ),
+        ({}, "__all__", "Add at least one email address or staff user, or switch this notification off."),
+    ],
+)
+def test_recipients_are_validated(admin_client, data, field, error):
+    response = add(admin_client, NEW, **data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert error in form.errors[field]
+    assert not StaffNotification.objects.exists()
+
+
+def test_the_error_page_escapes_what_was_typed(admin_client):
+    content = add(admin_client, NEW, emails="<script>x</script>").content.decode()
+    assert "<script>x</script>" not in content and "&lt;script&gt;x&lt;/script&gt;" in content
+
+
+def test_switched_off_needs_no_recipient(admin_client):
+    assert add(admin_client, NEW, enabled=None).status_code == 302
+    assert StaffNotification.objects.get().enabled is False
+
+
+def test_a_staff_user_without_an_address_is_refused(admin_client):
+    nobody = User.objects.create_user("nils", "", is_staff=True)
+    form = add(admin_client, NEW, users=[nobody.pk]).context["adminform"].form
+    assert form.errors["users"] == ["nils has no email address in their account: add one there first."]
+
+
+def test_only_active_staff_accounts_are_offered(admin_client):
+    User.objects.create_user("anna", "anna@shop.example", is_staff=True)
+    User.objects.create_user("gone", "gone@shop.example", is_staff=True, is_active=False)
+    User.objects.create_user("buyer", "buyer@example.com")
+    form = admin_client.get(reverse(ADD) + "?event=new_order").context["adminform"].form
+    assert [u.username for u in form.fields["users"].queryset] == ["admin", "anna"]
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "error"),
+    [
+        ({"currency": "EUR"}, "threshold", "Enter the order total from which staff are told."),
+        ({"threshold": "0", "currency": "EUR"}, "threshold", "The threshold must be more than zero."),
+        ({"threshold": "-5", "currency": "EUR"}, "threshold", "The threshold must be more than zero."),
+        ({"threshold": "500"}, "currency", "Enter the threshold's currency, such as EUR."),
+        (
+            {"threshold": "500", "currency": "e1r"},
+            "currency",
+            "Enter a three-letter currency code, such as EUR.",
+        ),
+        ({"threshold": "lots", "currency": "EUR"}, "threshold", "Enter a number."),
+    ],
+)
+def test_the_threshold_is_validated(admin_client, data, field, error):
+    form = add(admin_client, HIGH, emails="boss@shop.example", **data).context["adminform"].form
+    assert error in form.errors[field]
+
+
+def test_only_high_value_orders_take_a_threshold():
+    form = StaffNotificationForm(
+        {"event": NEW, "enabled": "on", "emails": "orders@shop.example", "threshold": "10", "currency": "EUR"}
+    )
+    assert form.errors == {
+        "threshold": ["Only high-value orders have a threshold."],
+        "currency": ["Only high-value orders have a threshold."],
+    }
+
+
+def test_errors_are_in_the_staff_members_language(admin_client):
+    form = add(admin_client, HIGH, emails="boss@shop", threshold="0", headers={"HTTP_ACCEPT_LANGUAGE": "de"})
+    form = form.context["adminform"].form
+    assert form.errors["emails"] == ["„boss@shop“ ist keine gültige E-Mail-Adresse."]
+    assert form.errors["threshold"] == ["Der Schwellenwert muss größer als null sein."]
+
+
+def test_removing_the_row_goes_back_to_the_settings(admin_client):
+    row = set_up("low_score_alert", "care@shop.example")
+    response = admin_client.post(
+        reverse("admin:django_order_mail_staffnotification_delete", args=[row.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302 and response.url == reverse(LIST)
+    content = admin_client.get(reverse(LIST)).content.decode()
+    assert "help@shop.example" in row_of(content, "low_score_alert")
+
+
+def staff(*perms: str) -> User:
+    user = User.objects.create_user("ole", "ole@shop.example", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=perms))
+    return user
+
+
+def test_a_viewer_sees_the_list_but_cannot_set_anything(client):
+    client.force_login(staff("view_staffnotification"))
+    content = client.get(reverse(LIST)).content.decode()
+    assert "Set recipients" not in content
+    assert add(client, NEW, emails="me@evil.example").status_code == 403
+    assert not StaffNotification.objects.exists()
+
+
+def test_staff_without_the_permission_are_refused(client):
+    client.force_login(staff("view_outboxemail"))
+    assert client.get(reverse(LIST)).status_code == 403
+    assert add(client, NEW, emails="me@evil.example").status_code == 403
+
+
+def test_changing_needs_the_change_permission(client):
+    row = set_up(NEW, "orders@shop.example")
+    client.force_login(staff("view_staffnotification", "add_staffnotification"))
+    change = reverse("admin:django_order_mail_staffnotification_change", args=[row.pk])
+    client.post(change, {"enabled": "on", "emails": "me@evil.example"})
+    row.refresh_from_db()
+    assert row.emails == "orders@shop.example"
