@@ -125,6 +125,9 @@ def check_settings(app_configs=None, **kwargs):
     from .delivery.batch import batch_setting_warnings  # W005
 
     errors += batch_setting_warnings(raw)
+    from .data.checks import retention_setting_errors  # E014, W006, W007
+
+    errors += retention_setting_errors(raw)
     return errors
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ..data import ERASED_ADDRESS, register_personal_data
+from ..data import ERASED_ADDRESS, register_personal_data, register_retention_need
 from .app_settings import app_settings
 from .events import ABANDONED_CART
 from .models import CartCoupon, CartRecovery
@@ -46,12 +46,21 @@ def erase_carts(address: str, keyed_hash: str) -> int:
     return n + CartCoupon.objects.filter(recipient__iexact=address).update(recipient=ERASED_ADDRESS)
 
 
-def attribution_window(now: datetime) -> datetime:
-    """Reminders sent after this may still be credited with an order."""
-    hours = max(
+def attribution_hours() -> float:
+    """How long a reminder may still be credited with an order."""
+    return max(
         app_settings.ABANDONED_CART_ATTRIBUTION_HOURS, 24 * app_settings.ABANDONED_CART_LINK_MAX_AGE_DAYS
     )
-    return now - timedelta(hours=hours)
+
+
+def attribution_window(now: datetime) -> datetime:
+    """Reminders sent after this may still be credited with an order."""
+    return now - timedelta(hours=attribution_hours())
+
+
+def coupon_days() -> float:
+    """How long the rationing policy reads a coupon (``once_per_days``)."""
+    return (app_settings.ABANDONED_CART_COUPON_POLICY or {}).get("once_per_days") or 0
 
 
 def protect_reminders(now: datetime) -> Q:
@@ -61,8 +70,7 @@ def protect_reminders(now: datetime) -> Q:
 def expire_carts(cutoff: datetime, run) -> int:
     recoveries = CartRecovery.objects.filter(recovered_at__lt=min(cutoff, attribution_window(run.now)))
     n = run.update(recoveries.exclude(recipient=ERASED_ADDRESS), recipient=ERASED_ADDRESS)
-    days = (app_settings.ABANDONED_CART_COUPON_POLICY or {}).get("once_per_days") or 0
-    coupon_cutoff = min(cutoff, run.now - timedelta(days=days))
+    coupon_cutoff = min(cutoff, run.now - timedelta(days=coupon_days()))
     return n + run.delete(CartCoupon.objects.filter(issued_at__lt=coupon_cutoff))
 
 
@@ -75,4 +83,23 @@ def register() -> None:
         retention=expire_carts,
         retention_days=730,
         protect_outbox=protect_reminders,
+    )
+    # Kept anyway (protect_reminders, expire_carts): checks W007 say so.
+    window = (
+        "the abandoned-cart attribution window (ABANDONED_CART_ATTRIBUTION_HOURS or, if longer, "
+        "ABANDONED_CART_LINK_MAX_AGE_DAYS)"
+    )
+    for kind, effect in (
+        ("send_log", "the reminders sent within it are kept until it closes"),
+        ("carts", "the recoveries within it keep their address until it closes"),
+    ):
+        register_retention_need(
+            kind, days=lambda: attribution_hours() / 24, needed_by=window, effect=effect, kept=True
+        )
+    register_retention_need(
+        "carts",
+        days=coupon_days,
+        needed_by="the coupon policy's once_per_days (ABANDONED_CART_COUPON_POLICY)",
+        effect="the coupons it still reads are kept until then",
+        kept=True,
     )

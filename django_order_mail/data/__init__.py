@@ -12,6 +12,14 @@ from .registry import (
     erased_address_for,
     keyed_hash,
     register_personal_data,
+    register_retention_need,
 )
 
-__all__ = ["ERASED", "ERASED_ADDRESS", "erased_address_for", "keyed_hash", "register_personal_data"]
+__all__ = [
+    "ERASED",
+    "ERASED_ADDRESS",
+    "erased_address_for",
+    "keyed_hash",
+    "register_personal_data",
+    "register_retention_need",
+]

@@ -33,8 +33,10 @@ __all__ = [
     "keyed_hash",
     "outbox_protections",
     "register_personal_data",
+    "register_retention_need",
     "registered",
     "retention_defaults",
+    "retention_needs",
 ]
 
 #: What an erased name, comment or body is replaced with.
@@ -126,6 +128,43 @@ def outbox_protections(now: datetime) -> Q | None:
     for q in found[1:]:
         combined |= q
     return combined
+
+
+@dataclass(frozen=True)
+class RetentionNeed:
+    """A minimum period of one kind that something else relies on.
+
+    ``days()`` reads the current settings and returns the minimum in days
+    (``None``: nothing needed now). ``needed_by`` names what needs it, with
+    its setting; ``effect`` says what a shorter period does. ``kept``: the
+    app keeps the rows it needs itself (``protect_outbox`` or its own
+    retention), so a shorter period is not honoured for them rather than
+    breaking anything. The system checks ``W006`` and ``W007`` compare
+    ``RETENTION`` with every registered need (``docs/settings.rst``).
+    """
+
+    kind: str
+    days: Callable[[], float | None]
+    needed_by: str
+    effect: str
+    kept: bool = False
+
+
+_needs: dict[tuple[str, str], RetentionNeed] = {}
+
+
+def register_retention_need(
+    kind: str, *, days: Callable[[], float | None], needed_by: str, effect: str, kept: bool = False
+) -> RetentionNeed:
+    """Say that ``RETENTION[kind]`` must not be shorter than ``days()``
+    (registered from an app config's ``ready()``, as the data itself)."""
+    need = RetentionNeed(kind=kind, days=days, needed_by=needed_by, effect=effect, kept=kept)
+    _needs[(kind, needed_by)] = need
+    return need
+
+
+def retention_needs() -> list[RetentionNeed]:
+    return list(_needs.values())
 
 
 def keyed_hash(address: str) -> str:

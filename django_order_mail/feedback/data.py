@@ -9,7 +9,8 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ..data import ERASED, register_personal_data
+from ..data import ERASED, register_personal_data, register_retention_need
+from .app_settings import app_settings
 from .models import SurveyAnswer, SurveyResponse
 
 
@@ -63,4 +64,14 @@ def register() -> None:
         erase=erase_responses,
         retention=expire_texts,
         retention_days=730,
+    )
+    # Retention counts from when an email was written: a feedback request is
+    # written FEEDBACK_DELAY_DAYS before it is sent, its link works
+    # LINK_MAX_AGE_DAYS after that (check W006).
+    register_retention_need(
+        "send_log",
+        days=lambda: app_settings.FEEDBACK_DELAY_DAYS + app_settings.LINK_MAX_AGE_DAYS,
+        needed_by="the life of a feedback request's survey link, FEEDBACK_DELAY_DAYS + LINK_MAX_AGE_DAYS",
+        effect="the request would be deleted while its survey link still works (the link would show an "
+        "error page)",
     )

@@ -14,7 +14,8 @@ from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
 
-from ..data import ERASED, ERASED_ADDRESS, erased_address_for, register_personal_data
+from ..data import ERASED, ERASED_ADDRESS, erased_address_for, register_personal_data, register_retention_need
+from .app_settings import app_settings
 from .models import Suppression, TrackingEvent
 
 
@@ -67,4 +68,12 @@ def register() -> None:
     # No retention: an entry stays until staff remove it.
     register_personal_data(
         "suppression", verbose_name=_("suppression list"), export=export_suppression, erase=erase_suppression
+    )
+    # The unsubscribe link names its email's send-log row (check W006).
+    register_retention_need(
+        "send_log",
+        days=lambda: app_settings.UNSUBSCRIBE_LINK_MAX_AGE_DAYS,
+        needed_by="the unsubscribe links, UNSUBSCRIBE_LINK_MAX_AGE_DAYS",
+        effect="a customer could no longer unsubscribe from an older email (the link would show an error "
+        "page)",
     )
