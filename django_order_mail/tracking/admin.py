@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import events as events_module
 from ..events import ALL_EVENTS, event_choices
-from . import ab, analytics
+from . import ab, analytics, attribution
 from .app_settings import app_settings
 from .models import EmailAnalytics, SubjectTest, SubjectVariant, Suppression, TrackingEvent, scope_choices
 from .suppression import effective_scope
@@ -229,9 +229,32 @@ class EmailAnalyticsAdmin(admin.ModelAdmin):
                     "charts": analytics.charts_for(name, stats) if has_data else [],
                 }
             )
+        since = attribution.period_start(weeks)
+        labels = dict(event_choices())
+        revenue = attribution.revenue_by_event(since=since, event=event or None)
+        order = {name: i for i, name in enumerate(ALL_EVENTS)}
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Email analytics"),
+            "revenue_rows": [
+                {
+                    "label": labels.get(name, name),
+                    "orders": r.orders,
+                    "revenue": r.formatted(),
+                    "unknown": r.unknown,
+                }
+                for name, r in sorted(revenue.items(), key=lambda kv: order.get(kv[0], len(order)))
+            ],
+            "variant_rows": [
+                {
+                    **v,
+                    "label_event": labels.get(v["event"], v["event"]),
+                    "orders": v["revenue"].orders,
+                    "amounts": v["revenue"].formatted(),
+                }
+                for v in attribution.revenue_by_variant(since=since, event=event or None)
+            ],
+            "attribution_days": app_settings.ATTRIBUTION_DAYS,
             "opts": self.model._meta,
             "sections": sections,
             "warnings": warnings,

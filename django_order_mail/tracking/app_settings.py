@@ -34,6 +34,11 @@ DEFAULTS: dict[str, Any] = {
     "BOUNCE_RATE_WARNING": 0.02,
     # Weeks the analytics page shows by default.
     "ANALYTICS_WEEKS": 12,
+    # An order placed within this many days after a click in an email is
+    # credited to that email (the last click wins).
+    "ATTRIBUTION_DAYS": 5,
+    # The events whose outbox row marks an order as placed (docs/tracking.rst).
+    "ATTRIBUTION_PLACED_EVENTS": ["order_confirmation"],
 }
 
 register_settings("order_mail_tracking", DEFAULTS)
@@ -73,6 +78,17 @@ class TrackingSettings(OrderMailSettings):
     def ANALYTICS_WEEKS(self) -> int:
         """Weeks the analytics page shows by default."""
         return get_setting("ANALYTICS_WEEKS")
+
+    @property
+    def ATTRIBUTION_DAYS(self) -> int:
+        """An order placed within this many days after a click in an email is credited to that
+        email (the last click wins)."""
+        return get_setting("ATTRIBUTION_DAYS")
+
+    @property
+    def ATTRIBUTION_PLACED_EVENTS(self) -> list[str]:
+        """The events whose outbox row marks an order as placed."""
+        return get_setting("ATTRIBUTION_PLACED_EVENTS")
 
 
 #: The settings object of this app.

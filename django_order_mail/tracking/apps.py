@@ -14,11 +14,18 @@ class TrackingConfig(AppConfig):
 
     def ready(self):
         from django_order_mail.outbox.engagement import register_engagement_source
-        from django_order_mail.signals import collect_context, emails_claimed, pre_render, pre_send
+        from django_order_mail.signals import (
+            collect_context,
+            email_queued,
+            emails_claimed,
+            pre_render,
+            pre_send,
+        )
         from django_order_mail.urls import register_urls
 
         from . import (
             app_settings,  # noqa: F401 - registers this app's settings
+            attribution,
             checks,  # noqa: F401 - W601-W603, E601
             data,
             receivers,  # noqa: F401 - Anymail's tracking signal
@@ -36,6 +43,9 @@ class TrackingConfig(AppConfig):
         collect_context.connect(
             sending.add_unsubscribe_url, dispatch_uid="order_mail_tracking.unsubscribe_url"
         )
+        # An order confirmation written: the order is placed, credit the
+        # email its customer clicked last (revenue per email, attribution.py).
+        email_queued.connect(attribution.credit_placed_order, dispatch_uid="order_mail_tracking.attribution")
         data.register()  # export, erasure and retention of its rows
         # The receivers fill the send log's delivery/open/click fields: the
         # core admin shows those columns (outbox/engagement.py).

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -259,6 +260,58 @@ class SubjectAssignment(models.Model):
 
     def __str__(self):
         return f"{self.email_id} → {self.variant_id}"
+
+
+class EmailAttribution(models.Model):
+    """An order credited to the email whose link its customer clicked last
+    before placing it (:mod:`.attribution`): one per order, with the email's
+    subject variant and the order's total in its currency. No address is
+    stored: the order and the email say whose it is."""
+
+    order_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    order_id = models.CharField(_("order id"), max_length=64)
+    order_reference = models.CharField(_("order number"), max_length=64, blank=True)
+    email = models.ForeignKey(
+        OutboxEmail,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attributions",
+        verbose_name=_("credited email"),
+    )
+    #: Kept apart from the email, which retention or erasure may delete.
+    event = models.CharField(_("email"), max_length=40, db_index=True)
+    variant = models.ForeignKey(
+        SubjectVariant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attributions",
+        verbose_name=_("subject variant"),
+    )
+    click = models.ForeignKey(
+        TrackingEvent,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("click"),
+    )
+    clicked_at = models.DateTimeField(_("clicked at"))
+    placed_at = models.DateTimeField(_("order placed at"), db_index=True)
+    revenue = models.DecimalField(_("revenue"), max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+
+    class Meta:
+        verbose_name = _("order attributed to an email")
+        verbose_name_plural = _("orders attributed to emails")
+        ordering = ("-placed_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=["order_type", "order_id"], name="order_mail_attribution_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.order_reference or self.order_id} → {self.event}"
 
 
 class EmailAnalytics(OutboxEmail):
