@@ -9,6 +9,9 @@ Importing this package registers the admin pages with ``admin.site``
 * ``view_emailtemplate`` - open the editor and preview templates;
 * ``add_emailtemplate`` / ``change_emailtemplate`` - edit templates, send
   oneself a test, revert, reset to default;
+* ``view_emailcontent`` - open *Email texts* (the overview and each
+  email's text fields, read only) and preview them;
+* ``change_emailcontent`` - change the text fields, send oneself a test;
 * ``change_branding`` - edit the branding;
 * ``change_frequencycap`` - the commercial frequency cap (the log of
   policy changes, ``view_settingchange``, is read-only);
@@ -19,6 +22,7 @@ Importing this package registers the admin pages with ``admin.site``
 """
 
 from .branding import BrandingAdmin
+from .content import EmailContentAdmin
 from .data_requests import DataRequestAdmin
 from .notifications import StaffNotificationAdmin
 from .orders import OrderMailAdminMixin, OrderMailEmailInline
@@ -30,6 +34,7 @@ from .templates import EmailTemplateAdmin
 __all__ = [
     "BrandingAdmin",
     "DataRequestAdmin",
+    "EmailContentAdmin",
     "EmailLogInline",
     "EmailTemplateAdmin",
     "FrequencyCapAdmin",

@@ -9,6 +9,7 @@ save, send a test, revert and reset.
 from __future__ import annotations
 
 import difflib
+import re
 
 from django.contrib import admin, messages
 from django.core.exceptions import BadRequest, PermissionDenied
@@ -17,6 +18,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -24,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ..events import MailEvent
 from ..rendering.branding import from_email
 from ..rendering.db_loader import choose, default_fields
-from ..rendering.models import TEMPLATE_FIELDS, EmailTemplate, EmailTemplateVersion
+from ..rendering.models import TEMPLATE_FIELDS, EmailContent, EmailTemplate, EmailTemplateVersion
 from ..rendering.render import render_fields, resolve_language
 from ..rendering.sample import sample_context
 from ..rendering.validation import describe_context, validate_fields
@@ -305,7 +308,7 @@ class EmailTemplateAdmin(admin.ModelAdmin):
         context.update(
             {
                 "preview": preview,
-                "variables": describe_context(sample),
+                "variables": [(VariableName(name), value) for name, value in describe_context(sample)],
                 "problems": [_problem_json(p) for p in getattr(form, "problems", [])],
                 "has_warnings": bool(getattr(form, "warnings", [])),
                 "can_edit": self._can_edit(request),
@@ -313,6 +316,17 @@ class EmailTemplateAdmin(admin.ModelAdmin):
                 "in_use_is_this": bool(
                     in_use and in_use.db_template and obj and in_use.db_template.pk == obj.pk
                 ),
+                # Precedence, seen from this side: the text fields edited in
+                # Email texts that this template, while in use, replaces.
+                "text_edits": EmailContent.objects.filter(
+                    event=event, language=form["language"].value() or ""
+                ).count(),
+                "texts_url": reverse(
+                    "admin:django_order_mail_emailcontent_edit",
+                    args=[event, form["language"].value() or resolve_language("")],
+                )
+                if event in dict(event_choices())
+                else "",
                 "preview_url": reverse("admin:django_order_mail_emailtemplate_preview"),
                 "send_test_url": reverse("admin:django_order_mail_emailtemplate_send_test"),
                 "defaults_url": reverse("admin:django_order_mail_emailtemplate_defaults"),
@@ -334,6 +348,15 @@ def _version_number(request, param: str) -> int:
     if not value.isascii() or not value.isdigit() or len(value) > 9:
         raise BadRequest(f"?{param}= must be a version number")
     return int(value)
+
+
+class VariableName(str):
+    """A variable's name; ``.breakable`` is its HTML that may wrap only
+    after a dot (``expected.<wbr>ship_by``), never in the middle of a word."""
+
+    @property
+    def breakable(self) -> str:
+        return format_html_join(mark_safe("<wbr>"), "{}", ((part,) for part in re.split(r"(?<=\.)", self)))
 
 
 def _problem_json(problem) -> dict:

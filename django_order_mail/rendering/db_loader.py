@@ -173,6 +173,17 @@ def compile_fields(fields: dict[str, str], parent: str = BASE_TEMPLATE):
 
 
 # -- the packaged defaults, for "new template" and "reset to default" -----------
+#: The tag tokens of ``{% content %}`` (:mod:`.content`), left out of the
+#: packaged text the template editor starts from: the sandbox does not know
+#: the tag, and a template edited as code replaces the text fields anyway.
+_CONTENT_TAGS = re.compile(r"\{%\s*(?:content\s[^%]*|endcontent)\s*%\}")
+
+
+def strip_content_tags(source: str) -> str:
+    """``source`` without its ``{% content %}`` / ``{% endcontent %}`` tags."""
+    return _CONTENT_TAGS.sub("", source)
+
+
 def extract_blocks(source: str) -> dict[str, str]:
     """The source of every ``{% block %}`` of a template, keyed by block name."""
     blocks: dict[str, str] = {}
@@ -200,5 +211,5 @@ def default_fields(event: str, channel: str = "") -> dict[str, str]:
         except TemplateDoesNotExist:
             continue
         blocks = extract_blocks(source)
-        return {field: blocks.get(block, "") for field, block in FIELD_BLOCKS.items()}
+        return {field: strip_content_tags(blocks.get(block, "")) for field, block in FIELD_BLOCKS.items()}
     return dict.fromkeys(TEMPLATE_FIELDS, "")

@@ -9,6 +9,10 @@
   who changed what, compare two versions and revert.
 * :class:`Branding` - one record (pk 1) that, once saved, replaces
   ``ORDER_MAIL["BRANDING"]`` for every email.
+* :class:`EmailContent` - one text field (headline, introduction, button
+  label, ...) of one email in one language, written by staff as plain text
+  in *Email texts*: it replaces only that field of the packaged template
+  (:mod:`django_order_mail.rendering.content`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,22 @@ from ..events import event_choices
 
 #: The template fields staff edit, in the order the editor shows them.
 TEMPLATE_FIELDS = ("subject", "preheader", "html_body", "plain_body")
+
+#: The text fields staff edit without template code (Email texts), in the
+#: order the editor shows them. A packaged template marks each with
+#: ``{% content "<name>" %}packaged text{% endcontent %}``.
+CONTENT_SLOTS = {
+    "subject": _("Subject"),
+    "preheader": _("Preview text"),
+    "headline": _("Headline"),
+    "intro": _("Introduction"),
+    "button": _("Button label"),
+    "closing": _("Closing paragraph"),
+    "footer_note": _("Footer note"),
+}
+#: Fields written as paragraphs (a blank line starts a new one); the others
+#: are one line.
+PARAGRAPH_SLOTS = frozenset({"intro", "closing", "footer_note"})
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb, e.g. #2563eb."))
 
@@ -213,3 +233,34 @@ class Branding(models.Model):
     def save(self, *args, **kwargs):
         self.pk = self.SINGLETON_PK
         super().save(*args, **kwargs)
+
+
+class EmailContent(models.Model):
+    """One field of one email in one language, written by staff as plain
+    text with ``{{ variables }}``.
+
+    Only that field changes: every other field of the email keeps the
+    packaged text, translated into the email's language. A row exists only
+    for an edited field; clearing the field deletes it. Who changed it is
+    kept here and in the admin's log (``LogEntry``) with the field's name.
+    """
+
+    event = models.CharField(_("email"), max_length=40, choices=event_choices)
+    language = models.CharField(_("language"), max_length=15)
+    slot = models.CharField(_("field"), max_length=20, choices=list(CONTENT_SLOTS.items()))
+    text = models.TextField(_("text"))
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+    updated_by = models.CharField(_("changed by"), max_length=150, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("email text")
+        verbose_name_plural = _("email texts")
+        ordering = ("event", "language", "slot")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "language", "slot"], name="order_mail_content_unique")
+        ]
+
+    def __str__(self):
+        # Codes, not labels: the admin log keeps this text, and the editor
+        # finds a field's history by it whatever the staff member's language.
+        return f"{self.event} · {self.language} · {self.slot}"

@@ -32,6 +32,7 @@ from templated_email.backends.vanilla_django import EmailRenderException, Templa
 
 from ..app_settings import app_settings
 from .blocks import render_block
+from .content import CONTENT_KEY, content_for
 from .context import build_context
 from .db_loader import choose, compile_fields, parent_template
 from .sandbox import render_string, staff_context
@@ -137,6 +138,7 @@ def render_event(
     channel: str = "",
     use_db: bool = True,
     on_db_error=None,
+    content: dict[str, str] | None = None,
 ) -> RenderedEmail:
     """Render ``event`` with ``context`` in ``language``; raises on template errors.
 
@@ -144,6 +146,11 @@ def render_event(
     can still differ from the sample) does not cost the customer the email:
     the file template is used instead, the error is logged and passed to
     ``on_db_error(template, exc)``.
+
+    The file template gets the text fields staff edited for the event in
+    the email's language (:func:`.content.content_for`), or ``content``
+    (``{field: text}``: the admin's unsaved fields) instead. A template
+    edited as code wins over them: it is rendered without them.
     """
     lang = resolve_language(language)
     with translation.override(lang):
@@ -161,13 +168,16 @@ def render_event(
         names = template_names(event, channel)
         if choice is not None and choice.file_names:  # the file the lookup chose: no second search
             names = [name.removeprefix(TEMPLATE_DIR).removesuffix(".email") for name in choice.file_names]
+        if content is None:
+            content = content_for(event, lang) if use_db else {}
+        file_context = {**context, CONTENT_KEY: content} if content else context
         message = _backend.get_email_message(
-            names, context, to=[context.get("recipient") or "preview@example.invalid"]
+            names, file_context, to=[context.get("recipient") or "preview@example.invalid"]
         )
     html = ""
-    for content, mimetype in getattr(message, "alternatives", []):
+    for alternative, mimetype in getattr(message, "alternatives", []):
         if mimetype == "text/html":
-            html = content
+            html = alternative
     if getattr(message, "content_subtype", "") == "html":
         html, text = message.body, ""
     else:
