@@ -197,6 +197,12 @@ class OrderMailSettings:
         return get_setting("COMMERCIAL_FREQUENCY_CAP")
 
     @property
+    def PROMOTIONAL_SHARE_MAX(self) -> float:
+        """At most this share of an email's content may be promotional (recommendations, referral;
+        the CAN-SPAM 80/20 practice); the sender trims the promotional blocks to stay under it."""
+        return get_setting("PROMOTIONAL_SHARE_MAX")
+
+    @property
     def RETENTION(self) -> dict[str, int | None]:
         """Data retention: kind -> days after which order_mail_retention deletes or strips those
         rows (None: keep), merged over the registered kinds' defaults (docs/data-protection.rst)."""

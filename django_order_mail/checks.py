@@ -125,6 +125,12 @@ def check_settings(app_configs=None, **kwargs):
     from .delivery.batch import batch_setting_warnings  # W005
 
     errors += batch_setting_warnings(raw)
+    from .rendering.promotional import promotional_setting_errors  # E030
+
+    errors += promotional_setting_errors(raw)
+    from .rendering.logo import logo_setting_warnings  # W030
+
+    errors += logo_setting_warnings(raw)
     from .data.checks import retention_setting_errors  # E014, W006, W007
 
     errors += retention_setting_errors(raw)

@@ -110,6 +110,10 @@ DEFAULTS: dict[str, Any] = {
     # per address within "hours"; later ones are skipped, events in "defer"
     # are postponed until the cap allows them. None: no cap.
     "COMMERCIAL_FREQUENCY_CAP": {"max": 1, "hours": 24, "defer": ["feedback_request"]},
+    # Transactional emails stay transactional: at most this share of an email's
+    # content may be promotional (recommendations, referral; the CAN-SPAM 80/20
+    # practice). The sender trims the promotional blocks to stay under it.
+    "PROMOTIONAL_SHARE_MAX": 0.2,
     # Data retention (django_order_mail.data, docs/data-protection.rst): kind ->
     # days after which order_mail_retention deletes or strips those rows (None:
     # keep). Keys you give are merged over these and over the feature apps' kinds.

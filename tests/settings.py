@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_order_mail.carts",
     "django_order_mail.marketplaces",
     "django_order_mail.carrier_tracking",
+    "django_order_mail.recommendations",
     "tests.testapp",
 ]
 MIDDLEWARE = [

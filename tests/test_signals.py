@@ -39,7 +39,7 @@ from tests.tracking_utils import (
 pytestmark = pytest.mark.django_db
 
 PACKAGE = Path(__file__).resolve().parent.parent / "django_order_mail"
-FEATURES = {"carts", "feedback", "tracking", "marketplaces", "carrier_tracking", "reviews"}
+FEATURES = {"carts", "feedback", "tracking", "marketplaces", "carrier_tracking", "reviews", "recommendations"}
 
 
 @pytest.fixture

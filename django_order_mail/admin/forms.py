@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..app_settings import app_settings
 from ..events import DEFAULT_CHANNELS, registered_events
+from ..rendering.logo import check_logo_file, check_logo_url
 from ..rendering.models import TEMPLATE_FIELDS, Branding, EmailTemplate
 from ..rendering.validation import validate_fields
 
@@ -162,6 +163,8 @@ def https_urls(field, **kwargs):
 
 
 class BrandingForm(forms.ModelForm):
+    """Also refuses an SVG logo, as a file or an address (:mod:`..rendering.logo`)."""
+
     social_links = SocialLinksField(
         label=_("Social links"),
         required=False,
@@ -199,3 +202,14 @@ class BrandingForm(forms.ModelForm):
             "returns_policy": forms.Textarea(attrs={"rows": 3}),
             "postal_address": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if logo and logo is not getattr(self.instance, "logo", None):  # a new upload
+            check_logo_file(logo)
+        return logo
+
+    def clean_logo_url(self):
+        url = self.cleaned_data.get("logo_url") or ""
+        check_logo_url(url)
+        return url

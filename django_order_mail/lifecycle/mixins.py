@@ -100,6 +100,16 @@ class OrderMailContextMixin(models.Model):
     def get_mail_currency(self) -> str:
         return getattr(self, "currency", "") or "USD"
 
+    def get_mail_order_date(self):
+        """When the order was placed (a datetime or a date), shown in the order
+        confirmation in the email's language. The default reads a field named
+        ``placed_at``, ``created_at`` or ``created``; None shows no date."""
+        for name in ("placed_at", "created_at", "created"):
+            value = getattr(self, name, None)
+            if value:
+                return value
+        return None
+
     def get_mail_line_items(self) -> list[dict]:
         """Items as dicts: name, quantity, unit_price, total; optional sku,
         variant, image_url, url."""

@@ -20,6 +20,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from ..app_settings import app_settings
+from .logo import is_svg_url
 from .models import Branding
 
 #: Every branding key with its default. Colours are CSS hex values.
@@ -81,6 +82,10 @@ def merge_branding(overrides: dict | None) -> dict:
         branding["sender_name"] = branding["name"]
     if not branding["website_url"]:
         branding["website_url"] = app_settings.SITE_URL
+    if is_svg_url(branding["logo_url"]):
+        # Gmail and most email programs show no SVG: the shop's name instead
+        # of a broken image (the admin refuses SVG, check W030 warns).
+        branding["logo_url"] = ""
     return branding
 
 

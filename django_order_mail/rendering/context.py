@@ -21,6 +21,7 @@ from collections.abc import Callable
 from ..lifecycle.shipments import Shipment
 from ..signals import collect_context
 from .branding import get_branding
+from .promotional import clean_slots
 
 
 def _call(order, name, *args, default=None):
@@ -72,7 +73,45 @@ def with_defaults(value, defaults: dict) -> dict:
     return {**defaults, **value} if isinstance(value, dict) else value
 
 
-def shipment_context(shipment: Shipment | None) -> dict | None:
+def parcel_items(lines, order_items: list[dict] | None = None) -> list:
+    """A parcel's lines (``Shipment.items``: name, quantity, sku) with what
+    the order's matching line item adds: its image, variant and product page.
+
+    A parcel line names its product by ``product_id``, ``sku`` or ``name``
+    and is matched to the order's line items by the first of these both
+    have, so a parcel of a partial shipment shows the same pictures as the
+    order confirmation. The parcel's own keys (its quantity) win.
+    """
+    keyed: dict[tuple[str, str], dict] = {}
+    for item in order_items or []:
+        if isinstance(item, dict):
+            for key in ("product_id", "sku", "name"):
+                value = item.get(key)
+                if value not in (None, ""):
+                    keyed.setdefault((key, str(value)), item)
+    result = []
+    for line in lines or []:
+        if not isinstance(line, dict):
+            result.append(line)
+            continue
+        match = next(
+            (
+                keyed[(key, str(line[key]))]
+                for key in ("product_id", "sku", "name")
+                if line.get(key) not in (None, "") and (key, str(line[key])) in keyed
+            ),
+            None,
+        )
+        extra = {k: match[k] for k in ("image_url", "variant", "url") if match and match.get(k)}
+        result.append(
+            with_defaults({**extra, **{k: v for k, v in line.items() if v not in (None, "")}}, ITEM_DEFAULTS)
+        )
+    return result
+
+
+def shipment_context(shipment: Shipment | None, order_items: list[dict] | None = None) -> dict | None:
+    """A parcel's template variables; ``order_items`` (the order's line
+    items) give its lines their pictures (:func:`parcel_items`)."""
     if shipment is None:
         return None
     return {
@@ -82,7 +121,7 @@ def shipment_context(shipment: Shipment | None) -> dict | None:
         "tracking_number": shipment.tracking_number,
         "tracking_url": shipment.get_tracking_url(),
         "shipping_method": shipment.shipping_method,
-        "items": shipment.items or [],
+        "items": parcel_items(shipment.items or [], order_items),
         "shipped_at": shipment.shipped_at,
         "estimated_delivery_from": shipment.estimated_delivery_from,
         "estimated_delivery_to": shipment.estimated_delivery_to,
@@ -115,17 +154,19 @@ def build_context(order, event: str, *, shipment=None, extra=None, email_id=None
         sender=type(order), event=event, order=order, context=context, email_id=email_id, extra=extra
     )
     context.update(_call(order, "get_mail_extra_context", event, default={}))
+    clean_slots(context)  # whoever filled them: http(s) links and one-line names only
     return context
 
 
 def order_context(order, event: str, *, shipment=None, extra=None) -> dict:
     """The variables every order email has, from the order's hooks."""
     items = [with_defaults(item, ITEM_DEFAULTS) for item in _call(order, "get_mail_line_items", default=[])]
-    shipments = [shipment_context(s) for s in Shipment.list_for_order(order)] if order.pk else []
+    shipments = [shipment_context(s, items) for s in Shipment.list_for_order(order)] if order.pk else []
     return {
         "event": event,
         "order": order,
         "order_number": _call(order, "get_mail_order_number", default=str(order.pk)),
+        "order_date": _call(order, "get_mail_order_date", default=None),
         "customer_name": _call(order, "get_mail_customer_name", default=""),
         "recipient": _call(order, "get_mail_recipient", default=""),
         "channel": _call(order, "get_mail_channel", default=""),
@@ -138,11 +179,17 @@ def order_context(order, event: str, *, shipment=None, extra=None) -> dict:
         "expected": with_defaults(_call(order, "get_mail_expected_dates", default={}), EXPECTED_DEFAULTS),
         "order_url": _call(order, "get_mail_order_url", default=""),
         "retry_payment_url": _call(order, "get_mail_retry_payment_url", default=""),
-        "shipment": shipment_context(shipment),
+        "shipment": shipment_context(shipment, items),
         "shipments": shipments,
         "shop": get_branding(),
         "extra": with_defaults(dict(extra or {}), EXTRA_DEFAULTS),
         # Filled by the feedback feature for its emails (collect_context).
         "feedback_url": "",
         "feedback_ratings": [],
+        # The promotional slots (rendering.promotional): filled by a receiver
+        # of collect_context (the recommendations app, a shop's own), marked
+        # promotional by their partials, trimmed by the sender to stay under
+        # PROMOTIONAL_SHARE_MAX.
+        "recommended_products": [],
+        "referral": None,
     }

@@ -11,7 +11,7 @@ server (``docs/dependencies.rst``), and a PNG exported once from the design
 tool looks better than an automatic conversion.
 
 The settings' ``BRANDING["logo_url"]`` gets the same rule as a system
-check warning (``W006``).
+check warning (``W030``).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def check_logo_url(url: str) -> None:
 
 
 def logo_setting_warnings(raw: dict) -> list:
-    """``W006``: ``BRANDING["logo_url"]`` names an SVG image."""
+    """``W030``: ``BRANDING["logo_url"]`` names an SVG image."""
     branding = raw.get("BRANDING") or {}
     url = branding.get("logo_url", "") if isinstance(branding, dict) else ""
     if url and is_svg_url(str(url)):
@@ -90,7 +90,7 @@ def logo_setting_warnings(raw: dict) -> list:
                 "ORDER_MAIL['BRANDING']['logo_url'] is an SVG image, which Gmail and many other "
                 "email programs do not show.",
                 hint="Use a PNG logo (about 80 px high); see docs/settings.rst.",
-                id="django_order_mail.W006",
+                id="django_order_mail.W030",
             )
         ]
     return []

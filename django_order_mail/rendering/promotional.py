@@ -230,7 +230,7 @@ def render_within_share(
 
 
 def promotional_setting_errors(raw: dict) -> list:
-    """``E014``: ``PROMOTIONAL_SHARE_MAX`` must be a number from 0 to 1."""
+    """``E030``: ``PROMOTIONAL_SHARE_MAX`` must be a number from 0 to 1."""
     from django.core.checks import Error
 
     value = raw.get("PROMOTIONAL_SHARE_MAX", 0.2)
@@ -239,7 +239,7 @@ def promotional_setting_errors(raw: dict) -> list:
             Error(
                 "ORDER_MAIL['PROMOTIONAL_SHARE_MAX'] must be a number from 0 to 1 (0.2: 20 %).",
                 hint="See docs/settings.rst.",
-                id="django_order_mail.E014",
+                id="django_order_mail.E030",
             )
         ]
     return []

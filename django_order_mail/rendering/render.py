@@ -35,6 +35,7 @@ from .blocks import render_block
 from .content import CONTENT_KEY, content_for
 from .context import build_context
 from .db_loader import choose, compile_fields, parent_template
+from .promotional import clean_slots, render_within_share
 from .sandbox import render_string, staff_context
 
 logger = logging.getLogger("django_order_mail.rendering")
@@ -210,9 +211,16 @@ def render_outbox_email(
 
     context = build_context(order, row.event, shipment=row.shipment, extra=row.extra, email_id=row.pk)
     context.update(extra_context or {})
-    rendered = render_event(
-        row.event, context, language=row.language, channel=row.channel, on_db_error=note_fallback
-    )
+    clean_slots(context)  # a pre_send / pre_render receiver may have changed them
+
+    def render(context: dict) -> RenderedEmail:
+        return render_event(
+            row.event, context, language=row.language, channel=row.channel, on_db_error=note_fallback
+        )
+
+    # Transactional stays transactional: fewer recommendations rather than
+    # more than PROMOTIONAL_SHARE_MAX of promotion (rendering.promotional).
+    rendered = render_within_share(render, context, note=lambda text: row.log("trimmed", text))
     if subject_template:
         subject = render_subject(subject_template, context, rendered.language)
         if subject:

@@ -85,6 +85,9 @@ class SampleOrder(SampleCustomer):
     def get_mail_currency(self):
         return "EUR"
 
+    def get_mail_order_date(self):
+        return self.created_at
+
     def get_mail_line_items(self):
         return [
             {

@@ -31,6 +31,7 @@ FEATURES = (
     "django_order_mail.marketplaces",
     "django_order_mail.carrier_tracking",
     "django_order_mail.reviews",
+    "django_order_mail.recommendations",
 )
 
 
