@@ -286,10 +286,13 @@ class EmailTemplateAdmin(admin.ModelAdmin):
     # -- the editor page ---------------------------------------------------------
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         form = context["adminform"].form
-        event = form["event"].value() or MailEvent.ORDER_CONFIRMATION
-        channel = form["channel"].value() or ""
+        # A saved template's email, language and channel are fixed: read them
+        # from the template (a view-only user's form holds no values).
+        event = (obj.event if obj is not None else form["event"].value()) or MailEvent.ORDER_CONFIRMATION
+        channel = (obj.channel if obj is not None else form["channel"].value()) or ""
+        language = (obj.language if obj is not None else form["language"].value()) or ""
         sample = sample_context(event, channel=channel or "web")
-        in_use = choose(event, form["language"].value() or "", channel) if not add else None
+        in_use = choose(event, language, channel) if not add else None
         # A view-only user's form has no template fields (the admin shows
         # them read-only): the saved template's text is what they look at.
         fields = {
@@ -297,9 +300,7 @@ class EmailTemplateAdmin(admin.ModelAdmin):
             for name in TEMPLATE_FIELDS
         }
         try:
-            rendered = render_fields(
-                fields, sample, event=event, language=form["language"].value() or "", channel=channel
-            )
+            rendered = render_fields(fields, sample, event=event, language=language, channel=channel)
             preview = rendered_json(
                 rendered, sender=from_email(), recipient=sample["recipient"], label=gettext("sample order")
             )
@@ -318,15 +319,11 @@ class EmailTemplateAdmin(admin.ModelAdmin):
                 ),
                 # Precedence, seen from this side: the text fields edited in
                 # Email texts that this template, while in use, replaces.
-                "text_edits": EmailContent.objects.filter(
-                    event=event, language=form["language"].value() or ""
-                ).count(),
+                "text_edits": EmailContent.objects.filter(event=event, language=language).count(),
                 "texts_url": reverse(
                     "admin:django_order_mail_emailcontent_edit",
-                    args=[event, form["language"].value() or resolve_language("")],
-                )
-                if event in dict(event_choices())
-                else "",
+                    args=[event, language or resolve_language("")],
+                ),
                 "preview_url": reverse("admin:django_order_mail_emailtemplate_preview"),
                 "send_test_url": reverse("admin:django_order_mail_emailtemplate_send_test"),
                 "defaults_url": reverse("admin:django_order_mail_emailtemplate_defaults"),

@@ -4,13 +4,17 @@ the permissions."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from django_order_mail.events import MailEvent
-from django_order_mail.rendering.models import EmailContent
+from django_order_mail.outbox.models import OutboxEmail
+from django_order_mail.rendering.db_loader import default_fields
+from django_order_mail.rendering.models import EmailContent, EmailTemplate
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +65,150 @@ def test_the_editor_saves_one_field_and_logs_who_changed_which(client):
     assert (entry.user, entry.action_flag) == (user, ADDITION)
     assert entry.object_repr == "shipping_confirmation · de · headline"
     assert "Headline" in entry.get_change_message()
+
+
+def test_a_field_that_cannot_be_saved_is_shown_with_its_reason_and_nothing_is_saved(client):
+    staff(client, "view_emailcontent", "change_emailcontent")
+    response = save(
+        client,
+        headline="Ihr Paket, {{ order.customer.password }}",
+        intro="<script>alert(1)</script>",
+        subject="Unterwegs: {{ order_number }}",
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "“{{ order.customer.password }}” is not a variable of this email" in errors["headline"][0]
+    assert "“<script>”: text fields take plain text" in errors["intro"][0]
+    assert "subject" not in errors
+    assert "Please correct the errors below. Nothing was saved." in response.content.decode()
+    assert not EmailContent.objects.exists()
+
+
+def test_changing_and_clearing_a_field_are_logged_with_the_field(client):
+    user = staff(client, "view_emailcontent", "change_emailcontent")
+    save(client, headline="Erste Fassung")
+    save(client, headline="Zweite Fassung {{ order_number }}")
+    row = EmailContent.objects.get()
+    assert row.text == "Zweite Fassung {{ order_number }}"
+    change = LogEntry.objects.get(action_flag=CHANGE)
+    assert change.user == user and change.get_change_message() == "Changed Headline."
+    save(client, headline="")
+    assert not EmailContent.objects.exists()  # the packaged text again
+    deletion = LogEntry.objects.get(action_flag=DELETION)
+    assert deletion.object_repr == "shipping_confirmation · de · headline"
+    page = client.get(edit_url()).content.decode()
+    assert "Recent changes" in page and "cleared, the packaged text again" in page
+
+
+def test_two_editors_do_not_overwrite_each_other(client):
+    staff(client, "view_emailcontent", "change_emailcontent")
+    stale = page_form(client)
+    EmailContent.objects.create(event=SHIPPING, language="de", slot="subject", text="Jemand anders")
+    response = client.post(edit_url(), {**stale, "headline": "Meins"})
+    assert response.status_code == 200
+    assert "Someone else saved these texts meanwhile" in response.content.decode()
+    assert list(EmailContent.objects.values_list("slot", flat=True)) == ["subject"]
+
+
+def test_the_editor_shows_the_default_language_beside_and_what_is_missing(client):
+    staff(client, "view_emailcontent")
+    EmailContent.objects.create(event=SHIPPING, language="en", slot="headline", text="Packed and sent!")
+    page = client.get(edit_url()).content.decode()
+    assert "English (default language)" in page
+    assert "Packed and sent!" in page  # the English edit, beside the German field
+    assert "Missing translation:" in page
+    assert "Ihre Bestellung {{ order_number }} ist unterwegs" in page  # what German customers get
+    assert 'data-chip="{{ shipment.tracking_number }}"' in page
+    assert 'data-chip="{{ totals.total|money:currency }}"' in page
+
+
+def test_the_overview_shows_edited_missing_and_code_templates(client):
+    staff(client, "view_emailcontent")
+    EmailContent.objects.create(event=SHIPPING, language="en", slot="headline", text="Packed!")
+    EmailContent.objects.create(event=SHIPPING, language="en", slot="subject", text="Sent {{ order_number }}")
+    EmailContent.objects.create(event=SHIPPING, language="fr", slot="headline", text="C'est parti !")
+    EmailTemplate.objects.create(event=MailEvent.REFUND, language="de", **default_fields(MailEvent.REFUND))
+    response = client.get(reverse(OVERVIEW))
+    rows = {row["event"]: row for row in response.context["rows"]}
+    cells = {item["cell"].language: item["cell"] for item in rows[SHIPPING]["cells"]}
+    assert [f.slot.name for f in cells["en"].edited] == ["subject", "headline"]
+    assert [f.slot.name for f in cells["de"].missing] == ["subject", "headline"]
+    assert [f.slot.name for f in cells["fr"].missing] == ["subject"]
+    assert [f.slot.name for f in cells["fr"].edited] == ["headline"]
+    refund = {item["cell"].language: item["cell"] for item in rows[MailEvent.REFUND]["cells"]}
+    assert refund["de"].code_template is not None and refund["en"].code_template is None
+    page = response.content.decode()
+    assert "uses the packaged text in Deutsch" in page
+    assert "edited as code" in page
+    # an email without text fields points to the template editor
+    assert rows["feedback_request"]["cells"] is None
+
+
+def test_a_template_edited_as_code_is_named_on_the_editor_and_the_code_editor(client):
+    staff(client, "view_emailcontent", "change_emailcontent", "view_emailtemplate")
+    template = EmailTemplate(event=SHIPPING, language="de", **default_fields(SHIPPING))
+    template.save_with_version(by="dev")
+    page = client.get(edit_url()).content.decode()
+    assert "A template edited as code is in use for this email in this language" in page
+    response = save(client, headline="Neu")
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any("it wins, so customers do not get these texts" in m for m in messages)
+    code_page = client.get(reverse("admin:django_order_mail_emailtemplate_change", args=[template.pk]))
+    assert "wins over the 1 text field edited for this email and language" in code_page.content.decode()
+
+
+def test_the_preview_renders_the_unsaved_fields_and_reports_the_refused_ones(client):
+    staff(client, "view_emailcontent")
+    data = {**page_form(client), "headline": "Vorschau für {{ customer_name }}", "button": "{{ nope }}"}
+    answer = client.post(reverse("admin:django_order_mail_emailcontent_preview", args=[SHIPPING, "de"]), data)
+    preview = answer.json()
+    assert preview["ok"] and preview["language"] == "de"
+    assert "Vorschau für Tina Hansen" in preview["html"]
+    assert "Paket verfolgen" in preview["html"]  # the refused button falls back to the packaged text
+    assert [p["field"] for p in preview["problems"]] == ["button"]
+    assert not EmailContent.objects.exists()  # a preview saves nothing
+
+
+def test_send_me_a_test_queues_what_the_preview_shows(client, no_broker):
+    staff(client, "view_emailcontent", "change_emailcontent")
+    data = {**page_form(client), "headline": "Test für {{ customer_name }}"}
+    answer = client.post(
+        reverse("admin:django_order_mail_emailcontent_send_test", args=[SHIPPING, "de"]), data
+    )
+    assert answer.json()["ok"]
+    row = OutboxEmail.objects.get(is_test=True)
+    assert row.recipient == "staff@shop.example" and row.language == "de"
+    assert "Test für Tina Hansen" in row.body_html
+
+
+@pytest.mark.parametrize(
+    ("codenames", "get", "post"),
+    [
+        ((), 403, 403),
+        (("view_emailcontent",), 200, 403),
+        (("view_emailcontent", "change_emailcontent"), 200, 302),
+    ],
+)
+def test_only_staff_with_the_permission_change_texts(client, codenames, get, post):
+    staff(client, *codenames)
+    assert client.get(edit_url()).status_code == get
+    assert client.get(reverse(OVERVIEW)).status_code == get
+    response = client.post(edit_url(), {"headline": "Hack", "loaded": ""})
+    assert response.status_code in (post, 200 if post == 302 else post)
+    if post == 403:
+        assert not EmailContent.objects.exists()
+
+
+def test_a_view_only_editor_shows_disabled_fields_and_no_save_button(client):
+    staff(client, "view_emailcontent")
+    page = client.get(edit_url()).content.decode()
+    assert 'name="_save"' not in page
+    assert re.search(r'<textarea name="headline"[^>]*disabled', page)
+
+
+@pytest.mark.parametrize(
+    ("event", "language"), [("no_such_email", "de"), (SHIPPING, "xx"), ("feedback_request", "de")]
+)
+def test_an_unknown_email_or_language_is_a_bad_request(client, event, language):
+    staff(client, "view_emailcontent")
+    assert client.get(edit_url(event, language)).status_code == 400
