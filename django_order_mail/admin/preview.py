@@ -34,6 +34,7 @@ from ..outbox.models import EmailLog, OutboxEmail, Status
 from ..rendering.context import build_context
 from ..rendering.i18n import resolve_language
 from ..rendering.links import preview_links
+from ..rendering.promotional import format_share, promotional_share, share_warning
 from ..rendering.render import RenderedEmail
 from ..rendering.sample import sample_context, sample_extra
 
@@ -110,6 +111,7 @@ def _preview_subject(request, event: str, *, order_number: str, channel: str) ->
 
 
 def rendered_json(rendered: RenderedEmail, *, sender: str, recipient: str, label: str) -> dict:
+    share = promotional_share(rendered.html)  # the CAN-SPAM 80/20 practice: rendering.promotional
     return {
         "ok": True,
         "subject": rendered.subject,
@@ -120,6 +122,8 @@ def rendered_json(rendered: RenderedEmail, *, sender: str, recipient: str, label
         "to": recipient,
         "label": label,
         "size_kb": round(len(rendered.html.encode()) / 1024, 1),
+        "promotional_share": format_share(share),
+        "promotional_warning": share_warning(share),
     }
 
 

@@ -41,7 +41,9 @@
     }
 
     function show(answer) {
-      showProblems(answer.problems);
+      // Above PROMOTIONAL_SHARE_MAX the answer carries a warning (rendering/promotional.py).
+      var warning = answer.promotional_warning ? [{level: "warning", text: answer.promotional_warning}] : [];
+      showProblems((answer.problems || []).concat(warning));
       panel.dataset.state = answer.ok ? "ok" : "error";
       if (!answer.ok) { return; }
       setText("[data-preview-subject]", answer.subject);
@@ -49,6 +51,7 @@
       setText("[data-preview-to]", answer.to);
       setText("[data-preview-label]", answer.label);
       setText("[data-preview-size]", String(answer.size_kb));
+      setText("[data-preview-promotional]", answer.promotional_share);
       setText("[data-preview-text]", answer.text);
       panel.querySelectorAll("iframe[data-preview-frame]").forEach(function (frame) {
         frame.srcdoc = answer.html || "";
