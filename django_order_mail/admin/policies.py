@@ -16,6 +16,8 @@ Permissions are Django's model permissions of each record
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -104,7 +106,7 @@ class SingletonAdminMixin:
         "These values come from the settings; nobody has changed them in the admin yet."
     )
 
-    model: type
+    model: Any
 
     def _singleton_exists(self) -> bool:
         return self.model._default_manager.filter(pk=self.model.SINGLETON_PK).exists()
@@ -164,7 +166,8 @@ class SingletonAdminMixin:
 
 
 def commercial_event_choices() -> list[tuple[str, str]]:
-    return [(name, str(get_event(name).label)) for name in sorted(COMMERCIAL_EVENTS) if get_event(name)]
+    events = (get_event(name) for name in sorted(COMMERCIAL_EVENTS))
+    return [(event.name, str(event.label)) for event in events if event is not None]
 
 
 class FrequencyCapForm(forms.ModelForm):

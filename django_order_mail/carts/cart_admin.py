@@ -69,7 +69,7 @@ class AbandonedCartAdminMixin:
     cart_value_expression = None
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)  # type: ignore[misc]
+        qs = super().get_queryset(request)
         if self.cart_value_expression is not None:
             qs = qs.annotate(**{VALUE: self.cart_value_expression})
         return qs
@@ -77,7 +77,7 @@ class AbandonedCartAdminMixin:
     def changelist_view(self, request, extra_context=None):
         token = _page_steps.set(configured_steps())
         try:
-            response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+            response = super().changelist_view(request, extra_context)
             # The columns are computed while the page renders: render it while
             # the sequence read for this page is at hand.
             if hasattr(response, "render") and not getattr(response, "is_rendered", True):

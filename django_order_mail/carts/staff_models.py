@@ -125,7 +125,7 @@ class CouponRule(models.Model):
         PERCENT = "percent", _("Percentage off")
         AMOUNT = "amount", _("Amount off")
 
-    name = models.CharField(_("name"), max_length=100, help_text=_("For staff, e.g. '10 % last reminder'."))
+    name = models.CharField(_("name"), max_length=100, help_text=_("For staff, e.g. 'Last reminder coupon'."))
     kind = models.CharField(_("discount"), max_length=10, choices=Kind.choices, default=Kind.PERCENT)
     value = models.DecimalField(
         _("value"),

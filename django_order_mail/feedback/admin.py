@@ -61,7 +61,7 @@ class ReportForm(forms.Form):
 
 
 class SurveyResponseAdmin(admin.ModelAdmin):
-    list_display = (
+    list_display: tuple[str, ...] = (
         "created_at",
         "score_badge",
         "comment_excerpt",
@@ -81,8 +81,8 @@ class SurveyResponseAdmin(admin.ModelAdmin):
         "channel",
     )
     date_hierarchy = "created_at"
-    search_fields = ("reference", "comment")
-    list_select_related = ("assignee", "content_type")
+    search_fields: ClassVar[tuple[str, ...]] = ("reference", "comment")
+    list_select_related: ClassVar[tuple[str, ...]] = ("assignee", "content_type")
     change_list_template: ClassVar[str | None] = "django_order_mail/feedback/admin/response_change_list.html"
     fieldsets = (
         (

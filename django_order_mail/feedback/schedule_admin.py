@@ -64,7 +64,7 @@ class FeedbackScheduleAdmin(SingletonAdminMixin, ChangeLoggingMixin, admin.Model
     )
 
     @property
-    def logged_fields(self):  # type: ignore[override]
+    def logged_fields(self):
         return ("delay_days", "reminder_delay_days") if reviews_installed() else ("delay_days",)
 
     def get_fields(self, request, obj=None):

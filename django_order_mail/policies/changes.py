@@ -72,7 +72,7 @@ def snapshot(
         return {}
     result: Snapshot = {}
     for name in fields:
-        verbose = capfirst(str(instance._meta.get_field(name).verbose_name))
+        verbose = capfirst(str(getattr(instance._meta.get_field(name), "verbose_name", name)))
         shown = f"{label} · {verbose}" if label else verbose
         result[prefix + name] = (shown, display_value(field_value(instance, name)))
     return result

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 (
                     "name",
                     models.CharField(
-                        help_text="For staff, e.g. '10 % last reminder'.", max_length=100, verbose_name="name"
+                        help_text="For staff, e.g. 'Last reminder coupon'.", max_length=100, verbose_name="name"
                     ),
                 ),
                 (
