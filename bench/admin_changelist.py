@@ -11,10 +11,15 @@ It creates the database ``bench_order_mail_admin`` (tables straight from the
 current models), fills the send log with ``--rows`` emails spread over a
 year — 90 % sent with a realistic ~6 KB HTML body and its plain text, the
 rest skipped, failed, cancelled, queued or scheduled, on three sales
-channels — and one timeline entry per email, then requests each admin page
-with Django's test client as a superuser, ``--repeat`` times, and prints the
-median time and the number of SQL queries. The figures go to
-``bench/results/admin_changelist.json`` and ``docs/staff-guide.rst``.
+channels, each order's customer with a name (50 first names × 97 last names)
+and an address at one of five domains — and one timeline entry per email,
+then requests each admin page with Django's test client as a superuser,
+``--repeat`` times, and prints the median time and the number of SQL
+queries: the list, its filters, and the searches, exact (order number,
+address, ESP message id) and by part of an address or a name (the trigram
+indexes of migration 0003, ``docs/staff-guide.rst``). The figures go to
+``bench/results/admin_changelist.json``; ``--report`` then writes its section
+of ``docs/performance.md`` (``bench/report.py``), nothing else.
 """
 
 from __future__ import annotations
@@ -24,12 +29,27 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
 from bench.services import ensure_database, setup_tests_django
 
 DB_NAME = os.environ.get("BENCH_ADMIN_DB", "bench_order_mail_admin")
+FIRST_NAMES = [
+    *("Anna", "Bjørn", "Camille", "Daniel", "Elena", "Farid", "Greta", "Hiro", "Ingrid", "Jonas"),
+    *("Kari", "Lars", "Maria", "Nils", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tina"),
+    *("Ulla", "Viktor", "Wei", "Xenia", "Yusuf", "Zofia", "Aksel", "Birgit", "Chen", "Dina"),
+    *("Emil", "Frida", "Gustav", "Hanna", "Ivan", "Julia", "Knut", "Lena", "Magnus", "Nora"),
+    *("Oskar", "Paula", "Rune", "Sara", "Tor", "Una", "Vera", "Willy", "Yara", "Åse"),
+]
+_STEMS = [
+    *("Hans", "Lar", "Ols", "Pet", "Johan", "Nils", "Kristian", "Andreas"),
+    *("Eriks", "Berg", "Dahl", "Lund", "Haug", "Moen", "Strand", "Bakke"),
+]
+#: 16 stems x 6 endings: "Hansen", "Hansson", "Larvik", ...
+LAST_NAMES = [stem + ending for stem in _STEMS for ending in ("en", "sen", "son", "berg", "vik", "rud")]
+DOMAINS = ["gmail.com", "outlook.com", "yahoo.com", "fjordpost.no", "example.com"]
 RESULTS = Path(__file__).resolve().parent / "results" / "admin_changelist.json"
 
 
@@ -53,6 +73,9 @@ def fill(rows: int) -> None:
     ct = ContentType.objects.get(app_label="testapp", model="order")
     events = [e for e in MailEvent.values if e not in ("abandoned_cart", "low_score_alert")]
     ref = "lpad((g / 3)::text, 8, '0')"
+    first = f"(ARRAY{FIRST_NAMES!r})[1 + mod(g / 3, {len(FIRST_NAMES)})]"
+    last = f"(ARRAY{LAST_NAMES!r})[1 + mod(g / 3 / {len(FIRST_NAMES)}, {len(LAST_NAMES)})]"
+    domain = f"(ARRAY{DOMAINS!r})[1 + mod(g / 3 / 7, {len(DOMAINS)})]"
     status = (
         "CASE WHEN g <= 300 THEN 'scheduled' WHEN g <= 600 THEN 'queued' "
         "WHEN mod(g, 100) < 90 THEN 'sent' WHEN mod(g, 100) < 95 THEN 'skipped' "
@@ -68,7 +91,8 @@ def fill(rows: int) -> None:
         "reference": ref,
         "channel": "CASE mod(g, 20) WHEN 0 THEN 'amazon_fbm' WHEN 1 THEN 'aliexpress' ELSE 'web' END",
         "language": "'en'",
-        "recipient": "'customer' || (g / 3) || '@example.com'",
+        "recipient": f"lower({first} || '.' || {last}) || (g / 3) || '@' || {domain}",
+        "customer_name": f"{first} || ' ' || {last}",
         "created_at": "now() - g * interval '30 seconds'",
         "sent_at": f"CASE WHEN {sent} THEN now() - g * interval '30 seconds' + interval '2 seconds' END",
         "updated_at": "now() - g * interval '30 seconds'",
@@ -135,8 +159,15 @@ def measure(repeat: int) -> list[dict]:
     client.force_login(user)
     changelist = reverse("admin:django_order_mail_outboxemail_changelist")
     row = (
-        OutboxEmail.objects.filter(status="sent").order_by("-id").only("pk", "reference", "recipient").first()
+        OutboxEmail.objects.filter(status="sent")
+        .order_by("-id")
+        .only("pk", "reference", "recipient", "customer_name")
+        .first()
     )
+    # "ola.hansen1234@gmail.com" -> "hansen1234": customers 1234, 12340-12349...
+    partial_address = row.recipient.split("@")[0].split(".", 1)[1]
+    # "Hansen" -> "Hanse": one last name in 96 (and "Hansenberg"...).
+    partial_name = row.customer_name.split()[1][:-1]
     pages = [
         ("list, page 1", changelist, {}),
         ("list, page 100", changelist, {"p": "99"}),
@@ -149,6 +180,11 @@ def measure(repeat: int) -> list[dict]:
         ("search: order number", changelist, {"q": row.reference}),
         ("search: email address", changelist, {"q": row.recipient.upper()}),
         ("search: ESP message id", changelist, {"q": f"pm-{row.pk}"}),
+        ("search: part of an address (a few customers)", changelist, {"q": partial_address}),
+        ("search: a customer's full name", changelist, {"q": row.customer_name}),
+        ("search: part of a last name (~1 % of the log)", changelist, {"q": partial_name}),
+        ("search: part of a domain (20 % of the log)", changelist, {"q": "fjordpost"}),
+        ("search: part of an address, no match", changelist, {"q": "zzq.nobody"}),
         (
             "detail page (email as sent + timeline)",
             reverse("admin:django_order_mail_outboxemail_change", args=[row.pk]),
@@ -176,8 +212,17 @@ def measure(repeat: int) -> list[dict]:
                 "slowest_query_ms": round(slowest_sql, 1),
             }
         )
-        print(f"  {label:<42} {results[-1]['median_ms']:>8.1f} ms  {len(queries):>3} queries", flush=True)
+        say(f"  {label:<46} {results[-1]['median_ms']:>8.1f} ms  {len(queries):>3} queries")
     return results
+
+
+#: What the measuring part printed (the report quotes it).
+PRINTED: list[str] = []
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+    PRINTED.append(line)
 
 
 def _days_ago(days: int) -> str:
@@ -193,6 +238,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the data")
+    parser.add_argument(
+        "--report", action="store_true", help="then write the admin section of docs/performance.md"
+    )
     args = parser.parse_args(argv)
 
     fresh = ensure_database(DB_NAME, args.rebuild)
@@ -205,7 +253,7 @@ def main(argv=None) -> int:
         print(f"Filling {DB_NAME} with {args.rows:,} emails")
         fill(args.rows)
     count = OutboxEmail.objects.count()
-    print(f"Measuring the send log admin with {count:,} rows ({args.repeat} requests each)")
+    say(f"Measuring the send log admin with {count:,} rows ({args.repeat} requests each)")
     results = measure(args.repeat)
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
@@ -219,12 +267,22 @@ def main(argv=None) -> int:
                 "python": platform.python_version(),
                 "cpus": os.cpu_count(),
                 "pages": results,
+                "output": "\n".join(PRINTED),
             },
             indent=2,
         )
         + "\n"
     )
     print(f"Written to {RESULTS}")
+    if args.report:
+        from bench.report import ROOT, splice_admin
+
+        command = " ".join(["-m bench.admin_changelist", *(argv if argv is not None else sys.argv[1:])])
+        command = command.replace(" --report", "")
+        splice_admin(
+            {"command": command, "code": 0, "output": "\n".join(PRINTED)}, ROOT / "docs" / "performance.md"
+        )
+        print("Written to docs/performance.md (its send-log admin section only)")
     return 0
 
 

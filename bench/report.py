@@ -1020,13 +1020,38 @@ def _memory(m: dict) -> list[str]:
     ]
 
 
+ADMIN_HEADING = "## Send-log admin"
+
+
 def _admin(a: dict) -> list[str]:
-    return [
-        "## Send-log admin\n",
+    text = [
+        ADMIN_HEADING + "\n",
         f"Measured by `bench/admin_changelist.py` (`{a['command']}`, exit code {a['code']}), "
         "its output as printed:\n",
         "```text\n" + a["output"].strip() + "\n```\n",
     ]
+    if "search: part of" in a["output"]:
+        text.append(
+            "The searches by part of a name or address are answered by the trigram GIN indexes on "
+            "`UPPER(recipient)` and `UPPER(customer_name)` (PostgreSQL's `pg_trgm`, migration "
+            "`django_order_mail.0003`); a term of three characters or more that matches a large share "
+            "of the log is read newest first and stops at the page's 50 rows.\n"
+        )
+    return text
+
+
+def splice_admin(a: dict, path: Path) -> None:
+    """Replace (or add) only the send-log admin section of an existing page:
+    ``python -m bench.admin_changelist --report`` after measuring."""
+    text = path.read_text()
+    section = "\n".join(_admin(a))
+    if ADMIN_HEADING in text:
+        start = text.index(ADMIN_HEADING)
+        end = text.find("\n## ", start + len(ADMIN_HEADING))
+        text = text[:start] + section + ("\n" + text[end + 1 :] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
 
 
 def _esp(e: dict, t: dict | None) -> list[str]:
