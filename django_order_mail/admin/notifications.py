@@ -23,6 +23,7 @@ from django.core.validators import validate_email
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -57,8 +58,9 @@ class StaffNotificationForm(forms.ModelForm):
     users = StaffUserChoices(
         queryset=None,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label=_("staff users"),
+        # "radiolist": the admin's own class for a list of choices (labels at their width).
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "radiolist"}),
+        label=capfirst(StaffNotification._meta.get_field("users").verbose_name),
         help_text=StaffNotification._meta.get_field("users").help_text,
     )
 
