@@ -58,10 +58,11 @@ def test_bad_values_are_refused_with_a_clear_message(fields, field, message):
 
 
 def test_errors_are_translated():
-    with translation.override("de"), pytest.raises(ValidationError) as refused:
-        FrequencyCap(pk=1, max_emails=0).full_clean()
-    [message] = refused.value.message_dict["max_emails"]
-    assert message != "The cap must allow at least one email."
+    with translation.override("de"):
+        with pytest.raises(ValidationError) as refused:
+            FrequencyCap(pk=1, max_emails=0).full_clean()
+        [message] = refused.value.message_dict["max_emails"]
+    assert message == "Die Grenze muss mindestens eine E-Mail erlauben."
 
 
 def test_the_page_starts_from_the_setting_and_writes_nothing_on_get(admin_client):
