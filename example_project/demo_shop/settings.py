@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_order_mail.carts",
     "django_order_mail.marketplaces",
     "django_order_mail.carrier_tracking",
+    "django_order_mail.recommendations",
     "shop",
 ]
 MIDDLEWARE = [
@@ -202,6 +203,11 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
 ORDER_MAIL = {
     "SITE_URL": SITE_URL,
     "FEEDBACK_DELAY_DAYS": 7,
+    # "You might also like" in the confirmation, shipping and delivered emails:
+    # other products bought together with these (docs/recommendations.rst),
+    # and a referral block in the shipping confirmation.
+    "RECOMMENDATIONS_PROVIDER": "django_order_mail.recommendations.bought_together.recommend",
+    "RECOMMENDATIONS_REFERRAL_URL": f"{SITE_URL}/refer/",
     "CHANNELS": {
         "amazon_fba": {
             "events": ["feedback_request"],
@@ -212,7 +218,8 @@ ORDER_MAIL = {
     "BRANDING": {
         "name": "Nordlys Goods",
         "sender_name": "Nordlys Goods",
-        "logo_url": f"{SITE_URL}/static/shop/img/logo.svg",
+        # PNG: Gmail and most email programs show no SVG (docs/settings.rst).
+        "logo_url": f"{SITE_URL}/static/shop/img/logo.png",
         "website_url": SITE_URL,
         "primary_color": "#0f3d3e",
         "accent_color": "#e07a5f",

@@ -139,9 +139,15 @@ class Order(OrderMailMixin, models.Model):
                 "unit_price": line.unit_price,
                 "total": line.total,
                 "image_url": line.product.image_url if line.product_id else "",
+                # The product page: recommendations link to it (docs/recommendations.rst).
+                "url": self._product_url(line.sku) if line.product_id else "",
             }
             for line in self.lines.all()  # prefetched with their products (mail_prefetch_related)
         ]
+
+    @staticmethod
+    def _product_url(sku: str) -> str:
+        return get_setting("SITE_URL").rstrip("/") + reverse("shop:product", kwargs={"sku": sku})
 
     def get_mail_totals(self) -> dict:
         return {

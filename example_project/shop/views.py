@@ -167,6 +167,7 @@ INFO_PAGES = {
         "with a photo and we send a replacement at our cost.",
     ),
     "warranty": ("Warranty", "Two years on everything we sell, five years on knitwear seams."),
+    "refer": ("Invite a friend", "Your friend gets 10 % off their first order, and so do you."),
 }
 
 

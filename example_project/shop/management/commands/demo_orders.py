@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from django_order_mail.lifecycle.states import OrderState
 from django_order_mail.models import OutboxEmail, Status
 from shop.models import Order, OrderLine, Product
 
@@ -161,7 +162,8 @@ class Command(BaseCommand):
                 defaults={
                     "name": name,
                     "price": Decimal(price),
-                    "image_url": f"{static}shop/img/{image}.svg",
+                    # PNG: Gmail and most email programs show no SVG.
+                    "image_url": f"{static}shop/img/{image}.png",
                 },
             )
         return result
@@ -209,9 +211,48 @@ class Command(BaseCommand):
             delivery_instructions=instructions,
         )
 
+    def history(self, p) -> None:
+        """Orders of earlier weeks, long completed: what the "bought together"
+        recommendations learn from (each pair in two orders, the app's
+        minimum). Placed before this demo, so no email is written for them:
+        learn_order() counts them, as order_mail_recommendations_learn
+        counts a shop's earlier orders."""
+        from django_order_mail.recommendations.learning import learn_order
+
+        baskets = [
+            ("emma", [p["sweater"], p["beanie"], p["socks"]]),
+            ("james", [p["sweater"], p["beanie"]]),
+            ("kari", [p["socks"], p["beanie"], p["sweater"]]),
+            ("wang", [p["mug"], p["candle"], p["board"]]),
+            ("olga", [p["mug"], p["candle"]]),
+            ("emma", [p["tote"], p["board"], p["mug"]]),
+            ("james", [p["tote"], p["socks"], p["board"]]),
+        ]
+        for days, (customer, products) in enumerate(baskets, start=20):
+            data = {
+                k: v for k, v in CUSTOMERS[customer].items() if k in ("customer_name", "language", "currency")
+            }
+            last = Order.objects.aggregate(n=Max("id"))["n"] or 0
+            placed = timezone.now() - timedelta(days=days)
+            with transaction.atomic():
+                order = Order.objects.create(
+                    number=f"NG-{10001 + last}", created_at=placed, state=OrderState.COMPLETED, **data
+                )
+                for product in products:
+                    OrderLine.objects.create(
+                        order=order,
+                        product=product,
+                        name=product.name,
+                        sku=product.sku,
+                        unit_price=product.price,
+                    )
+            learn_order(order, now=placed)
+        self.say(f"{len(baskets)} completed orders of earlier weeks (no emails): bought-together counts")
+
     # -- the story ------------------------------------------------------------------
     def handle(self, *args, **options):
         p = self.products()
+        self.history(p)
         orders = []
 
         # 1. Norwegian web order in two parcels, all the way to delivered.
