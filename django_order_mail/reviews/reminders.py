@@ -94,8 +94,10 @@ def schedule_reminder(sender, email, order, **kwargs) -> None:
     """``email_sent``: a feedback request with product stars went out; the
     reminder follows :func:`reminder_delay_days` later (once per order;
     a request sent again moves a reminder that still waits)."""
-    days = reminder_delay_days()
-    if email.event != FEEDBACK_REQUEST or email.is_test or email.resend_of_id is not None or days is None:
+    if email.event != FEEDBACK_REQUEST or email.is_test or email.resend_of_id is not None:
+        return
+    days = reminder_delay_days()  # a lookup: only for a feedback request just sent
+    if days is None:
         return
     if not stars_allowed(email.channel) or not order_products(order) or _reviewed(order) or _closed(order):
         return
