@@ -77,7 +77,7 @@ _VOID = frozenset(
 class _Measure(HTMLParser):
     """Counts visible text (and images) inside and outside marked elements."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.stack: list[tuple[str, bool, bool]] = []  # (tag, promotional, hidden)
         self.total = 0

@@ -119,7 +119,7 @@ def find_click(address: str, *, placed_at: datetime):
     for click in candidates:
         if click.recipient and normalize_address(click.recipient) != address:
             continue  # the event names someone else: not this customer's click
-        if normalize_address(click.email.recipient) != address:
+        if click.email is None or normalize_address(click.email.recipient) != address:
             continue
         if skip and any(path in (click.click_url or "") for path in skip):
             continue

@@ -10,6 +10,8 @@ and counts every order again (after you changed product ids, say).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -28,14 +30,14 @@ class Command(BaseCommand):
             "--reset", action="store_true", help="Forget all counts and count every order again."
         )
 
-    def handle(self, *args, reset=False, **options):
+    def handle(self, *args, reset: bool = False, **options) -> None:
         if reset:
             with transaction.atomic():
                 BoughtTogether.objects.all().delete()
                 PurchasedProduct.objects.all().delete()
                 LearnedOrder.objects.all().delete()
         counted = seen = 0
-        batch: list[tuple[int, str, object]] = []
+        batch: list[tuple[int, str, datetime]] = []
         for row in placed_orders():
             batch.append(row)
             if len(batch) >= BATCH:
@@ -46,9 +48,9 @@ class Command(BaseCommand):
         seen += len(batch)
         self.stdout.write(f"{counted} orders counted now, {seen - counted} counted before or gone.")
 
-    def _learn(self, batch) -> int:
+    def _learn(self, batch: list[tuple[int, str, datetime]]) -> int:
         counted = 0
-        by_type: dict[int, dict[str, object]] = {}
+        by_type: dict[int, dict[str, datetime]] = {}
         for type_id, object_id, created_at in batch:
             by_type.setdefault(type_id, {})[object_id] = created_at
         for type_id, placed in by_type.items():
