@@ -38,7 +38,7 @@ from django.conf import settings
 from ..app_settings import app_settings
 from ..events import StaffEvent
 from ..outbox.models import OutboxEmail, Status
-from .recipients import Recipients, staff_recipients
+from .recipients import Recipients, admin_rows, staff_recipients
 
 logger = logging.getLogger("django_order_mail.outbox")
 
@@ -56,13 +56,21 @@ def recipient_key(base: str, address: str) -> str:
     return key
 
 
-def already_written(content_type_id: int, object_id: str, event: str, base: str) -> bool:
-    """Whether the event of this key was written before, to anyone (one
-    indexed lookup of the order's rows)."""
-    keys = OutboxEmail.objects.filter(
-        content_type_id=content_type_id, object_id=object_id, event=event
-    ).values_list("idempotency_key", flat=True)
-    return any(key == base or key.startswith(base + ":to-") for key in keys)
+class WrittenKeys:
+    """The idempotency keys of the order's staff rows, read once (one indexed
+    lookup of the order's rows) and only if some staff event is to be written."""
+
+    def __init__(self, content_type_id: int, object_id: str, events):
+        self._where = {"content_type_id": content_type_id, "object_id": object_id, "event__in": list(events)}
+        self._keys: list[str] | None = None
+
+    def has(self, base: str) -> bool:
+        """Whether the event of key ``base`` was written before, to anyone."""
+        if self._keys is None:
+            self._keys = list(
+                OutboxEmail.objects.filter(**self._where).values_list("idempotency_key", flat=True)
+            )
+        return any(key == base or key.startswith(base + ":to-") for key in self._keys)
 
 
 def _hook(order, name: str, default: Any = None) -> Any:
@@ -102,13 +110,23 @@ def high_value(order, target: Recipients) -> dict | None:
     }
 
 
-def staff_rows(order, mail, *, fields: dict, now) -> list[OutboxEmail]:
-    """The unsaved outbox rows of internal event ``mail`` (a ``PendingMail``)
-    about ``order``. ``fields`` are the row fields ``enqueue`` computed for
-    the order (content type, object id, reference, channel, created_at,
-    claim token); the language is the shop's, the recipients are staff."""
+def staff_rows(order, mails: list, *, fields: dict, now) -> list[OutboxEmail]:
+    """The unsaved outbox rows of the internal events ``mails`` (``PendingMail``
+    objects) about ``order``. ``fields`` are the row fields ``enqueue``
+    computed for the order (content type, object id, reference, channel,
+    created_at, claim token); the language is the shop's, the recipients
+    are staff. The admin's rows of all of them are read in one query."""
+    configured = admin_rows(m.event for m in mails)
+    written = WrittenKeys(fields["content_type"].pk, fields["object_id"], {m.event for m in mails})
+    rows: list[OutboxEmail] = []
+    for mail in mails:
+        rows += _rows_of(order, mail, configured.get(mail.event), written, fields=fields, now=now)
+    return rows
+
+
+def _rows_of(order, mail, admin_row, written: WrittenKeys, *, fields: dict, now) -> list[OutboxEmail]:
     event = mail.event
-    target = staff_recipients(event, order)
+    target = staff_recipients(event, order, row=admin_row)
     if not target.active:
         return []
     extra = dict(mail.extra or {})
@@ -120,7 +138,7 @@ def staff_rows(order, mail, *, fields: dict, now) -> list[OutboxEmail]:
     from ..outbox.enqueue import idempotency_key
 
     base = idempotency_key(order, event, mail.shipment, mail.discriminator)
-    if already_written(fields["content_type"].pk, fields["object_id"], event, base):
+    if written.has(base):
         return []
     reason = mail.skip_reason
     if not reason and event in app_settings.DISABLED_EVENTS:

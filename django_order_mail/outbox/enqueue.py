@@ -102,17 +102,6 @@ def enqueue(order, pending: list[PendingMail]) -> list[OutboxEmail]:
 
     for mail in pending:
         if mail.event in INTERNAL_EVENTS:
-            # Staff mail: to the staff recipients of the admin or the
-            # settings, never to the order's address (notifications.rows).
-            from ..notifications.rows import staff_rows
-
-            common = {"content_type": ct, "object_id": str(order.pk), "reference": reference}
-            rows += staff_rows(
-                order,
-                mail,
-                fields={**common, "channel": channel, "created_at": now, "claim_token": batch},
-                now=now,
-            )
             continue
         reason = mail.skip_reason or skip_reason(mail.event, channel)
         if not reason and not mail.notify:
@@ -145,6 +134,20 @@ def enqueue(order, pending: list[PendingMail]) -> list[OutboxEmail]:
                 last_error=reason or "",
                 claim_token=batch,
             )
+        )
+    staff = [mail for mail in pending if mail.event in INTERNAL_EVENTS]
+    if staff:
+        # Staff mail: to the staff recipients of the admin or the settings,
+        # never to the order's address (notifications.rows); after the
+        # customer's rows, which go first.
+        from ..notifications.rows import staff_rows
+
+        common = {"content_type": ct, "object_id": str(order.pk), "reference": reference}
+        rows += staff_rows(
+            order,
+            staff,
+            fields={**common, "channel": channel, "created_at": now, "claim_token": batch},
+            now=now,
         )
     if not rows:
         return []

@@ -230,3 +230,33 @@ def test_an_internal_event_cannot_be_commercial():
 
     with pytest.raises(ValueError, match="cannot be commercial"):
         register_event("staff_promo", "Staff promo", internal=True, commercial=True)
+
+
+# -- what it costs a paid order -----------------------------------------------------------------------------
+
+
+def staff_queries(order):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        order.confirm_payment()
+        order.save()
+    sql = [q["sql"] for q in captured.captured_queries]
+    return (
+        [q for q in sql if "staffnotification" in q],
+        [q for q in sql if q.startswith('SELECT "django_order_mail_outboxemail"."idempotency_key"')],
+    )
+
+
+def test_a_shop_without_staff_notifications_pays_one_small_query(broker):
+    config, keys = staff_queries(OrderFactory())
+    assert len(config) == 1 and keys == []  # both staff events' settings in one query
+
+
+def test_set_up_both_read_their_settings_and_the_orders_keys_once(broker, django_user_model):
+    anna = django_user_model.objects.create_user("anna", "anna@shop.example", is_staff=True)
+    set_up(NEW, "orders@shop.example", users=[anna])
+    set_up(HIGH, "boss@shop.example", threshold="1", currency="USD")
+    config, keys = staff_queries(OrderFactory())
+    assert len(config) == 2 and len(keys) == 1  # the rows and their users; the order's staff keys
