@@ -40,6 +40,7 @@ class TrackingConfig(AppConfig):
         # really sent is given a subject variant.
         pre_render.connect(sending.choose_subject, dispatch_uid="order_mail_tracking.subject_tests")
         pre_render.connect(sending.unsubscribe_headers, dispatch_uid="order_mail_tracking.unsubscribe")
+        pre_render.connect(sending.drop_promotion, dispatch_uid="order_mail_tracking.no_promotion")
         collect_context.connect(
             sending.add_unsubscribe_url, dispatch_uid="order_mail_tracking.unsubscribe_url"
         )

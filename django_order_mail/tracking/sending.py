@@ -10,6 +10,8 @@ signals (``docs/signals.rst``), connected by the app config in this order:
    :mod:`.ab`).
 3. :func:`unsubscribe_headers` (``pre_render``): RFC 8058 one-click
    unsubscribe headers on commercial mail.
+4. :func:`drop_promotion` (``pre_render``): no recommendations or referral
+   offer for a customer who left all commercial email.
 
 :func:`prime_recipients` (``emails_claimed``) fetches a batch's suppression
 entries in one query; :func:`add_unsubscribe_url` (``collect_context``) gives
@@ -27,7 +29,7 @@ from ..exceptions import SendVetoed
 from ..outbox.models import Status
 from .ab import choose_variant
 from .links import unsubscribe_url
-from .suppression import prime_suppressions, suppression_for
+from .suppression import prime_suppressions, suppression_for, wants_no_promotion
 
 
 def prime_recipients(sender, emails, **kwargs) -> None:
@@ -68,6 +70,14 @@ def unsubscribe_headers(sender, email, order, draft, **kwargs) -> None:
         # commercial mail); the POST needs no cookie or login.
         draft.headers["List-Unsubscribe"] = f"<{unsubscribe_url(email.pk)}>"
         draft.headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+
+
+def drop_promotion(sender, email, order, draft, **kwargs) -> None:
+    """No recommendations or referral offer in the order emails of a customer
+    who left all commercial email (:func:`.suppression.wants_no_promotion`)."""
+    if not email.is_test and wants_no_promotion(draft.recipient):
+        draft.context["recommended_products"] = []
+        draft.context["referral"] = None
 
 
 def add_unsubscribe_url(sender, event, context, email_id=None, **kwargs) -> None:

@@ -81,6 +81,17 @@ def suppression_for(address: str, event: str) -> Suppression | None:
     return found[0]
 
 
+def wants_no_promotion(address: str) -> bool:
+    """Has ``address`` left all commercial email (an unsubscribe from every
+    commercial email, a complaint, a bounce, staff's entry)? Then the
+    promotional blocks of its transactional emails (recommendations, a
+    referral offer) are left out too: they are marketing it said no to."""
+    address = normalize_address(address)
+    return bool(address) and any(
+        effective_scope(entry) in (Scope.ALL, Scope.COMMERCIAL) for entry in _entries(address)
+    )
+
+
 def _keys(address: str) -> list[str]:
     """The address and its erased form (:mod:`.data`): a forgotten
     customer's entries are stored under the keyed hash only."""

@@ -220,3 +220,32 @@ def test_bad_settings_are_reported(mail_settings, key, value):
     mail_settings(**{key: value})
     [error] = check_recommendation_settings()
     assert key in error.msg and error.id.startswith("django_order_mail.E90")
+
+
+# -- customers who said no to marketing ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scope", "reason", "promoted"),
+    [
+        ("commercial", "unsubscribe", False),  # left every commercial email
+        ("all", "complaint", False),  # marked an email as spam
+        ("abandoned_cart", "unsubscribe", True),  # only the cart reminders
+    ],
+)
+def test_no_promotion_for_a_customer_who_left_commercial_email(
+    order, mail_settings, broker, esp, scope, reason, promoted
+):
+    from django_order_mail.tracking.models import Suppression
+
+    mail_settings(
+        RECOMMENDATIONS_PROVIDER="tests.recommendations.test_hook.provider",
+        RECOMMENDATIONS_REFERRAL_URL=f"{SHOP}/refer/",
+    )
+    Suppression.objects.create(address=order.email.upper(), scope=scope, reason=reason)
+    row = queued(order, MailEvent.SHIPPING_CONFIRMATION)
+    assert deliver(row.pk) == Status.SENT  # the order email itself always goes
+    [message] = esp.sent
+    page = message.alternatives[0][0]
+    assert ("data-promotional" in page) is promoted
+    assert (f"{SHOP}/refer/" in message.body) is promoted  # the products may be trimmed (80/20)
