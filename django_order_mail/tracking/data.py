@@ -77,3 +77,10 @@ def register() -> None:
         effect="a customer could no longer unsubscribe from an older email (the link would show an error "
         "page)",
     )
+    # Revenue per email looks back at the clicks before an order (attribution.py).
+    register_retention_need(
+        "tracking_events",
+        days=lambda: app_settings.ATTRIBUTION_DAYS,
+        needed_by="revenue per email, ATTRIBUTION_DAYS",
+        effect="orders placed after a click that retention already deleted would be credited to no email",
+    )

@@ -197,3 +197,14 @@ def test_sums_are_per_currency(client):
     [(event, found)] = revenue_by_event(since=PLACED - dt.timedelta(days=1)).items()
     assert event == MailEvent.SHIPPING_CONFIRMATION and found.orders == 2
     assert found.by_currency == {"NOK": Decimal("43.29"), "USD": Decimal("100.00")}
+
+
+def test_tracking_events_kept_shorter_than_the_window_are_reported(mail_settings):
+    from django_order_mail.conf import user_settings
+    from django_order_mail.data.checks import retention_setting_errors
+
+    mail_settings(RETENTION={"tracking_events": 3})
+    [warning] = [m for m in retention_setting_errors(user_settings()) if "ATTRIBUTION_DAYS" in m.msg]
+    assert warning.id == "django_order_mail.W006"
+    mail_settings(RETENTION={"tracking_events": 5})
+    assert not [m for m in retention_setting_errors(user_settings()) if "ATTRIBUTION_DAYS" in m.msg]
