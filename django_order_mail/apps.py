@@ -23,7 +23,9 @@ class OrderMailConfig(AppConfig):
 
         data.register()  # the send log's export, erasure and retention
         from .notifications import context as staff_context
+        from .notifications import data as staff_data
         from .notifications.recipients import register_core_defaults
 
         register_core_defaults()  # new_order, high_value_order: off until set up in the admin
         staff_context.connect()  # the order's admin link in staff emails
+        staff_data.register()  # staff emails about a customer's orders are erased with the customer
