@@ -20,7 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from django_order_mail.lifecycle.states import OrderState
-from django_order_mail.models import OutboxEmail, Status
+from django_order_mail.models import OutboxEmail, StaffNotification, Status
 from shop.models import Order, OrderLine, Product
 
 # sku, name, EUR price, image
@@ -249,10 +249,28 @@ class Command(BaseCommand):
             learn_order(order, now=placed)
         self.say(f"{len(baskets)} completed orders of earlier weeks (no emails): bought-together counts")
 
+    def staff_notifications(self) -> None:
+        """What staff would set in Order mail → Staff notifications: every new
+        order to the shared inbox, orders from 2,000 NOK to the owner too
+        (Kari's first order is one, her click-and-collect candles are not)."""
+        StaffNotification.objects.get_or_create(
+            event="new_order", defaults={"emails": "orders@nordlys-goods.example"}
+        )
+        StaffNotification.objects.get_or_create(
+            event="high_value_order",
+            defaults={
+                "emails": "owner@nordlys-goods.example",
+                "threshold": Decimal("2000"),
+                "currency": "NOK",
+            },
+        )
+        self.say("Staff notifications: new orders to orders@, from 2,000 NOK also to owner@ (in English)")
+
     # -- the story ------------------------------------------------------------------
     def handle(self, *args, **options):
         p = self.products()
         self.history(p)
+        self.staff_notifications()
         orders = []
 
         # 1. Norwegian web order in two parcels, all the way to delivered.
