@@ -54,7 +54,7 @@ CONTENT_KEY = "_order_mail_content"
 #: ``{order_number}`` or ``{ order_number }``: one brace where two belong.
 _SINGLE_BRACE = re.compile(r"(?<!\{)\{\s*([A-Za-z_][\w.]*)\s*\}(?!\})")
 #: Something that looks like an HTML tag: ``<p>``, ``</b>``, ``<script src=...>``.
-_HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^<>]*>")
+_HTML_TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
 
 #: A broken placeholder with the word it belongs to: "{{ order_number".
 _BROKEN_FRAGMENT = re.compile(r"\S*\s?(?:\{\{|\}\}|\{%|%\}|\{#|#\})\s?\S*")

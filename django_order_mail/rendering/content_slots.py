@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.template import Context, TemplateDoesNotExist
+from django.template import Context, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.base import Node, NodeList, TextNode, VariableNode
 from django.template.defaulttags import IfNode
 from django.template.loader import get_template
@@ -85,20 +85,23 @@ def _walk(nodelist, block: str, found: list, skip_blocks: frozenset[str]) -> Non
 def event_slots(event: str) -> list[Slot]:
     """The text fields of ``event``'s generic file template, in the editor's
     order; ``[]`` when it has none (or no file template)."""
-    try:
-        template = _engine_template(file_name(event))
-    except TemplateDoesNotExist:
-        return []
     found: list[tuple[ContentNode, str]] = []
     overridden: set[str] = set()
     seen = set()
-    while template is not None and id(template) not in seen:
-        seen.add(id(template))
+    name: str | None = file_name(event)
+    while name is not None and name not in seen:
+        seen.add(name)
+        try:
+            template = _engine_template(name)
+        except (TemplateDoesNotExist, TemplateSyntaxError):
+            # No file, or a shop's broken one: no fields to offer (the
+            # send log and check E008 report the template itself).
+            return []
         _walk(template.nodelist, "", found, frozenset(overridden))
         overridden |= {node.name for node in template.nodelist.get_nodes_by_type(BlockNode)}
         extends = template.nodelist.get_nodes_by_type(ExtendsNode)
         parent = extends[0].parent_name.var if extends else None
-        template = _engine_template(parent) if isinstance(parent, str) else None
+        name = parent if isinstance(parent, str) else None
     first: dict[str, tuple[NodeList, bool]] = {}
     for node, block in found:  # the HTML part's occurrence first, else the first one
         in_plain = block in PLAIN_BLOCKS

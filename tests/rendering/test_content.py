@@ -170,6 +170,16 @@ def test_plain_text_and_offered_variables_are_accepted(text):
 
 def test_lone_comparison_signs_and_percent_are_text():
     assert validate_text("intro", "Orders < 50 € ship in 2 days > promised. 100% sure.", CONFIRMATION) == []
+    assert validate_text("intro", "If a < b and c > d, smile <3", CONFIRMATION) == []
+
+
+def test_an_email_without_a_readable_template_has_no_fields(settings, tmp_path):
+    broken = tmp_path / "django_order_mail" / "email"
+    broken.mkdir(parents=True)
+    (broken / "delivered.email").write_text("{% extends 'django_order_mail/email/base.email' %}{% if %}")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    assert event_slots(MailEvent.DELIVERED) == []
+    assert event_slots("no_such_event") == []
 
 
 def test_a_variable_of_the_email_but_not_of_the_language_check_is_still_checked_in_that_language():
