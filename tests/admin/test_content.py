@@ -212,3 +212,24 @@ def test_a_view_only_editor_shows_disabled_fields_and_no_save_button(client):
 def test_an_unknown_email_or_language_is_a_bad_request(client, event, language):
     staff(client, "view_emailcontent")
     assert client.get(edit_url(event, language)).status_code == 400
+
+
+def test_a_language_the_package_does_not_translate_shows_every_field_as_not_translated(client, settings):
+    settings.LANGUAGES = [*LANGUAGES, ("it", "Italiano")]
+    staff(client, "view_emailcontent")
+    EmailContent.objects.create(
+        event=SHIPPING, language="it", slot="headline", text="Il tuo ordine è in viaggio"
+    )
+    cells = {
+        item["cell"].language: item["cell"]
+        for row in client.get(reverse(OVERVIEW)).context["rows"]
+        if row["event"] == SHIPPING
+        for item in row["cells"]
+    }
+    italian = cells["it"]
+    assert [f.slot.name for f in italian.edited] == ["headline"]
+    assert {f.reason for f in italian.missing} == {"untranslated"}
+    assert {f.slot.name for f in italian.missing} == {"subject", "preheader", "button", "footer_note"}
+    assert cells["de"].missing == []  # German is translated and nothing was edited in English
+    page = client.get(edit_url(language="it")).content.decode()
+    assert "Not translated:" in page and "so customers get it in English until you write one" in page
