@@ -2,7 +2,7 @@
 (docs/data-protection.rst, docs/architecture.rst).
 
 Run with ``--ds tests.core_only.settings --noconftest``: the core registers
-its own kinds (the bodies and the send log), and everything works on them
+its own kinds (the bodies, the staff emails and the send log), and everything works on them
 alone, without importing one module of a feature app.
 """
 
@@ -44,7 +44,7 @@ def sent_order(number: str, email: str = ADDRESS) -> Order:
 
 
 def test_only_the_cores_kinds_are_registered():
-    assert [e.label for e in registered()] == ["bodies", "send_log"]
+    assert [e.label for e in registered()] == ["bodies", "staff_emails", "send_log"]
     assert retention_periods() == {"bodies": 90, "send_log": 730}
     assert feature_modules() == []
 
@@ -114,10 +114,11 @@ def test_erasure_forgets_the_address_keeps_the_statistics_and_is_logged():
     # Counts and statistics stay: event, status and dates of every row.
     assert list(OutboxEmail.objects.order_by("pk").values_list("event", "status", "sent_at")) == before
     entry = DataRequest.objects.get()
-    assert entry.kind == DataRequest.Kind.ERASURE and entry.counts == {"send_log": 2}
+    # (no staff emails: the staff notifications are not set up here)
+    assert entry.kind == DataRequest.Kind.ERASURE and entry.counts == {"staff_emails": 0, "send_log": 2}
     assert ADDRESS not in json.dumps(entry.counts) + entry.address_hash
     assert export_address(ADDRESS)["send_log"] == []
-    assert erase_address(ADDRESS) == {"send_log": 0}
+    assert erase_address(ADDRESS) == {"staff_emails": 0, "send_log": 0}
     assert feature_modules() == []
 
 
