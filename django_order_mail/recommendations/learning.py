@@ -27,6 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..rendering.promotional import one_line, safe_url
+from .app_settings import BOUGHT_TOGETHER, app_settings
 from .models import BoughtTogether, LearnedOrder, PurchasedProduct
 
 logger = logging.getLogger("django_order_mail.recommendations")
@@ -65,8 +66,13 @@ def order_products(order) -> dict[str, dict]:
 
 
 def learn_placed_order(sender, email, order, **kwargs) -> None:
-    """``email_queued`` receiver: count a placed order's products after commit."""
+    """``email_queued`` receiver: count a placed order's products after
+    commit, while the packaged "bought together" provider is switched on
+    (nothing else reads the counts; the learn command counts the orders
+    placed before it was)."""
     if email.event != PLACED_EVENT or getattr(email, "is_test", False) or order is None:
+        return
+    if app_settings.RECOMMENDATIONS_PROVIDER != BOUGHT_TOGETHER:
         return
     transaction.on_commit(partial(_learn_after_commit, order))
 

@@ -177,3 +177,9 @@ def test_the_learn_command_counts_earlier_orders_once(django_capture_on_commit_c
     assert BoughtTogether.objects.get(product__product_id="MUG", other__product_id="WOOL-SOCKS").orders == 3
     call_command("order_mail_recommendations_learn", "--reset", stdout=StringIO())
     assert BoughtTogether.objects.get(product__product_id="MUG", other__product_id="WOOL-SOCKS").orders == 3
+
+
+def test_nothing_is_counted_while_bought_together_is_off(placed, mail_settings):
+    mail_settings(RECOMMENDATIONS_PROVIDER="tests.recommendations.test_hook.provider")
+    placed("Wool socks", "Mug")
+    assert not PurchasedProduct.objects.exists() and not LearnedOrder.objects.exists()
