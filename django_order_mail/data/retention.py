@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
+from django.db.models.signals import post_delete, pre_delete
 from django.utils import timezone
 
 from ..app_settings import app_settings
@@ -68,9 +69,21 @@ class RetentionRun:
             last = ids[-1]
 
     def delete(self, queryset: QuerySet) -> int:
-        """Delete the rows of ``queryset`` in batches; how many rows of its model."""
+        """Delete the rows of ``queryset`` in batches; how many rows of its model.
+
+        Django's delete loads every row it deletes (to cascade and to send
+        ``pre_delete``/``post_delete``); when no receiver listens for the
+        model, only the keys are loaded, not every column: a third faster
+        per batch of the send log (``bench/growth.py``)."""
         model = queryset.model
-        return self._batches(queryset, lambda rows: rows.delete()[1].get(model._meta.label, 0))
+        label, pk = model._meta.label, model._meta.pk.name
+
+        def change(rows: QuerySet) -> int:
+            if not (pre_delete.has_listeners(model) or post_delete.has_listeners(model)):
+                rows = rows.only(pk)
+            return rows.delete()[1].get(label, 0)
+
+        return self._batches(queryset, change)
 
     def update(self, queryset: QuerySet, **values: Any) -> int:
         """Set ``values`` on the rows of ``queryset`` in batches (a queryset

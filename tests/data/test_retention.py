@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.signals import post_delete
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -91,6 +92,27 @@ def test_batches_are_honoured(order, row):
     locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
     if connection.features.has_select_for_update_skip_locked:
         assert locks and all("SKIP LOCKED" in sql and "LIMIT 2" in sql for sql in locks)
+
+
+def test_a_deletion_loads_only_the_keys_unless_a_receiver_listens(order, row):
+    row(order, days=YEARS)
+    with CaptureQueriesContext(connection) as queries:
+        assert run_retention()["send_log"] == 1
+    columns = [q["sql"].split(" FROM ")[0] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [read for read in columns if '"subject"' in read or '"body_html"' in read]
+
+    deferred = []
+
+    def receiver(sender, instance, **kwargs):
+        deferred.append(instance.get_deferred_fields())
+
+    post_delete.connect(receiver, sender=OutboxEmail)
+    try:
+        row(order, days=YEARS)
+        assert run_retention()["send_log"] == 1
+    finally:
+        post_delete.disconnect(receiver, sender=OutboxEmail)
+    assert deferred == [set()]  # a receiver gets the whole row
 
 
 def test_survey_texts_and_cart_data_expire_but_statistics_stay(order, row):
