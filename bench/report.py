@@ -1034,8 +1034,9 @@ def _admin(a: dict) -> list[str]:
         text.append(
             "The searches by part of a name or address are answered by the trigram GIN indexes on "
             "`UPPER(recipient)` and `UPPER(customer_name)` (PostgreSQL's `pg_trgm`, migration "
-            "`django_order_mail.0003`); a term of three characters or more that matches a large share "
-            "of the log is read newest first and stops at the page's 50 rows.\n"
+            "`django_order_mail.0003`); a term that matches a large share of the log is read newest "
+            "first and stops at the page's 50 rows, and a searched list counts at most 1,000 matching "
+            "rows. The last line is what the two indexes add to writing one email.\n"
         )
     return text
 

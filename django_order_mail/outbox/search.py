@@ -8,8 +8,11 @@ so on a log of millions of rows it needs help from the database:
   on ``UPPER(recipient)`` and ``UPPER(customer_name)``) answer the two
   ``LIKE`` conditions from the index. Migration ``0003`` creates the
   ``pg_trgm`` extension where the database user may, and then the indexes;
-  where it may not, it leaves both out and check ``W010`` says what the
-  database administrator runs (:data:`INDEX_SQL`).
+  where it may not, it leaves both out and check ``W020`` says what the
+  database administrator runs (:data:`INDEX_SQL`). Until they exist the
+  search stays exact only: one ``LIKE`` without its index would make every
+  search, the exact ones too, read the whole log (seconds at a million
+  rows).
 * **SQLite and other databases** - the same ``LIKE`` conditions, read by
   scanning the table: fine for development and small shops, documented in
   ``docs/staff-guide.rst``.
@@ -49,24 +52,49 @@ INDEX_SQL = "\n".join(
 )
 
 
-def search_condition(term: str) -> Q:
+def search_condition(term: str, *, partial: bool = True) -> Q:
     """The rows ``term`` finds: exact order number, ESP message id, email id
-    or address (B-tree lookups), and for :data:`MIN_PARTIAL` characters or
-    more, part of the recipient's address or name."""
+    or address (B-tree lookups), and with ``partial`` for
+    :data:`MIN_PARTIAL` characters or more, part of the recipient's address
+    or name."""
     term = term.strip()
     condition = Q(reference=term) | Q(esp_message_id=term)
     if term.isdigit():
         condition |= Q(pk=int(term))
     if "@" in term:  # addresses are stored as given: the usual two spellings
         condition |= Q(recipient=term) | Q(recipient=term.lower())
-    if len(term) >= MIN_PARTIAL:
+    if partial and len(term) >= MIN_PARTIAL:
         condition |= Q(recipient__icontains=term) | Q(customer_name__icontains=term)
     return condition
 
 
 def search(queryset: QuerySet, term: str) -> QuerySet:
-    """``queryset`` narrowed to :func:`search_condition`; unchanged for an empty term."""
-    return queryset.filter(search_condition(term)) if term.strip() else queryset
+    """``queryset`` narrowed to :func:`search_condition`; unchanged for an
+    empty term. By part of a name or address where :func:`partial_search`
+    says the database can."""
+    if not term.strip():
+        return queryset
+    return queryset.filter(search_condition(term, partial=partial_search(queryset.db)))
+
+
+def partial_search(using: str = "default") -> bool:
+    """Whether to search by part of a name or address: on PostgreSQL only
+    with both trigram indexes (one query on ``pg_indexes``), elsewhere always
+    (the documented full scan)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return True
+    return not _absent_indexes(connection)
+
+
+def _absent_indexes(connection) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname = ANY(%s)",
+            [list(TRIGRAM_INDEXES)],
+        )
+        present = {row[0] for row in cursor.fetchall()}
+    return [name for name in TRIGRAM_INDEXES if name not in present]
 
 
 def missing_trigram_indexes(using: str = "default") -> list[str]:
@@ -78,13 +106,7 @@ def missing_trigram_indexes(using: str = "default") -> list[str]:
     applied = MigrationRecorder(connection).applied_migrations()
     if ("django_order_mail", "0003_send_log_search") not in applied:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE indexname = ANY(%s)",
-            [list(TRIGRAM_INDEXES)],
-        )
-        present = {row[0] for row in cursor.fetchall()}
-    return [name for name in TRIGRAM_INDEXES if name not in present]
+    return _absent_indexes(connection)
 
 
 def check_search_indexes(databases=None, **kwargs) -> list[Warning]:
@@ -98,7 +120,8 @@ def check_search_indexes(databases=None, **kwargs) -> list[Warning]:
             warnings.append(
                 Warning(
                     f"The send log's search by part of a name or address has no index on database "
-                    f"{alias!r} (missing: {', '.join(missing)}): each such search reads the whole log.",
+                    f"{alias!r} (missing: {', '.join(missing)}), so it is off: staff can search exact "
+                    "order numbers, addresses and ids only.",
                     hint="Ask the database administrator to run, once:\n" + INDEX_SQL,
                     id="django_order_mail.W020",
                 )

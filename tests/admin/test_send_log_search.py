@@ -185,3 +185,12 @@ def test_every_core_transition_has_one_translatable_name():
     assert "freeze" in names and names <= set(TRANSITION_LABELS)
     labels = [str(label) for label in TRANSITION_LABELS.values()]
     assert len(labels) == len(set(labels))  # no two actions share a name
+
+
+def test_a_searched_list_counts_less_far(admin_client, people, monkeypatch):
+    from django_order_mail.admin.send_log import OutboxEmailAdmin
+
+    monkeypatch.setattr(OutboxEmailAdmin, "search_count_cap", 1)
+    body = admin_client.get(reverse(CHANGELIST), {"q": "fjordpost"}).content.decode()
+    assert "more than 1 emails" in body  # two match; the list still shows both
+    assert "more than" not in admin_client.get(reverse(CHANGELIST)).content.decode()

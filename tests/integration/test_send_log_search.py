@@ -1,0 +1,75 @@
+"""The send log's search by part of a name or address on PostgreSQL: the
+trigram indexes migration 0003 built, the plan that uses them, and what
+happens without them (exact search only, check W020)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import checks
+from django.db import connection, transaction
+
+from django_order_mail.events import MailEvent
+from django_order_mail.outbox.enqueue import PendingMail, enqueue
+from django_order_mail.outbox.models import OutboxEmail
+from django_order_mail.outbox.search import INDEX_SQL, TRIGRAM_INDEXES, partial_search, search
+from tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _postgres(services_ok, no_broker):
+    assert connection.vendor == "postgresql"
+
+
+def email_of(**fields) -> OutboxEmail:
+    with transaction.atomic():
+        [row] = enqueue(OrderFactory(**fields), [PendingMail(MailEvent.ORDER_CONFIRMATION)])
+    return row
+
+
+def plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # a tiny table: ask which index it *can* use
+        cursor.execute("EXPLAIN " + sql, params)
+        text = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
+    return text
+
+
+def test_the_migration_built_the_trigram_indexes_and_the_search_uses_them():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(%s)", [list(TRIGRAM_INDEXES)]
+        )
+        found = dict(cursor.fetchall())
+    assert set(found) == set(TRIGRAM_INDEXES)
+    assert all("gin_trgm_ops" in definition and "upper(" in definition for definition in found.values())
+    tina = email_of(customer_name="Tina Hansen", email="tina.h@fjordpost.no")
+    email_of(customer_name="Ola Nordmann", email="ola@example.com")
+    assert list(search(OutboxEmail.objects.all(), "hansen")) == [tina]
+    assert list(search(OutboxEmail.objects.all(), "FJORDPOST")) == [tina]
+    text = plan(search(OutboxEmail.objects.order_by(), "hansen"))
+    assert "order_mail_recipient_trgm" in text and "order_mail_name_trgm" in text
+
+
+def test_without_the_indexes_the_search_is_exact_only_and_w020_says_so():
+    tina = email_of(customer_name="Tina Hansen", email="tina.h@fjordpost.no")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX order_mail_name_trgm")
+    try:
+        assert partial_search() is False
+        assert list(search(OutboxEmail.objects.all(), "hansen")) == []
+        assert list(search(OutboxEmail.objects.all(), "tina.h@fjordpost.no")) == [tina]
+        [warning] = [m for m in checks.run_checks(databases=["default"]) if m.id == "django_order_mail.W020"]
+        assert (
+            "order_mail_name_trgm" in warning.msg and "CREATE EXTENSION IF NOT EXISTS pg_trgm" in warning.hint
+        )
+    finally:
+        with connection.cursor() as cursor:  # what the hint tells the administrator to run
+            for statement in INDEX_SQL.split(";"):
+                if statement.strip():
+                    cursor.execute(statement)
+    assert partial_search() is True
+    assert list(search(OutboxEmail.objects.all(), "hansen")) == [tina]
