@@ -277,8 +277,10 @@ class OrderMatchRuleForm(forms.ModelForm):
         current = self.instance.marketplace if self.instance.pk else ""
         if current and current not in names:
             names.append(current)  # a feed removed from the settings: still shown
-        self.fields["marketplace"].choices = [(name, name) for name in names]  # type: ignore[attr-defined]
-        self.fields["order_field"].choices = [("", "---------"), *field_choices()]  # type: ignore[attr-defined]
+        marketplace, order_field = self.fields["marketplace"], self.fields["order_field"]
+        assert isinstance(marketplace, forms.ChoiceField) and isinstance(order_field, forms.ChoiceField)
+        marketplace.choices = [(name, name) for name in names]
+        order_field.choices = [("", "---------"), *field_choices()]
         if self.instance.pk:
             self.initial["order_field"] = f"{self.instance.content_type_id}:{self.instance.field_name}"
 

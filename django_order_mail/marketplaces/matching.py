@@ -87,6 +87,8 @@ def find_order(rule: OrderMatchRule, external_id: str):
         raise OrderMailError(f"the order type of the matching rule ({rule.content_type}) is not installed")
     try:
         field = model._meta.get_field(rule.field_name)
+        if not isinstance(field, models.Field):  # a reverse relation
+            raise FieldDoesNotExist(rule.field_name)
     except FieldDoesNotExist as exc:
         raise OrderMailError(
             f"the matching rule names {rule.field_name!r}, not a field of {model.__name__}"

@@ -73,3 +73,39 @@ def test_without_the_indexes_the_search_is_exact_only_and_w020_says_so():
                     cursor.execute(statement)
     assert partial_search() is True
     assert list(search(OutboxEmail.objects.all(), "hansen")) == [tina]
+
+
+@pytest.mark.django_db(transaction=False)  # all of it (role, extension, indexes) rolls back
+def test_the_migration_leaves_the_indexes_out_where_the_user_may_not_create_pg_trgm(caplog):
+    import importlib
+
+    from django.db.migrations.executor import MigrationExecutor
+
+    migration = importlib.import_module("django_order_mail.migrations.0003_send_log_search")
+    operation = migration.CreateTrigramSearchIndexes()
+    loader = MigrationExecutor(connection).loader
+    before = loader.project_state(("django_order_mail", "0002_data_request"))
+    after = loader.project_state(("django_order_mail", "0003_send_log_search"))
+    table = OutboxEmail._meta.db_table
+    with connection.cursor() as cursor:
+        for name in TRIGRAM_INDEXES:
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("DROP EXTENSION pg_trgm")
+        cursor.execute("CREATE ROLE order_mail_app NOSUPERUSER")
+        cursor.execute(f"ALTER TABLE {table} OWNER TO order_mail_app")
+        cursor.execute("SET ROLE order_mail_app")  # owns the table, may not create in the database
+    with connection.schema_editor(atomic=False) as editor:
+        operation.database_forwards("django_order_mail", editor, before, after)
+    assert "may not install it" in caplog.text
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("RESET ROLE")
+        cursor.execute(f"GRANT CREATE ON DATABASE {connection.settings_dict['NAME']} TO order_mail_app")
+        cursor.execute("GRANT CREATE ON SCHEMA public TO order_mail_app")  # as the database owner has
+        cursor.execute("SET ROLE order_mail_app")  # now allowed: pg_trgm is a trusted extension
+    with connection.schema_editor(atomic=False) as editor:
+        operation.database_forwards("django_order_mail", editor, before, after)
+    assert partial_search() is True
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
