@@ -141,6 +141,11 @@ def write_performance(r: dict, path: Path) -> None:
         out += _admin(r["admin"])
     if "esp" in r:
         out += _esp(r["esp"], r.get("throughput"))
+    growth = _saved("growth.json")  # bench/growth.py, run on its own
+    if growth:
+        from bench import growth_report
+
+        out += growth_report.section(growth)
     path.write_text("\n".join(out))
     del args
 
