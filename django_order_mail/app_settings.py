@@ -135,24 +135,31 @@ class OrderMailSettings:
 
     @property
     def DELIVERY_CONCURRENCY(self) -> int:
-        """ESP calls one worker process keeps in flight at once: a batch's emails are sent by
-        this many threads, each with its own kept-alive ESP connection and database
-        connection, each email recorded right after its own call (1: one after the other)."""
+        """ESP calls one worker process keeps in flight at once: this many sending threads, each
+        with its own kept-alive ESP connection and database connection, each email recorded
+        right after its own call (1: one after the other, in the task's thread)."""
         return get_setting("DELIVERY_CONCURRENCY")
 
     @property
+    def DELIVERY_KEEP_CLAIMING(self) -> float:
+        """Seconds a send task keeps claiming further due rows (oldest first, SKIP LOCKED)
+        while its sending threads have room; 0: only the rows of its own message."""
+        return get_setting("DELIVERY_KEEP_CLAIMING")
+
+    @property
     def ESP_BATCH_SEND(self) -> bool:
-        """Send a task's claimed emails in one API call per chunk (up to 500) where the ESP has
-        a batch endpoint and a batch sender is registered for the email backend (Postmark), in
-        the task's own thread (DELIVERY_CONCURRENCY is for one-by-one sending), each answer
-        still recorded per email. The duplicate window becomes the whole call.
+        """Send the emails of one claim in one API call where the ESP has a batch endpoint and
+        a batch sender is registered for the email backend (Postmark, up to 500 a call), up to
+        DELIVERY_CONCURRENCY calls in flight per worker process, each answer still recorded
+        per email. The duplicate window becomes the whole call.
         False: one email per call (every other ESP, always)."""
         return get_setting("ESP_BATCH_SEND")
 
     @property
     def ESP_TRUST_ENV(self) -> bool:
-        """Let the ESP's HTTP client read proxy settings from the environment on every call
-        (requests' default). False skips that work when the workers use no proxy."""
+        """Let the ESP's HTTP client take proxy settings, the CA bundle and .netrc from the
+        environment, read once when a sending thread opens its connection (requests alone reads
+        them on every call). False ignores the environment."""
         return get_setting("ESP_TRUST_ENV")
 
     @property

@@ -53,6 +53,11 @@ def check_settings(app_configs=None, **kwargs):
         value = raw.get(key, known[key])
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             errors.append(_err(f"ORDER_MAIL[{key!r}] must be a non-negative integer.", None, 3))
+    keep_claiming = raw.get("DELIVERY_KEEP_CLAIMING", known["DELIVERY_KEEP_CLAIMING"])
+    if not isinstance(keep_claiming, (int, float)) or isinstance(keep_claiming, bool) or keep_claiming < 0:
+        errors.append(
+            _err("ORDER_MAIL['DELIVERY_KEEP_CLAIMING'] must be a non-negative number of seconds.", None, 3)
+        )
     backoff_max = raw.get("RETRY_BACKOFF_MAX", 0)
     for key in ("MAX_ATTEMPTS", "DELIVERY_BATCH_SIZE", "DELIVERY_CONCURRENCY"):
         if raw.get(key, 1) == 0:

@@ -67,23 +67,29 @@ DEFAULTS: dict[str, Any] = {
     # DELIVERY_BATCH_SIZE - 1 other due rows, in one claiming statement, with
     # orders, templates and suppressions loaded once for the batch.
     "DELIVERY_BATCH_SIZE": 20,
-    # ESP calls one worker process keeps in flight at once: a batch's emails
-    # are sent by this many threads, each with its own kept-alive ESP
-    # connection and its own database connection, each email recorded right
-    # after its own call (1: one after the other, in the task's thread).
+    # ESP calls one worker process keeps in flight at once: this many sending
+    # threads, each with its own kept-alive ESP connection and its own
+    # database connection, each email recorded right after its own call (1:
+    # one after the other, in the task's thread).
     "DELIVERY_CONCURRENCY": 8,
-    # Send a task's claimed emails in one API call per chunk (up to 500) where
-    # the ESP has a batch endpoint and a batch sender is registered for the
-    # email backend (Postmark's /email/batch; django_order_mail.delivery.batch),
-    # in the task's own thread (DELIVERY_CONCURRENCY is for one-by-one
-    # sending), each answer still recorded per email. The duplicate window
-    # becomes the whole call: a worker that dies between the ESP's answer and
-    # recording leaves the whole chunk for the sweep to send again. False: one
-    # email per call, each recorded right after its own (every other ESP, always).
+    # Seconds a send_emails task keeps claiming further due rows (oldest
+    # first, SKIP LOCKED) while its sending threads have room, so they never
+    # wait for the slowest email of a batch or for the next broker message
+    # (a trickle of orders comes one id per message). 0: a task sends only
+    # the rows of its message.
+    "DELIVERY_KEEP_CLAIMING": 10,
+    # Send the emails of one claim in one API call where the ESP has a batch
+    # endpoint and a batch sender is registered for the email backend
+    # (Postmark's /email/batch, up to 500; django_order_mail.delivery.batch),
+    # up to DELIVERY_CONCURRENCY calls in flight per worker process, each
+    # answer still recorded per email. The duplicate window becomes the whole
+    # call: a worker that dies between the ESP's answer and recording leaves
+    # the whole call for the sweep to send again. False: one email per call,
+    # each recorded right after its own (every other ESP, always).
     "ESP_BATCH_SEND": False,
-    # Let the ESP's HTTP client read proxy settings from the environment
-    # (HTTPS_PROXY, NO_PROXY, .netrc) on every call, as requests does by
-    # default. False skips that work when the workers use no proxy.
+    # Let the ESP's HTTP client take proxy settings, the CA bundle and .netrc
+    # from the environment (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE), read
+    # once when a sending thread opens its connection. False ignores them.
     "ESP_TRUST_ENV": True,
     # Commercial mail apart from transactional mail (django_order_mail.streams):
     # {"commercial": {"mailer": "marketing", "esp_extra": {"MessageStream":

@@ -48,7 +48,7 @@ def broker(monkeypatch):
 
     for target in (
         "django_order_mail.outbox.enqueue.publish",
-        "django_order_mail.delivery.sender.publish",
+        "django_order_mail.delivery.outcome.publish",
         "django_order_mail.delivery.sweep.publish",
     ):
         monkeypatch.setattr(target, fake_publish)

@@ -22,7 +22,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from django_order_mail.checks import check_settings
-from django_order_mail.delivery import sender
+from django_order_mail.delivery import outcome, preparation, sender
 from django_order_mail.delivery.batch import PostmarkBatchSender, batch_sender_for
 from django_order_mail.events import MailEvent
 from django_order_mail.exceptions import SendVetoed
@@ -294,14 +294,14 @@ def test_a_vetoed_row_and_a_render_error_never_reach_the_call(postmark, broker, 
 
     pre_send.connect(veto, dispatch_uid="test.batch.veto")
     request.addfinalizer(lambda: pre_send.disconnect(dispatch_uid="test.batch.veto"))
-    original = sender.render_outbox_email
+    original = preparation.render_outbox_email
 
     def render(row, order, **kwargs):
         if row.pk == broken:
             raise ValueError("bad data in this order")
         return original(row, order, **kwargs)
 
-    monkeypatch.setattr(sender, "render_outbox_email", render)
+    monkeypatch.setattr(preparation, "render_outbox_email", render)
     outcomes = sender.deliver_batch([r.pk for r in rows])
     assert outcomes == {
         vetoed: Status.CANCELLED,
@@ -325,14 +325,14 @@ def test_chunks_of_at_most_max_messages(postmark, broker, monkeypatch):
 def test_a_recording_error_after_the_call_leaves_that_row_for_the_sweep(postmark, broker, monkeypatch):
     """The ESP has the message (send_started), so only the sweep may send it again."""
     rows = confirmed_rows(2)
-    original = sender.record_outcome
+    original = outcome.record_outcome
 
     def record(row, *args, status, **kwargs):
         if row.pk == rows[0].pk and status == Status.SENT:
             raise RuntimeError("the database went away")
         return original(row, *args, status=status, **kwargs)
 
-    monkeypatch.setattr(sender, "record_outcome", record)
+    monkeypatch.setattr(outcome, "record_outcome", record)
     assert sender.deliver_batch([r.pk for r in rows]) == {rows[0].pk: "error", rows[1].pk: Status.SENT}
     assert OutboxEmail.objects.get(pk=rows[0].pk).status == Status.SENDING
     assert broker == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.db import connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -29,24 +30,59 @@ def claim_many(ids: list[int]) -> list[OutboxEmail]:
         return []
     now = timezone.now()
     token = uuid.uuid4()
-    claimed = (
-        OutboxEmail.objects.filter(pk__in=ids, status=Status.QUEUED)
-        .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
-        .update(
-            status=Status.SENDING,
-            claimed_at=now,
-            claim_token=token,
-            attempts=F("attempts") + 1,
-            updated_at=now,
-        )
-    )
-    if not claimed:
+    claimed = _due(now).filter(pk__in=ids).update(**_claim_values(now, token))
+    return _claimed_rows(token, pk__in=ids) if claimed else []
+
+
+def claim_due(limit: int) -> list[OutboxEmail]:
+    """Claim up to ``limit`` due queued rows, whichever they are, oldest
+    first (the order they were queued in); what a sending worker with room
+    for more calls takes without waiting for their broker messages.
+
+    Where the database has it (PostgreSQL), the ids are read ``FOR UPDATE
+    SKIP LOCKED`` in the claiming transaction: workers looking at the same
+    time take different rows instead of queueing behind each other's locks.
+    (Not one ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP
+    LOCKED)``: PostgreSQL may run such a subquery again for each row it
+    updates, and claim far more than ``limit``.) Either way the rows are
+    claimed with :func:`claim_many`'s compare-and-set, so a row another
+    worker took meanwhile is simply not claimed; their broker messages find
+    them ``sending`` and claim nothing.
+    """
+    if limit < 1:
         return []
-    return list(
-        OutboxEmail.objects.select_related("shipment", "content_type")
-        .filter(pk__in=ids, claim_token=token)
-        .order_by("pk")
+    using = router.db_for_write(OutboxEmail)
+    due = _due(timezone.now()).using(using).order_by("enqueued_at", "pk")
+    if not connections[using].features.has_select_for_update_skip_locked:
+        return claim_many(list(due.values_list("pk", flat=True)[:limit]))
+    with transaction.atomic(using=using):
+        # The partial index on queued rows' enqueued_at serves this.
+        ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+        return claim_many(ids)
+
+
+def _due(now):
+    """Queued rows whose time has come (a retry's backoff has passed)."""
+    return OutboxEmail.objects.filter(status=Status.QUEUED).filter(
+        Q(send_after__isnull=True) | Q(send_after__lte=now)
     )
+
+
+def _claim_values(now, token) -> dict:
+    return {
+        "status": Status.SENDING,
+        "claimed_at": now,
+        "claim_token": token,
+        "attempts": F("attempts") + 1,
+        "updated_at": now,
+    }
+
+
+def _claimed_rows(token, **narrow) -> list[OutboxEmail]:
+    """The rows this claim (``token``) took, in id order, with what every
+    email reads; ``narrow`` lets the query use an index (the token has none)."""
+    rows = OutboxEmail.objects.select_related("shipment", "content_type").filter(claim_token=token, **narrow)
+    return list(rows.order_by("pk"))
 
 
 def _prefetch(rows: list[OutboxEmail]) -> None:

@@ -5,7 +5,7 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from django_order_mail.delivery import sender, tasks
+from django_order_mail.delivery import outcome, preparation, tasks
 from django_order_mail.delivery.sender import deliver, deliver_batch
 from django_order_mail.events import MailEvent
 from django_order_mail.memo import batch_scope, memoized
@@ -79,14 +79,14 @@ def test_queries_per_batch_do_not_grow_with_each_email(broker, esp):
 
 def test_one_failing_email_does_not_stop_the_others(broker, esp, monkeypatch):
     rows = confirmed_rows(3)
-    original = sender.render_outbox_email
+    original = preparation.render_outbox_email
 
     def render(row, order, **kwargs):
         if row.pk == rows[1].pk:
             raise ValueError("bad data in this order")
         return original(row, order, **kwargs)
 
-    monkeypatch.setattr(sender, "render_outbox_email", render)
+    monkeypatch.setattr(preparation, "render_outbox_email", render)
     outcomes = deliver_batch([r.pk for r in rows])
     assert outcomes == {rows[0].pk: Status.SENT, rows[1].pk: Status.FAILED, rows[2].pk: Status.SENT}
     failed = OutboxEmail.objects.get(pk=rows[1].pk)
@@ -130,14 +130,14 @@ def test_an_error_after_the_esp_accepted_leaves_the_row_for_the_sweep(broker, es
     """The ESP has the message but recording it failed: only the sweep, after
     SENDING_TIMEOUT, may decide to send again (the duplicate window)."""
     rows = confirmed_rows(2)
-    original = sender.record_outcome
+    original = outcome.record_outcome
 
     def record(row, *args, status, **kwargs):
         if row.pk == rows[0].pk and status == Status.SENT:
             raise OperationalError("server closed the connection unexpectedly")
         return original(row, *args, status=status, **kwargs)
 
-    monkeypatch.setattr(sender, "record_outcome", record)
+    monkeypatch.setattr(outcome, "record_outcome", record)
     assert deliver_batch([r.pk for r in rows]) == {rows[0].pk: "error", rows[1].pk: Status.SENT}
     assert OutboxEmail.objects.get(pk=rows[0].pk).status == Status.SENDING
     assert len(esp.sent) == 2

@@ -38,10 +38,30 @@ def test_each_sending_thread_has_its_own_connection(postmark):
     assert theirs[0] is not mine and theirs[0].session is not mine.session
 
 
-@pytest.mark.parametrize("trust", [True, False])
-def test_esp_trust_env_reaches_the_http_session(postmark, mail_settings, trust):
-    mail_settings(ESP_TRUST_ENV=trust)
-    assert sender._connection().session.trust_env is trust
+def test_the_environment_is_read_once_when_the_connection_opens(postmark, mail_settings, monkeypatch):
+    """ESP_TRUST_ENV (the default): the proxy and CA bundle of the
+    environment apply, read when the connection opens, not before every call."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/shop-ca.pem")
+    session = sender._connection().session
+    assert session.trust_env is False  # nothing left to read per call
+    assert session.proxies["https"] == "http://proxy.example:3128"
+    assert session.verify == "/etc/ssl/shop-ca.pem"
+    monkeypatch.setenv("HTTPS_PROXY", "http://other.example:3128")
+    assert sender._connection().session.proxies["https"] == "http://proxy.example:3128"
+
+
+def test_no_proxy_for_the_esp_host_is_honoured(postmark, monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "api.postmarkapp.com")
+    assert "https" not in sender._connection().session.proxies
+
+
+def test_esp_trust_env_false_ignores_the_environment(postmark, mail_settings, monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    mail_settings(ESP_TRUST_ENV=False)
+    session = sender._connection().session
+    assert session.trust_env is False and "https" not in session.proxies
 
 
 def test_an_anymail_pre_send_cancel_is_recorded_as_cancelled_not_sent(order, broker, settings):

@@ -132,3 +132,20 @@ def test_worker_killed_mid_call_loses_nothing(batch_worker, fake_esp):
     assert result["duplicates"] == 0 and recovered["in_window"] == 0
     assert OutboxEmail.objects.filter(attempts=2).count() >= in_call
     assert sweep()["released"] == 0
+
+
+def test_a_worker_process_keeps_several_batch_calls_in_flight(batch_worker, fake_esp):
+    """The fake ESP holds every call until three are in flight: two worker
+    processes making one batch call at a time never get there. A task with
+    room claims the next due rows (up to ``DELIVERY_BATCH_SIZE``) and sends
+    them in a call of their own from another sending thread."""
+    fake_esp.rendezvous = 3
+    fake_esp.rendezvous_timeout = 60
+    n = 200
+    confirm_all(make_orders(n, prefix="F"))
+    wait_until(settled, timeout=120, what=f"{n} emails sent in batches")
+    assert fake_esp.max_in_flight >= 3
+    result = tally(fake_esp)
+    assert_all_sent(result)
+    assert result["emails"] == n and result["duplicates"] == 0
+    assert fake_esp.requests == len(fake_esp.batch_sizes) and max(fake_esp.batch_sizes) <= 50

@@ -95,3 +95,52 @@ def test_hooks_longer_than_the_columns_never_fail_the_orders_transition():
     assert order.state == "awaiting_shipment"
     row = OutboxEmail.objects.get(event=MailEvent.ORDER_CONFIRMATION)
     assert (len(row.recipient), len(row.language), len(row.channel)) == (254, 15, 40)
+
+
+def test_claim_due_skips_rows_another_worker_has_locked():
+    """Workers looking for due rows at once take different rows and never
+    wait on each other's locks (``FOR UPDATE SKIP LOCKED``), oldest first."""
+    import threading
+    from datetime import timedelta
+
+    from django.db import connections
+
+    from django_order_mail.delivery.claim import claim_due
+
+    # Written scheduled (never published: a running worker must not take
+    # them), then queued by hand, oldest first.
+    later = timezone.now() + timedelta(hours=1)
+    pending = PendingMail(MailEvent.ORDER_CONFIRMATION, send_after=later)
+    rows = [write(OrderFactory(), pending)[0] for _ in range(5)]
+    for age, row in enumerate(reversed(rows)):
+        OutboxEmail.objects.filter(pk=row.pk).update(
+            status=Status.QUEUED, send_after=None, enqueued_at=timezone.now() - timedelta(seconds=age)
+        )
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_two():  # another worker's claim, in flight
+        try:
+            with transaction.atomic():
+                list(OutboxEmail.objects.filter(pk__in=[rows[0].pk, rows[1].pk]).select_for_update())
+                locked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_two)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        with CaptureQueriesContext(connection) as captured:
+            claimed = claim_due(10)
+        assert [r.pk for r in claimed] == [r.pk for r in rows[2:]]
+        assert all(r.status == Status.SENDING and r.attempts == 1 for r in claimed)
+        [look] = [q["sql"] for q in captured.captured_queries if "FOR UPDATE" in q["sql"]]
+        assert look.startswith("SELECT") and look.endswith("LIMIT 10 FOR UPDATE SKIP LOCKED")
+    finally:
+        release.set()
+        holder.join(30)
+    # Never more than asked for, however the planner runs the statements.
+    assert [r.pk for r in claim_due(1)] == [rows[0].pk]
+    assert [r.pk for r in claim_due(10)] == [rows[1].pk]
+    assert claim_due(10) == []
