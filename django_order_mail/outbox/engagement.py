@@ -23,7 +23,9 @@ KINDS = ("delivery", "opens", "clicks")
 _sources: dict[str, frozenset[str]] = {}
 
 
-def register_engagement_source(name: str, *, delivery: bool = False, opens: bool = False, clicks: bool = False):
+def register_engagement_source(
+    name: str, *, delivery: bool = False, opens: bool = False, clicks: bool = False
+):
     """Record that the app ``name`` fills the send log's delivery status,
     open and/or click fields. Registering the same name again replaces it."""
     reported = {"delivery": delivery, "opens": opens, "clicks": clicks}
