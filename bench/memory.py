@@ -103,11 +103,25 @@ def run(n: int, esp, concurrency: int, log) -> dict:
                 raise TimeoutError(f"memory run stalled at {accepted}/{n}:\n{worker.log()}")
             time.sleep(2)
         wait_until(lambda: esp.accepted() >= n, timeout=30, what="last sends")
+        stats = esp.stats()
     finally:
         stop.set()
         worker.stop()
     OutboxEmail.objects.all().delete()
-    return summarize(n, samples, time.time() - started, log)
+    result = summarize(n, samples, time.time() - started, log)
+    # Keep-alive over a long run: TCP connections the ESP saw, per email and per sending thread.
+    from django_order_mail.app_settings import app_settings
+
+    result.update(
+        connections=stats["connections"],
+        requests=stats["requests"],
+        threads_per_process=app_settings.DELIVERY_CONCURRENCY,
+    )
+    log(
+        f"  {stats['connections']} TCP connections for {n} emails "
+        f"({stats['connections'] / n * 1000:.2f} per 1,000)"
+    )
+    return result
 
 
 def summarize(n: int, samples: list[dict], seconds: float, log) -> dict:

@@ -33,19 +33,20 @@ def _instrument(timings: dict):
     """Wrap the stages of the send path with timers (restored afterwards)."""
     from anymail.backends.base import AnymailBaseBackend
 
-    from django_order_mail.delivery import sender
+    from django_order_mail.delivery import flow, outcome, preparation
     from django_order_mail.rendering import render
 
+    # Each name is patched where the send path looks it up.
     targets = [
-        (sender, "claim_many", "claim (UPDATE + SELECT, per batch)"),
-        (sender, "_prefetch", "batch prefetch (orders, lines, shipments, suppressions)"),
-        (sender, "render_outbox_email", "render"),
+        (flow, "claim_many", "claim (UPDATE + SELECT, per batch)"),
+        (flow, "_prefetch", "batch prefetch (orders, lines, shipments, suppressions)"),
+        (preparation, "render_outbox_email", "render"),
         (render, "build_context", "render: context (order hooks, queries)"),
         (render, "render_parts", "render: templates"),
         (render, "inline_css", "render: css-inline"),
-        (sender, "build_message", "build message"),
+        (preparation, "build_message", "build message"),
         (AnymailBaseBackend, "send_messages", "send (Anymail + HTTP to the ESP)"),
-        (sender, "_finish", "record (UPDATE + log INSERT, one commit)"),
+        (outcome, "_finish", "record (UPDATE + log INSERT, one commit)"),
     ]
     saved = []
     for owner, name, label in targets:

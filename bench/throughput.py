@@ -602,7 +602,13 @@ def _order_mail_settings() -> dict:
     """The app's settings the workers ran with (its defaults, in the bench)."""
     from django_order_mail.app_settings import app_settings
 
-    names = ("DELIVERY_CONCURRENCY", "DELIVERY_BATCH_SIZE", "ESP_TRUST_ENV", "PUBLISH_IN_BACKGROUND")
+    names = (
+        "DELIVERY_CONCURRENCY",
+        "DELIVERY_BATCH_SIZE",
+        "DELIVERY_KEEP_CLAIMING",
+        "ESP_TRUST_ENV",
+        "PUBLISH_IN_BACKGROUND",
+    )
     return {name: getattr(app_settings, name) for name in names}
 
 
