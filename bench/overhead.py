@@ -22,6 +22,7 @@ compared with mail off.
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 
@@ -30,9 +31,45 @@ from django.test.utils import CaptureQueriesContext
 
 from .common import confirm, mail_enabled, make_orders
 
-#: The modes timed in alternating blocks: order-mail on and off, and
+#: The modes timed in alternating blocks: order-mail on and off, on without
+#: the feature apps' ``email_queued`` receivers (the core's own cost), and
 #: post_office's ``mail.send()`` in the transaction with order-mail off.
-MODES = ("off", "on", "po_prerendered", "po_render")
+MODES = ("off", "on", "on_core", "po_prerendered", "po_render")
+
+#: The feature apps' receivers of ``email_queued`` (they run in the order's
+#: transaction): dispatch_uid -> (module, function, what it does).
+FEATURE_RECEIVERS = {
+    "order_mail_tracking.attribution": (
+        "django_order_mail.tracking.attribution",
+        "credit_placed_order",
+        "the tracking app's revenue attribution",
+    ),
+    "order_mail_recommendations.learn": (
+        "django_order_mail.recommendations.learning",
+        "learn_placed_order",
+        "the recommendations app's learning",
+    ),
+}
+
+
+@contextlib.contextmanager
+def _without_receivers(uids):
+    """``email_queued`` without the feature apps' receivers ``uids``
+    (those of apps that are installed), reconnected afterwards."""
+    import importlib
+
+    from django_order_mail.signals import email_queued
+
+    gone = []
+    for uid in uids:
+        module, name, _what = FEATURE_RECEIVERS[uid]
+        if email_queued.disconnect(dispatch_uid=uid):
+            gone.append((uid, getattr(importlib.import_module(module), name)))
+    try:
+        yield [uid for uid, _receiver in gone]
+    finally:
+        for uid, receiver in gone:
+            email_queued.connect(receiver, dispatch_uid=uid)
 
 
 def _extra(mode: str, orders):
@@ -50,7 +87,8 @@ def _extra(mode: str, orders):
 def _timed(orders, mode: str) -> list[float]:
     extra = _extra(mode, orders)
     times = []
-    with mail_enabled(mode == "on"):
+    receivers = list(FEATURE_RECEIVERS) if mode == "on_core" else []
+    with mail_enabled(mode in ("on", "on_core")), _without_receivers(receivers):
         for order in orders:
             start = time.perf_counter()
             confirm(order, extra=extra)
@@ -60,34 +98,77 @@ def _timed(orders, mode: str) -> list[float]:
 
 def _queries(order, mode: str) -> list[str]:
     extra = _extra(mode, [order])
-    with mail_enabled(mode == "on"), CaptureQueriesContext(connection) as captured:
+    receivers = list(FEATURE_RECEIVERS) if mode == "on_core" else []
+    with (
+        mail_enabled(mode in ("on", "on_core")),
+        _without_receivers(receivers),
+        CaptureQueriesContext(connection) as captured,
+    ):
         confirm(order, extra=extra)
     return [q["sql"] for q in captured.captured_queries]
 
 
+def _pending(order) -> list:
+    """The emails ``confirm_payment()`` queues for ``order`` (the customer's
+    and the staff's), without saving it."""
+    order.confirm_payment()
+    pending = list(order.__dict__.get("_order_mail_pending") or [])
+    order.discard_pending_mail()
+    return pending
+
+
+def _rolled_back(fn) -> float:
+    with transaction.atomic():
+        start = time.perf_counter()
+        fn()
+        elapsed = time.perf_counter() - start
+        transaction.set_rollback(True)
+    return elapsed
+
+
 def _breakdown(orders) -> dict:
-    """Median ms of each part of the difference, timed alone."""
+    """Median ms of each part of the difference, timed alone, each in a
+    transaction that is rolled back: the outbox ``INSERT``; all of
+    ``enqueue()`` for what ``confirm_payment()`` queues; the same without
+    each feature app's ``email_queued`` receiver; without the staff
+    notifications' lookup too (only the customer's email); the hand-off."""
     from django.db import router
 
+    from django_order_mail.events import INTERNAL_EVENTS
     from django_order_mail.outbox.enqueue import PendingMail, enqueue, hand_off, publish
     from django_order_mail.outbox.insert import insert_returning
     from django_order_mail.outbox.publisher import publisher
 
-    times: dict[str, list[float]] = {"insert_ms": [], "enqueue_ms": [], "handoff_ms": [], "publish_ms": []}
+    times: dict[str, list[float]] = {
+        "insert_ms": [],
+        "enqueue_ms": [],
+        "core_enqueue_ms": [],
+        "customer_enqueue_ms": [],
+        "handoff_ms": [],
+        "publish_ms": [],
+        **{f"without:{uid}": [] for uid in FEATURE_RECEIVERS},
+    }
     using = router.db_for_write(type(orders[0]))
+    installed = []
     for order in orders:
+        pending = _pending(order)
+        customer = [mail for mail in pending if mail.event not in INTERNAL_EVENTS]
         with transaction.atomic():
-            [row] = enqueue(order, [PendingMail("order_confirmation")])
+            [row] = enqueue(order, [PendingMail("order_confirmation", discriminator="b")])
             row.pk, row.idempotency_key = None, row.idempotency_key + ":again"
             start = time.perf_counter()
             insert_returning([row], using)
             times["insert_ms"].append(time.perf_counter() - start)
             transaction.set_rollback(True)
-        with transaction.atomic():
-            start = time.perf_counter()
-            enqueue(order, [PendingMail("order_confirmation", discriminator="x")])
-            times["enqueue_ms"].append(time.perf_counter() - start)
-            transaction.set_rollback(True)
+        times["enqueue_ms"].append(_rolled_back(lambda o=order, p=pending: enqueue(o, p)))
+        for uid in FEATURE_RECEIVERS:
+            with _without_receivers([uid]) as gone:
+                if gone:
+                    times[f"without:{uid}"].append(_rolled_back(lambda o=order, p=pending: enqueue(o, p)))
+        with _without_receivers(list(FEATURE_RECEIVERS)) as gone:
+            installed = gone
+            times["core_enqueue_ms"].append(_rolled_back(lambda o=order, p=pending: enqueue(o, p)))
+            times["customer_enqueue_ms"].append(_rolled_back(lambda o=order, p=customer: enqueue(o, p)))
         start = time.perf_counter()
         hand_off([row.pk or 0])
         times["handoff_ms"].append(time.perf_counter() - start)
@@ -95,7 +176,16 @@ def _breakdown(orders) -> dict:
         publish([row.pk or 0])
         times["publish_ms"].append(time.perf_counter() - start)
     publisher.flush(10)
-    return {key: statistics.median(values) * 1000 for key, values in times.items()}
+    medians = {key: statistics.median(values) * 1000 for key, values in times.items() if values}
+    receivers = {
+        FEATURE_RECEIVERS[uid][2]: medians["enqueue_ms"] - medians[f"without:{uid}"]
+        for uid in installed
+        if f"without:{uid}" in medians
+    }
+    result = {key: value for key, value in medians.items() if not key.startswith("without:")}
+    result["receivers_ms"] = receivers
+    result["staff_lookup_ms"] = medians["core_enqueue_ms"] - medians["customer_enqueue_ms"]
+    return result
 
 
 def run(n: int, redis, log) -> dict:
@@ -157,6 +247,14 @@ def run(n: int, redis, log) -> dict:
             for mode in ("po_prerendered", "po_render")
         },
         "block_ratios": block_ratios["on"],
+        "core": {
+            "median_ms": med["on_core"] * 1000,
+            "mean_ms": statistics.fmean(times["on_core"]) * 1000,
+            "ratio": med["on_core"] / med["off"],
+            "extra_ms": (med["on_core"] - med["off"]) * 1000,
+            "queries": len(queries["on_core"]),
+            "block_ratios": block_ratios["on_core"],
+        },
         **breakdown,
     }
     po = result["post_office"]
