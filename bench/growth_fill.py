@@ -96,7 +96,7 @@ def _rows_sql(rows: int, years: float) -> str:
                 {_buckets("mod(abs(hashint8extended(g, 1)), 1000)", EVENTS)} AS ev,
                 mod(abs(hashint8extended(g, 2)), 1000) AS hs,
                 mod(abs(hashint8extended(g, 3)), 1000) AS hd
-            FROM generate_series(%(start)s, %(stop)s) AS g
+            FROM generate_series(%(start)s::bigint, %(stop)s::bigint) AS g
         ) AS x
     """
 
