@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -129,6 +130,35 @@ def _pool(size: int) -> ThreadPoolExecutor:
         if pool is None:
             pool = _pools[key] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="order-mail-send")
         return pool
+
+
+#: A sending thread's database connection that sat unused longer than this
+#: (seconds) is checked before the thread's next email (see below).
+CHECK_IDLE_AFTER = 1.0
+
+
+def check_idle_database_connection() -> None:
+    """Before a sending thread's next piece of work: if its database
+    connection sat unused for a while, drop it when it no longer works (a
+    restarted or failed-over server, a proxy's idle timeout,
+    ``pg_terminate_backend()``) or is past ``CONN_MAX_AGE``, so the email
+    opens a fresh one instead of failing an attempt on a dead one.
+
+    What ``close_old_connections()`` does for the task's thread around each
+    Celery task, for threads that never see a task start: Django's
+    ``close_if_unusable_or_obsolete()``, then its ``is_usable()`` check (one
+    round trip), only after an idle spell, never between emails sent back to
+    back."""
+    now = time.monotonic()
+    last, _local.database_used_at = getattr(_local, "database_used_at", None), now
+    if last is None or now - last < CHECK_IDLE_AFTER:
+        return
+    connection = connections[router.db_for_write(OutboxEmail)]
+    if connection.connection is None or connection.in_atomic_block:
+        return
+    connection.close_if_unusable_or_obsolete()
+    if connection.connection is not None and not connection.is_usable():
+        connection.close()
 
 
 def _drop_broken_connection() -> None:

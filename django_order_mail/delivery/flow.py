@@ -42,7 +42,7 @@ from ..memo import batch_scope
 from ..outbox.models import OutboxEmail
 from .chunks import batch_chunk_size, deliver_chunk
 from .claim import _prefetch, claim_due, claim_many
-from .connection import _drop_broken_connection, _pool
+from .connection import _drop_broken_connection, _pool, check_idle_database_connection
 from .single import deliver_one
 
 logger = logging.getLogger("django_order_mail.delivery")
@@ -135,8 +135,16 @@ def deliver_rows(ids: list[int], *, keep_claiming: float = 0.0) -> dict[int, str
 
 
 def _one(context: contextvars.Context, row: OutboxEmail) -> Work:
-    return lambda: {row.pk: context.run(deliver_one, row)}
+    def work() -> dict[int, str]:
+        check_idle_database_connection()
+        return {row.pk: context.run(deliver_one, row)}
+
+    return work
 
 
 def _chunk(context: contextvars.Context, rows: list[OutboxEmail], size: int) -> Work:
-    return lambda: context.run(deliver_chunk, rows, size)
+    def work() -> dict[int, str]:
+        check_idle_database_connection()
+        return context.run(deliver_chunk, rows, size)
+
+    return work

@@ -144,3 +144,37 @@ def test_claim_due_skips_rows_another_worker_has_locked():
     assert [r.pk for r in claim_due(1)] == [rows[0].pk]
     assert [r.pk for r in claim_due(10)] == [rows[1].pk]
     assert claim_due(10) == []
+
+
+def test_a_sending_threads_dead_connection_is_dropped_after_an_idle_spell(monkeypatch):
+    """A sending thread keeps its database connection between emails. After
+    an idle spell it checks it first, so an email never fails an attempt on a
+    connection the server ended meanwhile (here ``pg_terminate_backend()``)."""
+    from types import SimpleNamespace
+
+    import psycopg
+
+    from django_order_mail.delivery import connection as sending
+
+    now = [1000.0]
+    monkeypatch.setattr(sending, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    sending._local.__dict__.pop("database_used_at", None)
+    sending.check_idle_database_connection()  # first use: nothing to check
+    assert OutboxEmail.objects.count() == 0
+    live = connection.connection
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [pid] = cursor.fetchone()
+    now[0] += 0.5
+    sending.check_idle_database_connection()  # emails back to back: no round trip, kept
+    assert connection.connection is live
+
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname=settings["NAME"]
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    now[0] += sending.CHECK_IDLE_AFTER
+    sending.check_idle_database_connection()
+    assert connection.connection is None  # dropped: the next statement reconnects
+    assert OutboxEmail.objects.count() == 0
