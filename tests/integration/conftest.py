@@ -131,6 +131,10 @@ class CeleryWorker:
             **self.extra_env,
         }
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        # The log file is shared by every start of this worker: look only at
+        # what this start writes (an earlier start's " ready." must not make
+        # a restart look ready before its pool exists).
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -156,12 +160,34 @@ class CeleryWorker:
             start_new_session=True,
         )
         wait_until(
-            lambda: b" ready." in self.log_path.read_bytes() or self.proc.poll() is not None,
+            lambda: b" ready." in self._this_start_log() or self.proc.poll() is not None,
             timeout=60,
             what="celery worker start",
         )
         if self.proc.poll() is not None:
             raise AssertionError(f"celery worker exited at start:\n{self.log()}")
+
+    def _this_start_log(self) -> bytes:
+        with open(self.log_path, "rb") as log:
+            log.seek(getattr(self, "_log_offset", 0))
+            return log.read()
+
+    def gave_up(self) -> bool:
+        """True when this start's worker has exited or is exiting: Celery's
+        main process gives up ("Unrecoverable error", e.g. a pool process
+        SIGKILLed while starting) and may take a while to exit."""
+        if self.proc is None or self.proc.poll() is not None:
+            return True
+        return b"Unrecoverable error" in self._this_start_log()
+
+    def ensure_running(self) -> bool:
+        """Restart the worker if it gave up, as a process manager (systemd,
+        supervisord, Kubernetes) would; True when it was restarted."""
+        if not self.gave_up():
+            return False
+        self.kill()
+        self.start()
+        return True
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]

@@ -62,7 +62,7 @@ def wait_quiet(esp, quiet: float = 1.0, timeout: float = 90.0) -> None:
             last, since = current, time.monotonic()
 
 
-def recover(esp, timeout: float = 120.0) -> dict:
+def recover(esp, timeout: float = 120.0, worker=None) -> dict:
     """Let the sweep re-drive what the fault left behind, until every row is final.
 
     Once the workers are idle, a row still ``sending`` belongs to a dead
@@ -70,11 +70,14 @@ def recover(esp, timeout: float = 120.0) -> dict:
     waiting REQUEUE_AFTER / SENDING_TIMEOUT, their timestamps are moved an
     hour back (time travel) and the sweep runs. Returns how many rounds that
     took and how many orphaned rows the ESP had already accepted - the
-    duplicate window.
+    duplicate window. With ``worker``, a worker that gave up is restarted
+    first, as its process manager would.
     """
     rounds = in_window = 0
     deadline = time.monotonic() + timeout
     while True:
+        if worker is not None:
+            worker.ensure_running()
         wait_quiet(esp)
         if not active():
             return {"sweep_rounds": rounds, "in_window": in_window}
@@ -83,7 +86,7 @@ def recover(esp, timeout: float = 120.0) -> dict:
         rounds += 1
 
 
-def wait_for_accepted(esp, target: int, timeout: float = 120.0) -> int:
+def wait_for_accepted(esp, target: int, timeout: float = 120.0, worker=None) -> int:
     """Wait until the ESP accepted ``target`` messages, running the sweep
     whenever sending stalls, as beat would: a killed worker (or one whose
     database connection died) leaves its claimed batch ``sending`` and takes
@@ -91,7 +94,10 @@ def wait_for_accepted(esp, target: int, timeout: float = 120.0) -> int:
 
     Also returns once no row is left to send: on a fast machine every email
     may be accepted before the next fault, and waiting for more would never
-    end (the fault is then injected into an idle worker, which is fine)."""
+    end (the fault is then injected into an idle worker, which is fine).
+
+    With ``worker``, a worker that gave up is restarted when sending stalls,
+    as its process manager would."""
     in_window = 0
     deadline = time.monotonic() + timeout
     while len(esp.accepted) < target and active():
@@ -99,6 +105,8 @@ def wait_for_accepted(esp, target: int, timeout: float = 120.0) -> int:
         before = len(esp.accepted)
         time.sleep(2)
         if len(esp.accepted) == before:
+            if worker is not None:
+                worker.ensure_running()
             in_window += redrive(esp)
     return in_window
 

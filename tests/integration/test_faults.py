@@ -74,11 +74,9 @@ def fault_worker_process(redis_server, fake_esp_server, django_db_setup):
 def fault_worker(fault_worker_process, transactional_db, settings):
     """The fault worker, consuming its own queue; this process publishes there too."""
     settings.ORDER_MAIL = {**settings.ORDER_MAIL, "CELERY_QUEUE": FAULT_QUEUE}
-    if fault_worker_process.proc is None or fault_worker_process.proc.poll() is not None:
-        fault_worker_process.start()
+    fault_worker_process.ensure_running()  # a process manager restarts a worker that gave up
     yield fault_worker_process
-    if fault_worker_process.proc is None or fault_worker_process.proc.poll() is not None:
-        fault_worker_process.start()
+    fault_worker_process.ensure_running()
 
 
 # -- the faults ---------------------------------------------------------------
@@ -148,20 +146,14 @@ def test_worker_sigkilled_repeatedly_loses_nothing(fault_worker, fake_esp):
         # back only through the sweep, which runs here whenever sending
         # stalls, as beat would run it.
         target = max(threshold, len(fake_esp.accepted) + 1)
-        in_window += wait_for_accepted(fake_esp, target)
+        in_window += wait_for_accepted(fake_esp, target, worker=fault_worker)
         if k % 2 and _kill_child(fault_worker):
             done.append("child")
-            time.sleep(0.5)
-            if fault_worker.proc.poll() is not None:
-                # Celery gives up when a pool process dies while starting;
-                # a process manager would restart it.
-                fault_worker.start()
-                done.append("worker exited, restarted")
         else:
             fault_worker.kill()  # the whole worker: main process and pool
             fault_worker.start()
             done.append("worker")
-    recovered = recover(fake_esp)
+    recovered = recover(fake_esp, worker=fault_worker)
     recovered["in_window"] += in_window
     result = tally(fake_esp)
     report("worker_sigkill", transitions=n, kills=done, **recovered, **result)
@@ -196,14 +188,14 @@ def test_postgres_connections_dropped_mid_run_lose_nothing(fault_worker, fake_es
     terminated = in_window = 0
     for k in range(drops):
         threshold = n * (k + 1) // (drops + 2)
-        in_window += wait_for_accepted(fake_esp, threshold)
+        in_window += wait_for_accepted(fake_esp, threshold, worker=fault_worker)
         for _ in range(50):  # catch the worker while it holds a connection
             hit = _terminate_worker_connections()
             if hit:
                 terminated += hit
                 break
             time.sleep(0.01)
-    recovered = recover(fake_esp)
+    recovered = recover(fake_esp, worker=fault_worker)
     recovered["in_window"] += in_window
     result = tally(fake_esp)
     report("postgres_dropped", transitions=n, connections_terminated=terminated, **recovered, **result)
