@@ -152,6 +152,8 @@ def write_reminders(
                 channel=channel,
                 language=_attr(cart, "get_mail_language"),
                 recipient=recipient[:254],
+                # The send log's search finds the reminder by name too.
+                customer_name=str(_attr(cart, "get_mail_customer_name"))[:200],
                 extra=step_extra(step, steps),
                 enqueued_at=None if reason else now,
                 created_at=now,

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from django_order_mail.carts.scan import due_carts, scan_batch, write_reminders
 from django_order_mail.carts.sequence import parse_steps
-from django_order_mail.outbox.models import Status
+from django_order_mail.outbox.models import OutboxEmail, Status
+from django_order_mail.outbox.search import search
 from tests.cart_helpers import T0, hours, make_cart, reminders, scan_at, steps_of
 from tests.testapp.models import Cart
 
@@ -128,6 +129,17 @@ def test_parse_steps(raw, steps):
 def test_parse_steps_rejects_nonsense(raw, message):
     with pytest.raises(ValueError, match=message):
         parse_steps(raw)
+
+
+def test_the_reminder_carries_the_customers_name_for_the_send_log_search():
+    named = make_cart(email="kari@fjordpost.no", customer_name="Kari Nordmann", idle_since=T0)
+    anonymous = make_cart(email="guest@example.com", customer_name="", idle_since=T0)
+    scan_at(T0 + hours(13))
+    assert [r.customer_name for r in reminders(named)] == ["Kari Nordmann"]
+    assert [r.customer_name for r in reminders(anonymous)] == [""]
+    # Found by part of the name, not only by the address.
+    found = search(OutboxEmail.objects.filter(event="abandoned_cart"), "nordm")
+    assert [r.recipient for r in found] == ["kari@fjordpost.no"]
 
 
 # -- which carts ------------------------------------------------------------------------------
