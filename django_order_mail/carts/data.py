@@ -1,11 +1,16 @@
 """The abandoned-cart app's personal data (``docs/data-protection.rst``):
 recovered carts and the coupon ledger, both keyed by the customer's address.
 
-A recovery stays for the *Recovered carts* statistics with its address
-replaced; a coupon row goes. Retention never touches what attribution
-still needs: reminders sent within the attribution window (or whose restore
-link still works) stay in the send log, and a coupon stays as long as the
-rationing policy reads it (``once_per_days``).
+A coupon code from a staff rule (:mod:`.coupons`) is bound to the address
+it was sent to, so it is the customer's data: the export lists every code
+with its terms, expiry and use; the erasure replaces the address and ends
+a code not used yet (nobody can redeem a code of a forgotten customer),
+while the rule keeps its counts. A recovery stays for the *Recovered
+carts* statistics with its address replaced; retention deletes coupon rows.
+Retention never touches what attribution still needs: reminders sent
+within the attribution window (or whose restore link still works) stay in
+the send log, and a coupon stays as long as the rationing policy reads it
+(``once_per_days``).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..data import ERASED_ADDRESS, register_personal_data, register_retention_need
@@ -23,7 +29,11 @@ from .models import CartCoupon, CartRecovery
 
 def export_carts(address: str) -> dict[str, list[dict]]:
     recoveries = CartRecovery.objects.filter(recipient__iexact=address).order_by("recovered_at", "id")
-    coupons = CartCoupon.objects.filter(recipient__iexact=address).order_by("issued_at", "id")
+    coupons = (
+        CartCoupon.objects.filter(recipient__iexact=address)
+        .select_related("rule")
+        .order_by("issued_at", "id")
+    )
     return {
         "recoveries": [
             {
@@ -37,13 +47,36 @@ def export_carts(address: str) -> dict[str, list[dict]]:
             }
             for r in recoveries
         ],
-        "coupons": [{"code": c.code, "step": c.step, "issued_at": c.issued_at} for c in coupons],
+        "coupons": [_coupon(c) for c in coupons],
     }
 
 
-def erase_carts(address: str, keyed_hash: str) -> int:
+def _coupon(coupon: CartCoupon) -> dict:
+    """One code as the customer may see it: a hook's code has only the
+    first three keys' values (its terms live in the shop's own system)."""
+    return {
+        "code": coupon.code,
+        "step": coupon.step,
+        "issued_at": coupon.issued_at,
+        "rule": coupon.rule.name if coupon.rule is not None else "",
+        "discount": coupon.kind,
+        "value": coupon.value,
+        "currency": coupon.currency,
+        "minimum_cart_value": coupon.minimum_cart_value,
+        "expires_at": coupon.expires_at,
+        "used_at": coupon.redeemed_at,
+        "used_for_order": coupon.redeemed_order,
+    }
+
+
+def erase_carts(address: str, keyed_hash: str, *, now: datetime | None = None) -> int:
+    now = now or timezone.now()
     n = CartRecovery.objects.filter(recipient__iexact=address).update(recipient=ERASED_ADDRESS)
-    return n + CartCoupon.objects.filter(recipient__iexact=address).update(recipient=ERASED_ADDRESS)
+    coupons = CartCoupon.objects.filter(recipient__iexact=address)
+    # A rule's code not used yet ends now, its expiry moved forward only.
+    unused = coupons.exclude(kind="").filter(redeemed_at__isnull=True)
+    unused.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).update(expires_at=now)
+    return n + coupons.update(recipient=ERASED_ADDRESS)
 
 
 def attribution_hours() -> float:

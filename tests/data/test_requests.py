@@ -1,6 +1,8 @@
 """Export and erasure of one address (docs/data-protection.rst)."""
 
 import json
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -10,8 +12,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
-from django_order_mail.carts.models import CartCoupon, CartRecovery
+from django_order_mail.carts.coupons import check_coupon
+from django_order_mail.carts.models import CartCoupon, CartRecovery, CouponRule
 from django_order_mail.data.models import DataRequest
 from django_order_mail.data.registry import keyed_hash
 from django_order_mail.data.requests import erase_address, export_address
@@ -66,6 +70,72 @@ def test_export_has_each_kind_and_nothing_of_another_address(customer):
     assert data["suppression"][0]["reason"] == "complaint"
     assert data["tracking_events"][0]["event"] == "complained"
     assert len(data["carts"]["recoveries"]) == 1 and len(data["carts"]["coupons"]) == 1
+
+
+def test_a_rule_coupon_is_exported_with_its_terms_expiry_and_use_and_ended_by_the_erasure(customer):
+    rule = CouponRule.objects.create(name="Last reminder", kind="percent", value=Decimal("10"), valid_days=7)
+    now = timezone.now()
+    unused = CartCoupon.objects.create(
+        code="SAVE-UNUSED",
+        recipient="tina.test@example.com",
+        step=2,
+        rule=rule,
+        kind="percent",
+        value=Decimal("10"),
+        minimum_cart_value=Decimal("40"),
+        expires_at=now + timedelta(days=7),
+    )
+    used = CartCoupon.objects.create(
+        code="SAVE-USED",
+        recipient="tina.test@example.com",
+        step=3,
+        rule=rule,
+        kind="amount",
+        value=Decimal("5"),
+        currency="EUR",
+        expires_at=now + timedelta(days=7),
+        redeemed_at=now - timedelta(hours=1),
+        redeemed_order="1042",
+    )
+    others = CartCoupon.objects.create(
+        code="SAVE-OTHER",
+        recipient="other@example.com",
+        step=2,
+        rule=rule,
+        kind="percent",
+        value=Decimal("10"),
+        expires_at=now + timedelta(days=7),
+    )
+    coupons = {c["code"]: c for c in export_address("Tina.Test@example.com")["carts"]["coupons"]}
+    assert set(coupons) == {f"C{customer.pk}", "SAVE-UNUSED", "SAVE-USED"}
+    assert coupons["SAVE-UNUSED"] == {
+        "code": "SAVE-UNUSED",
+        "step": 2,
+        "issued_at": unused.issued_at,
+        "rule": "Last reminder",
+        "discount": "percent",
+        "value": Decimal("10.00"),
+        "currency": "",
+        "minimum_cart_value": Decimal("40.00"),
+        "expires_at": unused.expires_at,
+        "used_at": None,
+        "used_for_order": "",
+    }
+    assert coupons["SAVE-USED"]["used_at"] == used.redeemed_at
+    assert coupons["SAVE-USED"]["used_for_order"] == "1042"
+    assert coupons["SAVE-USED"]["discount"] == "amount" and coupons["SAVE-USED"]["currency"] == "EUR"
+
+    erase_address("tina.test@example.com")
+    unused.refresh_from_db()
+    used.refresh_from_db()
+    others.refresh_from_db()
+    assert unused.recipient == used.recipient == "erased@erased.invalid"
+    assert unused.expires_at <= timezone.now()  # nobody can redeem it now
+    check = check_coupon("SAVE-UNUSED", email="tina.test@example.com", cart_total="100")
+    assert not check.ok
+    assert used.expires_at > timezone.now() and used.redeemed_at is not None  # the rule's counts stay
+    assert others.recipient == "other@example.com" and others.expires_at > timezone.now()
+    assert export_address("tina.test@example.com")["carts"]["coupons"] == []
 
 
 def text_columns_containing(address: str) -> list[str]:
