@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db import transaction
+from django.db.models import DecimalField, F, Sum
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import format_lazy
@@ -14,6 +15,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from django_order_mail.admin import OrderMailAdminMixin
 from django_order_mail.admin.orders import TRANSITION_LABELS
+from django_order_mail.carts.cart_admin import AbandonedCartAdminMixin
 from django_order_mail.lifecycle.carriers import carrier_choices
 from django_order_mail.models import EmailLog, OutboxEmail, Shipment
 
@@ -266,8 +268,21 @@ class CartLineInline(admin.TabularInline):
 
 
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "customer_name", "last_activity_at", "reminder_step", "ordered_at")
+class CartAdmin(AbandonedCartAdminMixin, admin.ModelAdmin):
+    """The carts app's columns: value (summed by the database), status and
+    the next reminder with its step (docs/abandoned-cart.rst, "The cart list")."""
+
+    list_display = (
+        "__str__",
+        "customer_name",
+        "cart_value",
+        "cart_status",
+        "next_reminder",
+        "last_activity_at",
+    )
+    cart_value_expression = Sum(
+        F("lines__quantity") * F("lines__product__price"), output_field=DecimalField()
+    )
     list_filter = ("reminder_step", "reminders_off")
     search_fields = ("email", "customer_name")
     readonly_fields = (
