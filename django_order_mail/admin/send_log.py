@@ -96,6 +96,13 @@ class OutboxEmailAdmin(SendLogColumns, admin.ModelAdmin):
         "Part of the customer's name or email address (3 characters or more), "
         "or the exact order number, ESP message id or email id."
     )
+    #: The help under the search box where the database cannot search by
+    #: part of a name or address (PostgreSQL without the trigram indexes:
+    #: the search stays exact, :func:`..outbox.search.partial_search`).
+    exact_search_help_text = _(
+        "The exact email address, order number, ESP message id or email id. Part of a name or "
+        "address is searched once the database has its search indexes (check django_order_mail.W020)."
+    )
     show_full_result_count = False  # no second COUNT(*) of the whole log
     show_facets = admin.ShowFacets.NEVER  # a COUNT per filter choice: seconds at millions of rows
     paginator = LargeLogPaginator
@@ -176,6 +183,13 @@ class OutboxEmailAdmin(SendLogColumns, admin.ModelAdmin):
         if request.GET.get("q", "").strip() and isinstance(paginator, LargeLogPaginator):
             paginator.COUNT_CAP = self.search_count_cap
         return paginator
+
+    def get_changelist_instance(self, request):
+        """The search box's help says what the search does on this database."""
+        changelist = super().get_changelist_instance(request)
+        if not search.partial_search(changelist.root_queryset.db):
+            changelist.search_help_text = self.exact_search_help_text
+        return changelist
 
     def get_search_results(self, request, queryset, search_term):
         """Conditions each database index can answer (:mod:`..outbox.search`),

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from django.core import checks
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from django_order_mail.admin.orders import TRANSITION_LABELS
@@ -92,6 +92,28 @@ def test_the_order_number_id_and_esp_id_stay_exact(people):
 def test_no_trigram_index_is_missing_on_sqlite():
     assert missing_trigram_indexes() == []
     assert [m for m in checks.run_checks(databases=["default"]) if m.id == "django_order_mail.W020"] == []
+
+
+def search_help(client) -> str:
+    return str(client.get(reverse(CHANGELIST)).context["cl"].search_help_text)
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="SQLite's full scan")
+def test_the_search_help_offers_part_of_a_name_where_the_database_searches_it(admin_client, people):
+    assert search_help(admin_client).startswith("Part of the customer's name or email address")
+    assert found(admin_client, "hansen") == {people["tina"].pk}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's trigram indexes")
+def test_without_the_trigram_indexes_the_search_help_says_the_search_is_exact(admin_client, people):
+    assert search_help(admin_client).startswith("Part of the customer's name or email address")
+    with connection.cursor() as cursor:  # rolled back with the test's transaction
+        cursor.execute("DROP INDEX order_mail_name_trgm")
+    text = search_help(admin_client)
+    assert text.startswith("The exact email address") and "W020" in text
+    assert "Part of the customer's name" not in text
+    assert found(admin_client, "hansen") == set()  # what the help says
+    assert found(admin_client, "ola@example.com") == {people["ola"].pk}
 
 
 def test_the_name_is_exported_and_erased_with_the_address(people):
