@@ -204,7 +204,9 @@ def prepare(args) -> dict:
 
     django.setup()
     if not fresh:
-        return {"reused": True}
+        from bench.growth_fill import saved
+
+        return {**saved(), "reused": True}
     from bench.growth_fill import fill
 
     log(f"Filling {DB_NAME} with {args.rows:,} emails over {args.years:g} years")

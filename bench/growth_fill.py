@@ -19,7 +19,11 @@ tables are vacuumed and analysed, as autovacuum would have done over years.
 
 from __future__ import annotations
 
+import json
 import time
+
+#: Where the fill notes what it made, in the bench database.
+FILL_TABLE = "bench_growth_fill"
 
 #: Events and their share of the log, per mille (a confirmation, shipping
 #: mails, delivery, the feedback request and review reminder per order;
@@ -273,9 +277,10 @@ def fill(rows: int, years: float, bodies_every: int, log) -> dict:
         size, log_size, index_size = cursor.fetchone()
     times["total_s"] = time.perf_counter() - started
     log(f"  filled in {times['total_s']:.0f} s")
-    return {
+    result = {
         "rows": rows,
         "years": years,
+        "bodies_every": bodies_every,
         "timeline_rows": timeline_rows,
         "rows_with_bodies": with_bodies,
         "html_bytes": len(sample.html.encode()),
@@ -285,3 +290,28 @@ def fill(rows: int, years: float, bodies_every: int, log) -> dict:
         "timeline_bytes": log_size,
         "seconds": times,
     }
+    save(result)
+    return result
+
+
+def save(result: dict) -> None:
+    """Keep what the fill made in the database itself, for a ``--reuse`` run."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {FILL_TABLE} (data jsonb)")
+        cursor.execute(f"DELETE FROM {FILL_TABLE}")
+        cursor.execute(f"INSERT INTO {FILL_TABLE} (data) VALUES (%s::jsonb)", [json.dumps(result)])
+
+
+def saved() -> dict:
+    """What :func:`fill` made, as it saved it (``{}`` if it did not)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [FILL_TABLE])
+        if cursor.fetchone()[0] is None:
+            return {}
+        cursor.execute(f"SELECT data FROM {FILL_TABLE}")
+        row = cursor.fetchone()
+    return json.loads(row[0]) if row and isinstance(row[0], str) else (row[0] if row else {})

@@ -90,16 +90,21 @@ def section(g: dict) -> list[str]:
 
 
 def _fill_text(fill: dict, args: dict) -> str:
-    if not fill or fill.get("reused"):
+    if "seconds" not in fill:
         return "The database was reused from an earlier run (`--reuse`).\n"
     s = fill["seconds"]
-    return (
+    reused = (
+        "The database was built by an earlier invocation and reused (`--reuse`) after a failed start: "
+        if fill.get("reused")
+        else ""
+    )
+    return reused + (
         f"`bench/growth_fill.py` wrote {fill['rows']:,} emails over {fill['years']:g} years (the rows per "
         "day rising linearly: a growing shop), 6-10 per order over the packaged events, 94.5 % sent and "
         "the rest skipped, suppressed, failed or cancelled, feedback requests and review reminders of the "
         "last two weeks still scheduled, 0.1 % resends, and "
-        f"{fill['timeline_rows']:,} timeline entries. One sent email in {args['bodies_every']} keeps its "
-        f"bodies ({fill['rows_with_bodies']:,} rows, the packaged order confirmation: "
+        f"{fill['timeline_rows']:,} timeline entries. One sent email in {fill.get('bodies_every', 10)} keeps "
+        f"its bodies ({fill['rows_with_bodies']:,} rows, the packaged order confirmation: "
         f"{fill['html_bytes']:,} bytes of HTML and {fill['text_bytes']:,} of text, stored with LZ4). The "
         f"send log took {_gib(fill['table_bytes'])} with its indexes ({_gib(fill['index_bytes'])}), the "
         f"timelines {_gib(fill['timeline_bytes'])}; filling took {_f(s['total_s'] / 60, 0)} minutes "
