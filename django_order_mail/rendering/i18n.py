@@ -44,6 +44,7 @@ from django.utils import timezone, translation
 from django.utils.translation import to_locale
 
 from ..app_settings import app_settings
+from ..memo import memoized
 
 #: Codes tried after a language the project does not support, before its
 #: base language. Chinese is chosen by script, not by country: Hong Kong,
@@ -147,7 +148,14 @@ def fallback_chain(language: str | None, *, default: str | None = None) -> list[
 
 def resolve_language(language: str | None, *, default: str | None = None) -> str:
     """The closest language the project supports, spelled as the project
-    spells it; ``default`` (``settings.LANGUAGE_CODE``) if nothing matches."""
+    spells it; ``default`` (``settings.LANGUAGE_CODE``) if nothing matches.
+    Worked out once per language in a batch of sends (:mod:`django_order_mail.memo`)."""
+    return memoized(
+        ("resolve_language", language, default), lambda: _resolve_language(language, default=default)
+    )
+
+
+def _resolve_language(language: str | None, *, default: str | None = None) -> str:
     supported = {normalize(code): code for code in supported_languages()}
     for candidate in fallback_chain(language, default=default):
         if candidate.endswith("-*"):

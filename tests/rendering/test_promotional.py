@@ -71,6 +71,21 @@ def test_nothing_marked_is_no_promotion_and_empty_html_is_zero():
     assert promotional_share('<div data-promotional="a"><p>only promotion</p></div>') == 1.0
 
 
+def test_html_without_the_marker_is_not_parsed_and_the_marker_is_found_in_any_case(monkeypatch):
+    """Most emails carry no promotional block: their share is 0.0 without
+    parsing the HTML. Attribute names are case-insensitive, so an upper-case
+    marker still counts."""
+    from django_order_mail.rendering import promotional
+
+    original = promotional._Measure
+    parsed = []
+    monkeypatch.setattr(promotional, "_Measure", lambda: parsed.append(1) or original())
+    assert promotional_share("<p>Your parcel is on its way</p>" * 100) == 0.0
+    assert parsed == []
+    assert promotional_share('<DIV DATA-PROMOTIONAL="a"><p>only promotion</p></DIV>') == 1.0
+    assert parsed == [1]
+
+
 def test_nested_and_unclosed_markup_is_measured_sensibly():
     page = "<div data-promotional><p>Promo <b>bold <i>deep</i></b></p></div><p>Order text here</p><br>"
     assert 0.4 < promotional_share(page) < 0.6
