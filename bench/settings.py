@@ -74,8 +74,8 @@ ORDER_MAIL = {
 # throughput runs that measure it; the app's default otherwise.
 if os.environ.get("BENCH_ESP_BATCH_SEND") == "1":
     ORDER_MAIL["ESP_BATCH_SEND"] = True
-# The sizing runs with one email per send_emails task (what a steady trickle
-# of orders gives the workers).
+# Experiments only (not used by bench/run.py; the sizing runs publish one id
+# per message from the producer and leave the workers at the defaults).
 if os.environ.get("BENCH_DELIVERY_BATCH_SIZE"):
     ORDER_MAIL["DELIVERY_BATCH_SIZE"] = int(os.environ["BENCH_DELIVERY_BATCH_SIZE"])
 # Experiments only (not used by bench/run.py): the sending threads per worker process.

@@ -86,6 +86,7 @@ class System:
     threads: int = PO_DEFAULTS["threads"]
     batch_size: int = PO_DEFAULTS["batch_size"]
     env: dict = field(default_factory=dict)
+    publish_batch_size: int | None = None  # order_mail: ids per send_emails message, producer only
 
     def sender(self):
         if self.kind == "order_mail":
@@ -95,18 +96,21 @@ class System:
 
     def settings(self) -> dict:
         if self.kind == "order_mail":
-            return {"celery_concurrency": self.concurrency, **self.env}
+            extra = {"ids_per_message": self.publish_batch_size} if self.publish_batch_size else {}
+            return {"celery_concurrency": self.concurrency, **self.env, **extra}
         return {"processes": self.processes, "threads": self.threads, "batch_size": self.batch_size}
 
 
 def order_mail(concurrency: int, batch: bool = False, batch_size: int | None = None) -> System:
     if batch_size:
+        # The producer publishes batch_size ids per message (what a trickle
+        # of orders gives the workers); the workers keep the app's defaults.
         return System(
             "order_mail_single",
             "order_mail",
-            f"django-order-mail, DELIVERY_BATCH_SIZE {batch_size}",
+            f"django-order-mail, {batch_size} id(s) per send_emails message",
             concurrency=concurrency,
-            env={"BENCH_DELIVERY_BATCH_SIZE": str(batch_size)},
+            publish_batch_size=batch_size,
         )
     if batch:
         return System(
@@ -259,10 +263,10 @@ _run_numbers = itertools.count(1)
 
 @contextlib.contextmanager
 def _publishing(system: System):
-    """This process publishes as the system's workers claim: a
-    ``DELIVERY_BATCH_SIZE`` the run sets applies to the producer too (ids
-    per ``send_emails`` message)."""
-    size = system.env.get("BENCH_DELIVERY_BATCH_SIZE")
+    """The ids per ``send_emails`` message this process publishes with: the
+    app's ``DELIVERY_BATCH_SIZE``, or the system's ``publish_batch_size``
+    (the workers are not told: they claim with the app's defaults)."""
+    size = system.publish_batch_size
     if not size:
         yield
         return
