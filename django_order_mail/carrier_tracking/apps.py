@@ -23,9 +23,10 @@ class CarrierTrackingConfig(AppConfig):
             checks,  # noqa: F401 - E701-E703, W701-W702
             events,
         )
-        from .stale import build_digest_context
+        from .stale import build_digest_context, register_digest_recipients
 
         events.register()
+        register_digest_recipients()  # the settings: the digest's default recipients in the admin
         register_context_builder(events.STALE_SHIPMENTS_DIGEST, build_digest_context)
         collect_context.connect(
             events.add_exception_context, dispatch_uid="order_mail_carrier_tracking.context"

@@ -10,8 +10,9 @@
 * ``E703``: ``CARRIER_TRACKING_STALE_DAYS`` or
   ``CARRIER_TRACKING_STALE_LOOKBACK_DAYS`` is not a positive integer, or
   ``CARRIER_TRACKING_DIGEST_EMAIL`` is not an email address.
-* ``W702``: no address for the staff digest (neither
-  ``CARRIER_TRACKING_DIGEST_EMAIL`` nor ``BRANDING["support_email"]``).
+* ``W702``: no default address for the staff digest (neither
+  ``CARRIER_TRACKING_DIGEST_EMAIL`` nor ``BRANDING["support_email"]``;
+  recipients set in the admin's staff notifications still get it).
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def check_carrier_tracking(app_configs=None, **kwargs) -> list[Error | Warning]:
         found.append(
             Warning(
                 "Neither ORDER_MAIL['CARRIER_TRACKING_DIGEST_EMAIL'] nor BRANDING['support_email'] is set: "
-                "the stale-shipment digest is skipped unless the admin's Branding record has a support "
-                "address.",
+                "the stale-shipment digest is skipped unless recipients are set in the admin (Staff "
+                "notifications) or the admin's Branding record has a support address.",
                 hint=DOCS,
                 id=_ID.format("W702"),
             )

@@ -84,7 +84,9 @@ class CarrierEvent(models.Model):
 
 class StaleShipmentDigest(models.Model):
     """The staff digest of parcels without a carrier scan, one per day: the
-    object its outbox email (``stale_shipments_digest``) is about."""
+    object its outbox emails (``stale_shipments_digest``) are about.
+    ``recipient`` records whom it reached when written (the staff
+    notifications' addresses, comma-separated; each has its own email)."""
 
     day = models.DateField(_("day"), unique=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

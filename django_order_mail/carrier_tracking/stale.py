@@ -7,7 +7,14 @@ newest carrier scan (its ship time if there is none) is more than
 a parcel lost between two scans. Staff see them with the admin's filter
 (:mod:`.admin`) and in a daily email, ``stale_shipments_digest``, written by
 the Celery task of :mod:`.tasks` at most once a day (one
-:class:`~.models.StaleShipmentDigest` per day, one outbox row per digest).
+:class:`~.models.StaleShipmentDigest` per day).
+
+Who gets the digest is the core's staff notifications' business
+(:mod:`django_order_mail.notifications.recipients`): the recipients set in
+the admin for "Shipments without carrier scans (staff)" win; without them,
+``CARRIER_TRACKING_DIGEST_EMAIL`` or the support address, as before. The
+core's ``enqueue`` writes one outbox row per recipient (the digest's key
+plus ``:to-<hash>``; the settings' single address keeps the digest's key).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from ..lifecycle.shipments import Shipment
+from ..notifications.recipients import register_staff_default, staff_recipients
 from ..outbox.enqueue import PendingMail, enqueue
 from ..rendering.branding import get_branding
 from ..rendering.links import absolute
@@ -36,9 +44,6 @@ logger = logging.getLogger("django_order_mail.carrier_tracking")
 
 #: The digest lists at most this many parcels; the admin's filter has them all.
 DIGEST_LIMIT = 100
-NO_RECIPIENT = (
-    "no staff address: set ORDER_MAIL['CARRIER_TRACKING_DIGEST_EMAIL'] or BRANDING['support_email']"
-)
 
 
 def with_last_seen(qs: QuerySet) -> QuerySet:
@@ -59,7 +64,18 @@ def stale_shipments(now: datetime | None = None, *, model: type[Shipment] = Ship
 
 
 def digest_recipient() -> str:
+    """The settings' default recipient (the admin's staff notifications win)."""
     return app_settings.CARRIER_TRACKING_DIGEST_EMAIL or get_branding().get("support_email") or ""
+
+
+def register_digest_recipients() -> None:
+    """Make the settings the digest's default in the staff notifications
+    (called by the app config)."""
+    register_staff_default(
+        STALE_SHIPMENTS_DIGEST,
+        digest_recipient,
+        source="ORDER_MAIL['CARRIER_TRACKING_DIGEST_EMAIL'] or BRANDING['support_email']",
+    )
 
 
 def write_digest(now: datetime | None = None) -> StaleShipmentDigest | None:
@@ -73,16 +89,18 @@ def write_digest(now: datetime | None = None) -> StaleShipmentDigest | None:
         stale = stale_shipments(now)
         ids = list(stale.values_list("pk", flat=True)[:DIGEST_LIMIT])
         count = stale.count() if len(ids) >= DIGEST_LIMIT else len(ids)
-        recipient = digest_recipient()[:254]
+        # Whom it reaches today (the outbox rows have each address).
+        target = staff_recipients(STALE_SHIPMENTS_DIGEST)
+        recipient = ", ".join(target.addresses)[:254] if target.active else ""
         digest, created = StaleShipmentDigest.objects.get_or_create(
             day=day, defaults={"created_at": now, "recipient": recipient, "shipment_ids": ids}
         )
         if not created:  # another run was first
             return None
         if ids:
-            reason = "" if recipient else NO_RECIPIENT
-            mail = PendingMail(STALE_SHIPMENTS_DIGEST, extra={"count": count}, skip_reason=reason)
-            enqueue(digest, [mail])
+            # One row per recipient, or a skipped row with the reason
+            # (the core's staff rows: nobody left to tell, switched off).
+            enqueue(digest, [PendingMail(STALE_SHIPMENTS_DIGEST, extra={"count": count})])
     logger.info("Stale-shipment digest of %s: %d parcel(s)", day, count)
     return digest
 

@@ -28,10 +28,11 @@ class ReviewsConfig(AppConfig):
         from .context import add_review_context
         from .models import ReviewPhoto
         from .photos import delete_file
-        from .reminders import check_before_send, schedule_reminder
+        from .reminders import check_before_send, register_alert_recipients, schedule_reminder
 
         events.register()
         data.register()  # export, erasure and retention of its rows (docs/data-protection.rst)
+        register_alert_recipients()  # the settings: the alert's default recipients in the admin
         collect_context.connect(add_review_context, dispatch_uid="order_mail_reviews.context")
         email_sent.connect(schedule_reminder, dispatch_uid="order_mail_reviews.reminder")
         pre_send.connect(check_before_send, dispatch_uid="order_mail_reviews.pre_send")

@@ -115,9 +115,10 @@ def _check_wiring(raw) -> list[CheckMessage]:
         found.append(
             Warning(
                 "Neither ORDER_MAIL['REVIEWS_ALERT_EMAIL'] nor BRANDING['support_email'] is set: "
-                "'not received yet' alerts are skipped unless the admin's Branding record has a support "
-                "address.",
-                hint="Set one of them, or add 'review_not_received_alert' to DISABLED_EVENTS.",
+                "'not received yet' alerts are skipped unless recipients are set in the admin (Staff "
+                "notifications) or the admin's Branding record has a support address.",
+                hint="Set one of them or the recipients in the admin, "
+                "or add 'review_not_received_alert' to DISABLED_EVENTS.",
                 id=_ID.format("W801"),
             )
         )

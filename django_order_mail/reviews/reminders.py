@@ -14,6 +14,14 @@ has not arrived. In one transaction the feedback request is written once
 more, ``REVIEWS_NOT_RECEIVED_DELAY_DAYS`` later (once per order), a
 reminder still waiting moves behind it, and staff are told
 (``review_not_received_alert``). Nothing is recorded as a review.
+
+Who is told is the core's staff notifications' business
+(:mod:`django_order_mail.notifications.recipients`): the recipients set in
+the admin for "Order not received (staff)" win; without them,
+``REVIEWS_ALERT_EMAIL`` or the support address, as before. One row per
+recipient set in the admin (``<key>:to-<hash>``); the settings' single
+address keeps the order's key, so alerts written before the admin existed
+still count as the order's report.
 """
 
 from __future__ import annotations
@@ -24,12 +32,15 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from ..events import get_event
 from ..exceptions import SendVetoed
 from ..lifecycle.states import order_state
+from ..notifications.recipients import register_staff_default, staff_recipients
+from ..notifications.rows import recipient_key
 from ..outbox.enqueue import PendingMail, enqueue, idempotency_key, publish_on_commit
 from ..outbox.models import OutboxEmail, Status
 from ..rendering.branding import get_branding
@@ -142,15 +153,34 @@ def check_before_send(sender, email, order, draft, **kwargs) -> None:
 
 
 def alert_recipient() -> str:
+    """The settings' default recipient (the admin's staff notifications win)."""
     return app_settings.REVIEWS_ALERT_EMAIL or get_branding().get("support_email") or ""
 
 
+def register_alert_recipients() -> None:
+    """Make the settings the alert's default in the staff notifications
+    (called by the app config)."""
+    register_staff_default(
+        NOT_RECEIVED_ALERT,
+        alert_recipient,
+        source="ORDER_MAIL['REVIEWS_ALERT_EMAIL'] or BRANDING['support_email']",
+    )
+
+
 def not_received_key(order) -> str:
+    """The alert's key: with the settings' single address the row's own,
+    else the base of each recipient's key (``:to-<hash>``)."""
     return idempotency_key(order, NOT_RECEIVED_ALERT, discriminator=ASKED_AGAIN)
 
 
 def already_reported(order) -> bool:
-    return OutboxEmail.objects.filter(idempotency_key=not_received_key(order)).exists()
+    """Whether the order was reported before: an alert row to anyone, or the
+    request asked again (what is written even when the alert is switched
+    off in the admin, so a second click still writes nothing)."""
+    again = idempotency_key(order, FEEDBACK_REQUEST, discriminator=ASKED_AGAIN)
+    return (
+        OutboxEmail.for_order(order).filter(Q(event=NOT_RECEIVED_ALERT) | Q(idempotency_key=again)).exists()
+    )
 
 
 def report_not_received(email: OutboxEmail, order, *, now=None) -> bool:
@@ -189,16 +219,38 @@ def report_not_received(email: OutboxEmail, order, *, now=None) -> bool:
     return True
 
 
-def _alert(email: OutboxEmail, order, request_id: int, again: OutboxEmail | None, now) -> OutboxEmail:
+def _alert(email: OutboxEmail, order, request_id: int, again: OutboxEmail | None, now) -> list[OutboxEmail]:
+    """The alert rows: one per recipient, skipped with the reason if nobody
+    is left to tell, none if staff switched the alert off in the admin."""
+    target = staff_recipients(NOT_RECEIVED_ALERT, order)
+    if not target.active:
+        return []  # switched off in the admin: nobody is to be told
     reason = ""
     if NOT_RECEIVED_ALERT in app_settings.DISABLED_EVENTS:
         reason = "event disabled in ORDER_MAIL['DISABLED_EVENTS']"
-    recipient = alert_recipient()
-    if not reason and not recipient:
-        reason = "no staff address: set ORDER_MAIL['REVIEWS_ALERT_EMAIL'] or BRANDING['support_email']"
+    if not reason and not target.addresses:
+        reason = target.missing
+    extra = {
+        "request": request_id,
+        "rescheduled": again.pk if again is not None else None,
+        "reported_at": now.isoformat(),
+    }
+    base = not_received_key(order)
+    if reason:
+        return [_alert_row(email, base, "", extra, now, reason)]
+    per_address = target.from_admin or len(target.addresses) > 1
+    return [
+        _alert_row(email, recipient_key(base, address) if per_address else base, address, extra, now)
+        for address in target.addresses
+    ]
+
+
+def _alert_row(
+    email: OutboxEmail, key: str, recipient: str, extra: dict, now, reason: str = ""
+) -> OutboxEmail:
     status = Status.SKIPPED if reason else Status.QUEUED
     row, created = OutboxEmail.objects.get_or_create(
-        idempotency_key=not_received_key(order),
+        idempotency_key=key,
         defaults={
             "event": NOT_RECEIVED_ALERT,
             "status": status,
@@ -208,12 +260,8 @@ def _alert(email: OutboxEmail, order, request_id: int, again: OutboxEmail | None
             "channel": email.channel,
             # Staff read it: the shop's language, not the customer's.
             "language": settings.LANGUAGE_CODE,
-            "recipient": recipient,
-            "extra": {
-                "request": request_id,
-                "rescheduled": again.pk if again is not None else None,
-                "reported_at": now.isoformat(),
-            },
+            "recipient": recipient[:254],
+            "extra": extra,
             "enqueued_at": now if status == Status.QUEUED else None,
             "created_at": now,
             "last_error": reason,

@@ -42,8 +42,11 @@ def test_the_list_shows_every_staff_email_and_whom_it_reaches(admin_client):
     low = row_of(content, "low_score_alert")
     assert "From the settings" in low and "help@shop.example" in low  # BRANDING["support_email"]
     assert f"{reverse(ADD)}?event=low_score_alert" in low
-    # Staff mail whose app picks its own recipients is not offered here (it would not listen).
-    assert 'id="staff-stale_shipments_digest"' not in content
+    # The feature apps' other staff emails: their settings are the default here too.
+    for event in ("review_not_received_alert", "stale_shipments_digest"):
+        entry = row_of(content, event)
+        assert "From the settings" in entry and "help@shop.example" in entry
+        assert f"{reverse(ADD)}?event={event}" in entry
     assert "What is set here wins" in content
 
 
