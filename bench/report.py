@@ -20,13 +20,7 @@ from bench.report_common import (
     _table,
     _x,
 )
-from bench.report_delivery import (
-    _grid,
-    _memory,
-    _sizing,
-    _stock,
-    _throughput,
-)
+from bench.report_delivery import _memory, _stock, _throughput
 from bench.report_sections import (  # noqa: F401 - splice_* are called from bench/machinery.py, admin_changelist.py
     ADMIN_HEADING,
     _admin,
@@ -38,6 +32,7 @@ from bench.report_sections import (  # noqa: F401 - splice_* are called from ben
     splice_admin,
     splice_machinery,
 )
+from bench.report_sizing import _grid, _sizing
 
 
 def _machine(m: dict) -> str:

@@ -172,6 +172,11 @@ def main(argv=None) -> int:
                 list(latencies), list(counts), args.sizing_orders, esp, redis, log=log
             )
             throughput.save_sizing(results["sizing"], results["machine"]["summary"])
+            from bench.report_sizing import splice_deployment_sizing
+
+            saved = throughput.saved_sizing()
+            if saved and splice_deployment_sizing(saved, ROOT / "docs" / "deployment.rst"):
+                log("  docs/deployment.rst: sizing table written")
         if "stock" not in args.skip:
             n = min(args.orders, 500 if args.quick else 1500)
             latency = min(args.latency)
