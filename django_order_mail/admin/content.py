@@ -30,6 +30,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from ..rendering.branding import from_email
+from ..rendering.content_registry import text_fields
 from ..rendering.content_validation import offered_variables
 from ..rendering.models import CONTENT_SLOTS, EmailContent
 from ..rendering.render import render_event
@@ -283,6 +284,8 @@ class EmailContentAdmin(admin.ModelAdmin):
             "can_edit": can_edit,
             "can_pick_order": request.user.has_perm("django_order_mail.view_outboxemail"),
             "code_template": cell.code_template,
+            # What the fields change, where the email says (register_text_fields(note=...)).
+            "event_note": text_fields(event).note,
             "preview_url": reverse("admin:django_order_mail_emailcontent_preview", args=[event, language]),
             "send_test_url": reverse(
                 "admin:django_order_mail_emailcontent_send_test", args=[event, language]

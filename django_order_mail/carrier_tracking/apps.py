@@ -26,6 +26,7 @@ class CarrierTrackingConfig(AppConfig):
         from .stale import build_digest_context, register_digest_recipients
 
         events.register()
+        events.register_texts()  # its text fields in the admin's Email texts
         register_digest_recipients()  # the settings: the digest's default recipients in the admin
         register_context_builder(events.STALE_SHIPMENTS_DIGEST, build_digest_context)
         collect_context.connect(

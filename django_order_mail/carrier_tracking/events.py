@@ -54,3 +54,19 @@ def add_exception_context(sender, event, context, extra=None, **kwargs) -> None:
     """The ``collect_context`` receiver."""
     if event == DELIVERY_EXCEPTION:
         context["delivery_exception"] = exception_context(extra)
+
+
+def register_texts() -> None:
+    """What *Email texts* needs about the delivery exception's text fields:
+    the kind is a code, and the fields change one kind's email."""
+    from ..rendering.content_registry import register_text_fields
+
+    register_text_fields(
+        DELIVERY_EXCEPTION,
+        hidden=("delivery_exception",),
+        note=_(
+            "These fields change the email about a failed delivery attempt, the most common one. The "
+            "emails about a parcel held at customs, on its way back or waiting at a pickup point keep "
+            "their packaged texts; the button label and the footer note apply to all of them."
+        ),
+    )

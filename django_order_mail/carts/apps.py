@@ -26,6 +26,7 @@ class CartsConfig(AppConfig):
         from .context import build_cart_context
 
         events.register()
+        events.register_texts()  # its text fields in the admin's Email texts
         data.register()  # export, erasure and retention of its rows
         register_context_builder(events.ABANDONED_CART, build_cart_context)
         pre_send.connect(relevance.stop_stale_reminder, dispatch_uid="order_mail_carts.stale")

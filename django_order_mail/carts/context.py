@@ -81,6 +81,9 @@ def build_cart_context(cart, *, extra=None, email_id=None) -> dict:
         "currency": cart.get_cart_currency(),
         "items": items,
         "item_count": sum(item["quantity"] for item in items),
+        # The preview text's "<first item> is still in your cart", as a
+        # variable staff can use in a text field (items is a list).
+        "first_item": items[0]["name"] if items else "",
         "cart_total": cart.get_cart_total(),
         "low_stock": any(item["low_stock"] for item in items),
         # The one call to action: signed, expiring, lands on checkout. A

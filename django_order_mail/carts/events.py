@@ -22,3 +22,18 @@ def register() -> EventType:
         description=_("Reminders about items left in your cart"),
         sample=SampleCart,
     )
+
+
+def register_texts() -> None:
+    """What *Email texts* needs about the reminder's text fields: a step's
+    own subject (the admin's reminder sequence) wins over the field's."""
+    from ..rendering.content_registry import register_text_fields
+
+    register_text_fields(
+        ABANDONED_CART,
+        hidden=("low_stock", "is_last_step", "coupon"),
+        note=_(
+            "These texts are used for every reminder of the sequence, with or without a coupon. A subject "
+            "set for a step in the reminder sequence wins over the subject here."
+        ),
+    )

@@ -25,6 +25,7 @@ class FeedbackConfig(AppConfig):
         from .context import add_feedback_context
 
         events.register()
+        events.register_texts()  # its text fields in the admin's Email texts
         from .alerts import register_alert_recipients
 
         register_alert_recipients()  # the settings: the alert's default recipients in the admin

@@ -24,6 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .survey import channel_feedback, marketplace_channels
@@ -339,3 +340,17 @@ def validate_review_request(text: str, *, channel: str | None = None, language: 
     findings = check_review_request(text, channel=channel, language=language)
     if findings:
         raise ValidationError([ValidationError(f.message, code=f"review_{f.kind}") for f in findings])
+
+
+def text_field_problems(slot: str, text: str, language: str) -> list[str]:
+    """Why a text field of *Email texts* (``django_order_mail.rendering.content``)
+    of the feedback request may not be saved: review-request wording.
+
+    Refused on every channel, not only where marketplace rules apply: an
+    edit is used on every channel the survey goes to, the survey carries
+    the product-review stars where the reviews app is installed, and asking
+    only happy customers, or paying for a rating, is review gating anywhere.
+    The rules of the field's language and English are applied.
+    """
+    findings = check_text(text, [language] if language else None)
+    return [gettext("This text %(problem)s.") % {"problem": finding.message} for finding in findings]

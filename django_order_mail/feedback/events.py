@@ -57,3 +57,50 @@ def register() -> list[EventType]:
         ),
         register_event(LOW_SCORE_ALERT, _("Low score alert (staff)"), internal=True),
     ]
+
+
+#: Context keys of the feedback request that are codes, not text.
+TEXT_CODES = (
+    "feedback_base",
+    "feedback_scale",
+    "feedback_ratings",
+    "review_request",
+    "review_links",
+    "marketplace",
+    "marketplace_name",
+)
+#: Links and addresses: the survey also goes out on marketplace channels
+#: (``aliexpress``: the marketplace layout), whose messages may not point
+#: to the shop, so its text fields do not offer them.
+TEXT_LINKS = (
+    "feedback_url",
+    "order_url",
+    "retry_payment_url",
+    "unsubscribe_url",
+    "recipient",
+    "shop.website_url",
+    "shop.help_url",
+    "shop.returns_url",
+    "shop.warranty_url",
+    "shop.support_email",
+    "shop.sender_email",
+)
+
+
+def register_texts() -> None:
+    """What *Email texts* needs about the feedback request's text fields (the
+    template's ``{% content %}`` tags, the survey's): its codes and links are
+    no variables, and its wording must stay honest (:mod:`.compliance`)."""
+    from ..rendering.content_registry import register_text_fields
+    from .compliance import text_field_problems
+
+    register_text_fields(
+        FEEDBACK_REQUEST,
+        hidden=(*TEXT_CODES, *TEXT_LINKS),
+        check=text_field_problems,
+        note=_(
+            "These fields change the survey sent on the shop's own sales channels. The review request "
+            "of marketplace channels keeps its packaged wording, which their rules bind. Wording that "
+            "asks for a good rating or offers something for one is refused in every language."
+        ),
+    )

@@ -55,8 +55,11 @@ class Slot:
     @property
     def has_variants(self) -> bool:
         """The packaged text differs by case (with or without the customer's
-        name, the amount): an edit replaces every variant."""
-        return any(isinstance(node, IfNode) for node in self.nodelist)
+        name, the amount; one item or several): an edit replaces every variant."""
+        return any(
+            isinstance(node, IfNode) or (isinstance(node, BlockTranslateNode) and node.plural)
+            for node in self.nodelist
+        )
 
 
 def _engine_template(name: str):

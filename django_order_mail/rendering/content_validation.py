@@ -8,6 +8,9 @@ A text field (:mod:`.content`) is refused at save, with the reason, when
 * a placeholder names a variable this email does not offer
   (``{{ order.customer.password }}``, ``{{ shipment.tracking_number }}`` in
   an order confirmation), or uses a filter outside :data:`ALLOWED_FILTERS`;
+* the email's own rules refuse it (a feature app's ``check``, registered
+  with :func:`.content_registry.register_text_fields`: the feedback
+  request's honest-review wording);
 * it cannot be rendered for the sample order.
 
 Unlike the template editor, which warns about an unknown variable, a text
@@ -31,6 +34,7 @@ from django.utils.translation import gettext
 from ..templatetags.order_mail import register as order_mail_filters
 from . import sandbox
 from .content import check_text, render_slot
+from .content_registry import text_fields
 from .sample import sample_context
 from .sandbox import UnsafeTemplateError, check_source, staff_context, walk_nodes
 
@@ -41,7 +45,8 @@ ALLOWED_FILTERS = frozenset(
 #: Variables a filter may take as its argument (``|money:currency``,
 #: ``|reason_text:event``) without being offered as text themselves.
 ARGUMENT_VARIABLES = frozenset({"currency", "event"})
-#: Context keys not offered: codes, lists, the order's internals.
+#: Context keys not offered: codes, lists, the order's internals. A feature
+#: app hides its own keys (``register_text_fields(hidden=...)``).
 HIDDEN_KEYS = frozenset(
     {
         "event",
@@ -51,7 +56,6 @@ HIDDEN_KEYS = frozenset(
         "items",
         "shipments",
         "addresses",
-        "feedback_ratings",
         "recommended_products",
         "referral",
     }
@@ -105,8 +109,8 @@ def _expression(path: str, value) -> str | None:
     return path
 
 
-def _hidden(path: str) -> bool:
-    return path in HIDDEN_PATHS or path.endswith(HIDDEN_SUFFIXES)
+def _hidden(path: str, own: frozenset[str] = frozenset()) -> bool:
+    return path in HIDDEN_PATHS or path in own or path.endswith(HIDDEN_SUFFIXES)
 
 
 def offered_variables(event: str, language: str = "") -> list[Chip]:
@@ -116,9 +120,10 @@ def offered_variables(event: str, language: str = "") -> list[Chip]:
     the shop's branding, which the shop may still fill in."""
     context = sample_context(event)
     visible = staff_context(context)
+    own = text_fields(event).hidden
     chips = []
     for key in sorted(visible):
-        if key in HIDDEN_KEYS or key.startswith("_") or key in ("True", "False", "None"):
+        if key in HIDDEN_KEYS or key in own or key.startswith("_") or key in ("True", "False", "None"):
             continue
         value = visible[key]
         entries = (
@@ -128,7 +133,7 @@ def offered_variables(event: str, language: str = "") -> list[Chip]:
         )
         for path, item in entries:
             expression = _expression(path, item)
-            if expression is None or _hidden(path):
+            if expression is None or _hidden(path, own):
                 continue
             chips.append(Chip(path, expression, ""))
     with translation.override(language or None):
@@ -204,6 +209,9 @@ def validate_text(
     if offered is None:
         offered = {chip.path for chip in offered_variables(event)}
     problems = _placeholder_problems(text, offered)
+    check = text_fields(event).check
+    if not problems and check is not None:
+        problems = [str(reason) for reason in check(slot, text, language) or ()]
     if problems:
         return list(dict.fromkeys(problems))
     try:

@@ -20,13 +20,16 @@ from django.utils.translation import gettext
 
 from ..events import SHIPMENT_EVENTS, MailEvent, get_event
 from ..lifecycle.shipments import Shipment
+from .content_registry import text_fields
 from .context import build_context
 from .links import preview_language, preview_links
 
 
 def sample_extra(event: str) -> dict:
     """What each event stores in ``extra`` when it is written: where the email
-    gives a reason, a preset's code and a staff note (``lifecycle.reasons``)."""
+    gives a reason, a preset's code and a staff note (``lifecycle.reasons``).
+    An email of a feature app or a shop says what its own ``extra`` holds
+    with :func:`.content_registry.register_text_fields` (``sample_extra=``)."""
     note = gettext("Sorry for the trouble. Write to us any time if you have questions.")
     extras: dict[str, dict] = {
         MailEvent.CANCELLATION: {"reason_code": "out_of_stock", "note": note},
@@ -40,7 +43,10 @@ def sample_extra(event: str) -> dict:
         MailEvent.ORDER_ON_HOLD: {"reason_code": "payment_verification", "note": note},
         MailEvent.SHIPPING_CONFIRMATION: {"partial_shipment": False},
     }
-    return extras.get(event, {})
+    if event in extras:
+        return extras[event]
+    registered = text_fields(event).sample_extra
+    return dict(registered() or {}) if registered is not None else {}
 
 
 class SampleCustomer:

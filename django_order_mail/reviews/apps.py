@@ -31,6 +31,7 @@ class ReviewsConfig(AppConfig):
         from .reminders import check_before_send, register_alert_recipients, schedule_reminder
 
         events.register()
+        events.register_texts()  # its text fields in the admin's Email texts
         data.register()  # export, erasure and retention of its rows (docs/data-protection.rst)
         register_alert_recipients()  # the settings: the alert's default recipients in the admin
         collect_context.connect(add_review_context, dispatch_uid="order_mail_reviews.context")

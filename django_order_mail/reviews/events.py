@@ -49,3 +49,20 @@ def stars_allowed(channel: str | None) -> bool:
     """
     options = channel_rules(channel).options
     return not options.get("marketplace") and options.get("feedback") != "review"
+
+
+def honest_wording(slot: str, text: str, language: str) -> list[str]:
+    """The reminder asks for a review too: the feedback request's wording
+    rules hold for it (the feedback app's check, found through the core's
+    registry by the event's name: no import of the other app's code)."""
+    from ..rendering.content_registry import text_fields
+
+    check = text_fields(FEEDBACK_REQUEST).check
+    return [str(reason) for reason in check(slot, text, language)] if check is not None else []
+
+
+def register_texts() -> None:
+    """What *Email texts* needs about the reminder's text fields."""
+    from ..rendering.content_registry import register_text_fields
+
+    register_text_fields(REVIEW_REMINDER, check=honest_wording)

@@ -122,7 +122,18 @@ def test_the_editor_shows_the_default_language_beside_and_what_is_missing(client
     assert 'data-chip="{{ totals.total|money:currency }}"' in page
 
 
-def test_the_overview_shows_edited_missing_and_code_templates(client):
+@pytest.fixture
+def email_without_fields():
+    """A shop's own email whose template marks no text field (here: none at all)."""
+    from django_order_mail import events
+
+    name = "gift_card_sent"
+    events.register_event(name, "Gift card sent")
+    yield name
+    events._registry.pop(name, None)
+
+
+def test_the_overview_shows_edited_missing_and_code_templates(client, email_without_fields):
     staff(client, "view_emailcontent")
     EmailContent.objects.create(event=SHIPPING, language="en", slot="headline", text="Packed!")
     EmailContent.objects.create(event=SHIPPING, language="en", slot="subject", text="Sent {{ order_number }}")
@@ -141,7 +152,11 @@ def test_the_overview_shows_edited_missing_and_code_templates(client):
     assert "uses the packaged text in Deutsch" in page
     assert "edited as code" in page
     # an email without text fields points to the template editor
-    assert rows["feedback_request"]["cells"] is None
+    assert rows[email_without_fields]["cells"] is None
+    assert "This email has no text fields" in page
+    # the feature apps' emails have theirs
+    for event in ("feedback_request", "review_reminder", "abandoned_cart", "delivery_exception"):
+        assert rows[event]["cells"] is not None, event
 
 
 def test_a_template_edited_as_code_is_named_on_the_editor_and_the_code_editor(client):
@@ -207,9 +222,9 @@ def test_a_view_only_editor_shows_disabled_fields_and_no_save_button(client):
 
 
 @pytest.mark.parametrize(
-    ("event", "language"), [("no_such_email", "de"), (SHIPPING, "xx"), ("feedback_request", "de")]
+    ("event", "language"), [("no_such_email", "de"), (SHIPPING, "xx"), ("gift_card_sent", "de")]
 )
-def test_an_unknown_email_or_language_is_a_bad_request(client, event, language):
+def test_an_unknown_email_or_language_is_a_bad_request(client, event, language, email_without_fields):
     staff(client, "view_emailcontent")
     assert client.get(edit_url(event, language)).status_code == 400
 
@@ -233,3 +248,23 @@ def test_a_language_the_package_does_not_translate_shows_every_field_as_not_tran
     assert cells["de"].missing == []  # German is translated and nothing was edited in English
     page = client.get(edit_url(language="it")).content.decode()
     assert "Not translated:" in page and "so customers get it in English until you write one" in page
+
+
+# -- the feature apps' emails -------------------------------------------------------------------
+
+
+def test_a_feature_email_is_edited_like_the_core_ones_with_its_own_note_and_rules(client):
+    staff(client, "view_emailcontent", "change_emailcontent")
+    page = client.get(edit_url("delivery_exception", "de")).content.decode()
+    assert 'id="order-mail-event-note"' in page and "failed delivery attempt" in page
+    assert 'data-chip="{{ shipment.tracking_number }}"' in page
+    assert "delivery_exception.kind" not in page
+    cart = client.get(edit_url("abandoned_cart", "de")).content.decode()
+    assert 'data-chip="{{ first_item }}"' in cart and "reminder sequence wins" in cart
+    # the feedback request's wording rules, with the reason
+    refused = save(client, "feedback_request", "de", intro="Nur wenn Sie zufrieden sind: 5 Sterne bitte!")
+    assert refused.status_code == 200 and not EmailContent.objects.exists()
+    assert "asks for a positive or top rating" in refused.content.decode()
+    saved = save(client, "feedback_request", "de", intro="Sagen Sie uns ehrlich, wie es war.")
+    assert saved.status_code == 302
+    assert EmailContent.objects.get().text == "Sagen Sie uns ehrlich, wie es war."

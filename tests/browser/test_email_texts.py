@@ -2,8 +2,10 @@
 confirmation from the translation overview, write its headline with a
 variable chip, watch the preview, are refused a broken variable with the
 reason, save, and the German customer's email has the new headline; the
-overview shows what is still missing. The variable names of both editors
-never wrap in the middle of a word."""
+overview shows what is still missing. A feature app's email (the
+abandoned-cart reminder) is reworded the same way, and the next German
+reminder carries it. The variable names of both editors never wrap in the
+middle of a word."""
 
 from __future__ import annotations
 
@@ -143,3 +145,54 @@ def test_variable_names_never_wrap_mid_word_at_1366_pixels(staff_page, site, lan
     assert names.count() > 20
     assert names.evaluate_all(ONE_LINE_PER_PART) == []
     assert "shipment.estimated_delivery_from" in names.all_text_contents()
+
+
+def test_staff_reword_the_german_abandoned_cart_reminder_and_the_next_reminder_has_it(
+    staff_page, site, languages, broker, esp
+):
+    """A feature app's email in the same editor: its note, its own variable
+    (``first_item``), its headline in German; the reminder a German cart
+    gets next carries it, an English cart's keeps the packaged headline."""
+    from django.utils import timezone
+
+    from django_order_mail.delivery.sender import deliver
+    from tests.cart_helpers import hours, make_cart, reminders, scan_at
+
+    page = staff_page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{site}/admin/django_order_mail/emailcontent/")
+    cell = page.locator('tr[data-event="abandoned_cart"] td[data-language="de"]')
+    expect(cell).to_contain_text("packaged text")
+    cell.locator("a").click()
+    expect(page).to_have_url(re.compile(r"/emailcontent/edit/abandoned_cart/de/$"))
+    expect(page.locator("#order-mail-event-note")).to_contain_text("reminder sequence wins")
+    expect(page.locator(".field-headline")).to_contain_text("Sie haben etwas in Ihrem Warenkorb vergessen")
+    expect(page.locator(".field-headline")).to_contain_text("The packaged text has variants")
+
+    page.click("#id_headline")
+    page.click('[data-chip="{{ customer_name }}"]')
+    page.keyboard.type(", Ihr Warenkorb wartet noch: ")
+    page.click('[data-chip="{{ first_item }}"]')
+    expect(page.locator("#id_headline")).to_have_value(
+        "{{ customer_name }}, Ihr Warenkorb wartet noch: {{ first_item }}"
+    )
+    preview = page.frame_locator("#order-mail-preview-desktop")
+    expect(preview.locator("h1")).to_contain_text("Tina Hansen, Ihr Warenkorb wartet noch: ")
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_contain_text("Saved: Headline.")
+    row = EmailContent.objects.get()
+    assert (row.event, row.language, row.slot) == ("abandoned_cart", "de", "headline")
+
+    now = timezone.now()
+    german = make_cart(idle_since=now - hours(13), language="de", customer_name="Erika")
+    english = make_cart(idle_since=now - hours(13), language="en", customer_name="Jane")
+    scan_at(now)
+    for cart in (german, english):
+        deliver(reminders(cart)[0].pk)
+    [sent] = reminders(german)
+    assert headline(sent.body_html) == "Erika, Ihr Warenkorb wartet noch: Fjord knit sweater"
+    assert "Diese 3 Artikel liegen noch in Ihrem Warenkorb" in sent.body_text  # the rest stays packaged
+    assert headline(reminders(english)[0].body_html) == "You left something in your cart"
+
+    page.goto(f"{site}/admin/django_order_mail/emailcontent/")
+    expect(page.locator('tr[data-event="abandoned_cart"] td[data-language="de"]')).to_contain_text("1 edited")

@@ -10,3 +10,7 @@ class TestAppConfig(AppConfig):
         from django_order_mail.events import register_event
 
         register_event("ready_for_pickup", "Ready for pickup", transitions=["mark_ready_for_pickup"])
+        # Its text fields (the template's {% content %} tags) offer {{ extra.pickup_point }}.
+        from django_order_mail.rendering.content_registry import register_text_fields
+
+        register_text_fields("ready_for_pickup", sample_extra=lambda: {"pickup_point": "Storgata 15, Oslo"})
