@@ -81,6 +81,13 @@ def test_a_hanging_call_does_not_hold_up_the_emails_behind_it(one_process, fake_
     fake_esp.script("hang")
     confirm_in_one_transaction(45, "H")  # three messages of up to 20 ids
     wait_until(lambda: len(fake_esp.accepted) == 44, timeout=60, what="the other 44 emails")
+    # The ESP's answer reaches the worker before the worker records it: wait
+    # for the 44 records, then only the held email is still sending.
+    wait_until(
+        lambda: OutboxEmail.objects.filter(status=Status.SENT).count() == 44,
+        timeout=60,
+        what="the other 44 emails recorded as sent",
+    )
     assert fake_esp.hanging == 1
     assert OutboxEmail.objects.filter(status=Status.SENDING).count() == 1
     fake_esp.release_hanging()
