@@ -13,6 +13,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -147,6 +148,12 @@ class OutboxEmail(models.Model):
             # B-trees, without the LIKE-pattern twins db_index=True adds.
             models.Index(fields=["esp_message_id"], name="order_mail_esp_id_idx"),
             models.Index(fields=["recipient"], name="order_mail_recipient_idx"),
+            # One address, compared case-insensitively (``recipient__iexact``
+            # is UPPER(recipient) = UPPER(%s)): the tracking app's click
+            # attribution on every placed order, data requests. Without it
+            # PostgreSQL answers through the search's trigram index: 0.3-1.6 s
+            # per order at 10,000,000 rows (bench/growth.py), 0.04 ms with it.
+            models.Index(Upper("recipient"), name="order_mail_recipient_ci_idx"),
             models.Index(fields=["reference"], name="order_mail_reference_idx"),
             # Foreign keys that are empty on almost every row: only the rows
             # that have one are indexed (what SET_NULL on delete looks up).
