@@ -10,11 +10,10 @@ columns for the shop's own cart admin in :mod:`.cart_admin`.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..admin.links import email_link
 from ..templatetags.order_mail import money
 from . import (
     staff_admin,  # noqa: F401 - registers the sequence, coupon rule and coupon pages
@@ -80,14 +79,7 @@ class CartRecoveryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("reminder"))
     def reminder_link(self, obj):
-        if obj.reminder_id is None:
-            return "–"
-        label = f"#{obj.reminder_id}"
-        try:
-            url = reverse("admin:django_order_mail_outboxemail_change", args=[obj.reminder_id])
-        except NoReverseMatch:
-            return label
-        return format_html('<a href="{}">{}</a>', url, label)
+        return email_link(obj.reminder_id)
 
     def changelist_view(self, request, extra_context=None):
         try:

@@ -21,11 +21,10 @@ from itertools import pairwise
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
-from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..admin.links import email_link
 from ..admin.policies import ChangeLoggingMixin, SingletonAdminMixin
 from ..policies.changes import Snapshot, snapshot
 from ..templatetags.order_mail import money
@@ -269,11 +268,4 @@ class CartCouponAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("reminder"))
     def reminder_link(self, obj):
-        if obj.reminder_id is None:
-            return "–"
-        label = f"#{obj.reminder_id}"
-        try:
-            url = reverse("admin:django_order_mail_outboxemail_change", args=[obj.reminder_id])
-        except NoReverseMatch:
-            return label
-        return format_html('<a href="{}">{}</a>', url, label)
+        return email_link(obj.reminder_id)

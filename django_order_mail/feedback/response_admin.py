@@ -15,7 +15,6 @@ from typing import ClassVar
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Subquery
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -23,6 +22,7 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..admin.links import email_link, order_link
 from .context import answers_display
 from .models import SurveyAnswer
 from .report_admin import FeedbackReportMixin
@@ -175,23 +175,11 @@ class SurveyResponseAdmin(FeedbackReportMixin, admin.ModelAdmin):
 
     @admin.display(description=_("order"), ordering="reference")
     def order_reference(self, obj):
-        label = obj.reference or obj.object_id
-        ct = obj.content_type
-        try:
-            url = reverse(f"admin:{ct.app_label}_{ct.model}_change", args=[obj.object_id])
-        except NoReverseMatch:
-            return label
-        return format_html('<a href="{}">{}</a>', url, label)
+        return order_link(obj.content_type, obj.object_id, obj.reference)
 
     @admin.display(description=_("feedback email"))
     def email_link(self, obj):
-        if obj.email_id is None:
-            return "—"
-        try:
-            url = reverse("admin:django_order_mail_outboxemail_change", args=[obj.email_id])
-        except NoReverseMatch:
-            return str(obj.email_id)
-        return format_html('<a href="{}">#{}</a>', url, obj.email_id)
+        return email_link(obj.email_id)
 
 
 def _score_html(score: int, scale_max: int, low: bool):

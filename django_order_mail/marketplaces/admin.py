@@ -18,12 +18,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..admin.links import order_link
 from .app_settings import app_settings
 from .base import PACKAGED_ADAPTERS
 from .matching import field_choices
@@ -237,14 +238,7 @@ class MarketplaceOrderUpdateAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("order"))
     def order_link(self, obj: MarketplaceOrderUpdate):
-        ct = obj.content_type
-        if ct is None or not obj.object_id:
-            return "–"
-        try:
-            url = reverse(f"admin:{ct.app_label}_{ct.model}_change", args=[obj.object_id])
-        except NoReverseMatch:  # the shop's order model has no admin
-            return obj.object_id
-        return format_html('<a href="{}">{}</a>', url, obj.object_id)
+        return order_link(obj.content_type, obj.object_id)
 
 
 @admin.register(MarketplaceSyncCursor)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import events as events_module
+from ..admin.links import email_link
 from ..events import ALL_EVENTS, event_choices
 from . import ab, analytics, attribution
 from .app_settings import app_settings
@@ -61,13 +61,8 @@ class TrackingEventAdmin(admin.ModelAdmin):
     @admin.display(description=_("email"))
     def email_link(self, obj):
         if obj.email_id is None:
-            return "–"
-        label = f"#{obj.email_id} {obj.email.event}"
-        try:
-            url = reverse("admin:django_order_mail_outboxemail_change", args=[obj.email_id])
-        except NoReverseMatch:
-            return label
-        return format_html('<a href="{}">{}</a>', url, label)
+            return email_link(None)
+        return email_link(obj.email_id, f"#{obj.email_id} {obj.email.event}")
 
     def has_add_permission(self, request):
         return False
