@@ -28,7 +28,7 @@ from django.template.loader_tags import BlockNode, ExtendsNode
 from django.templatetags.i18n import BlockTranslateNode, TranslateNode
 from django.utils import translation
 from django.utils.html import strip_tags
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, ngettext, npgettext, pgettext
 
 from .content import ContentNode
 from .db_loader import file_name
@@ -120,10 +120,17 @@ def _placeholder(expression: str) -> str:
 def _blocktranslate_source(node: BlockTranslateNode) -> str:
     msgid, names = node.render_token_list(node.singular)
     context = node.message_context.resolve(Context()) if node.message_context else None
-    translated = pgettext(context, msgid) if context else gettext(msgid)
+    if node.plural and node.countervar:
+        # A plural entry's singular, looked up as one (count 1): plain
+        # gettext() finds it on Python 3.11+ only.
+        plural, plural_names = node.render_token_list(node.plural)
+        names = list(dict.fromkeys([*names, *plural_names]))
+        translated = npgettext(context, msgid, plural, 1) if context else ngettext(msgid, plural, 1)
+    else:
+        translated = pgettext(context, msgid) if context else gettext(msgid)
     mapping = {}
     for name in names:
-        expression = node.extra_context.get(name)
+        expression = node.counter if name == node.countervar else node.extra_context.get(name)
         mapping[name] = _placeholder(expression.token if expression is not None else name)
     try:
         return translated % mapping
