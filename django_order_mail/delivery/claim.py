@@ -53,6 +53,8 @@ def claim_due(limit: int) -> list[OutboxEmail]:
         return []
     using = router.db_for_write(OutboxEmail)
     due = _due(timezone.now()).using(using).order_by("enqueued_at", "pk")
+    if not due.exists():  # the usual answer of a look: one cheap read, no transaction
+        return []
     if not connections[using].features.has_select_for_update_skip_locked:
         return claim_many(list(due.values_list("pk", flat=True)[:limit]))
     with transaction.atomic(using=using):

@@ -52,9 +52,15 @@ Work = Callable[[], dict[int, str]]
 #: The clock of the deadline and of the looks (tests freeze it).
 clock = time.monotonic
 
-#: After a look for due rows found none, the next look waits at least this
-#: long (seconds), however often a sending thread comes free meanwhile.
+#: After a look for due rows found none, the next look waits this long
+#: (seconds), however often a sending thread comes free meanwhile; doubled
+#: after each look that finds nothing, up to LOOK_AGAIN_MAX, and back to
+#: LOOK_AGAIN_AFTER once a look finds rows. A task's threads wait at most
+#: LOOK_AGAIN_MAX for a row committed meanwhile (its broker message may sit
+#: behind the running task), and an idle-ish worker costs the database a
+#: few cheap reads a second, not a hundred.
 LOOK_AGAIN_AFTER = 0.01
+LOOK_AGAIN_MAX = 0.1
 
 
 def deliver_rows(ids: list[int], *, keep_claiming: float = 0.0) -> dict[int, str]:
@@ -90,18 +96,18 @@ def deliver_rows(ids: list[int], *, keep_claiming: float = 0.0) -> dict[int, str
             else:
                 queue.extend(_one(contextvars.copy_context(), row) for row in rows)
 
-    def more() -> bool:
-        """Claim further due rows; False once there are none or it is time to stop."""
+    def more() -> int:
+        """Claim further due rows; how many (0 once there are none or it is time to stop)."""
         if keep_claiming <= 0 or clock() >= deadline:
-            return False
+            return 0
         try:
             rows = claim_due(app_settings.DELIVERY_BATCH_SIZE)
         except Exception:
             logger.exception("Claiming further due emails failed; the broker's messages carry on")
             _drop_broken_connection()
-            return False
+            return 0
         claim(rows)
-        return bool(rows)
+        return len(rows)
 
     claim(claim_many(ids))
     if threads == 1:
@@ -112,18 +118,29 @@ def deliver_rows(ids: list[int], *, keep_claiming: float = 0.0) -> dict[int, str
 
     pool = _pool(threads)
     running: set[Future] = set()
-    claiming, next_look = True, 0.0
+    claiming, next_look, look_after = True, 0.0, LOOK_AGAIN_AFTER
     while True:
         while claiming and len(queue) < threads - len(running) and clock() >= next_look:
-            if not more():
-                # Nothing due: look again when a thread comes free, but not
-                # more often than LOOK_AGAIN_AFTER.
-                next_look = clock() + LOOK_AGAIN_AFTER
+            found = more()
+            if found >= app_settings.DELIVERY_BATCH_SIZE:
+                look_after = LOOK_AGAIN_AFTER  # a backlog: look again at once
+                continue
+            if found and not chunk_size:
+                look_after = LOOK_AGAIN_AFTER
+            elif found:
+                # The batch path took what was due: let the next call gather more.
+                look_after = LOOK_AGAIN_MAX
+            next_look = clock() + look_after
+            if not found:
+                look_after = min(look_after * 2, LOOK_AGAIN_MAX)
         while queue and len(running) < threads:
             running.add(pool.submit(queue.popleft()))
         if not running:
             break
-        done, pending = wait(running, return_when=FIRST_COMPLETED)
+        # With a thread free, wake up for the next look even if no call
+        # ends meanwhile (one slow call must not stop the others' work).
+        timeout = max(0.0, next_look - clock()) if claiming and len(running) < threads else None
+        done, pending = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
         running = set(pending)
         for future in done:
             try:

@@ -94,3 +94,19 @@ def test_a_hanging_call_does_not_hold_up_the_emails_behind_it(one_process, fake_
     wait_until(settled, timeout=60, what="the held email")
     assert OutboxEmail.objects.filter(status=Status.SENT).count() == 45
     assert set(fake_esp.accepted_by_key(keys_by_id()).values()) == {1}
+
+
+def test_rows_committed_while_a_call_hangs_are_sent_meanwhile(one_process, fake_esp):
+    """One worker process, its only running call held open by the ESP. The
+    broker message of an order committed now waits behind the running task,
+    but the task's free threads keep looking for due rows and send it."""
+    fake_esp.script("hang")
+    confirm_in_one_transaction(1, "W")
+    wait_until(lambda: fake_esp.hanging == 1, what="the first call to hang")
+    confirm_in_one_transaction(5, "L")
+    wait_until(lambda: len(fake_esp.accepted) == 5, timeout=30, what="the later five emails")
+    assert fake_esp.hanging == 1
+    fake_esp.release_hanging()
+    wait_until(settled, timeout=60, what="the held email")
+    assert OutboxEmail.objects.filter(status=Status.SENT).count() == 6
+    assert set(fake_esp.accepted_by_key(keys_by_id()).values()) == {1}
