@@ -10,6 +10,7 @@ feature apps' kinds), so the send bursts can be measured against each part.
 Unset: the app's defaults.
 """
 
+import json
 import os
 
 from bench.settings import *  # noqa: F403
@@ -24,3 +25,9 @@ elif _ONLY == "delete":
     ORDER_MAIL = {**ORDER_MAIL, "RETENTION": {"bodies": None}}
 elif _ONLY:
     raise ValueError(f"BENCH_RETENTION_ONLY must be 'bodies' or 'delete', not {_ONLY!r}")
+# Experiments: more RETENTION keys as JSON (not used by bench/growth.py).
+if os.environ.get("BENCH_RETENTION_EXTRA"):
+    ORDER_MAIL = {
+        **ORDER_MAIL,
+        "RETENTION": {**ORDER_MAIL.get("RETENTION", {}), **json.loads(os.environ["BENCH_RETENTION_EXTRA"])},
+    }

@@ -221,6 +221,12 @@ class OrderMailSettings:
         transaction."""
         return get_setting("RETENTION_BATCH_SIZE")
 
+    @property
+    def RETENTION_PAUSE(self) -> float:
+        """After each batch, retention waits this many times as long as the batch took (1.0: it
+        works at most half the time), so sends keep their share of the database; 0: no pause."""
+        return get_setting("RETENTION_PAUSE")
+
 
 #: The settings object: ``from django_order_mail.app_settings import app_settings``.
 app_settings = OrderMailSettings()

@@ -127,6 +127,10 @@ DEFAULTS: dict[str, Any] = {
     # Rows one retention or erasure statement touches, each batch in its own
     # short transaction.
     "RETENTION_BATCH_SIZE": 1000,
+    # After each batch, retention waits this many times as long as the batch
+    # took (1.0: it works at most half the time), so workers sending at the
+    # same time keep their share of the database. 0: no pause.
+    "RETENTION_PAUSE": 1.0,
 }
 
 #: Keys whose dict values are merged with the defaults rather than replaced.

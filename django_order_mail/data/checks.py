@@ -51,7 +51,7 @@ def _core_needs() -> list[RetentionNeed]:
 
 
 def retention_setting_errors(raw: dict) -> list[Error | Warning]:
-    """E014: ``RETENTION`` or ``RETENTION_BATCH_SIZE`` malformed, or an
+    """E014: ``RETENTION``, ``RETENTION_BATCH_SIZE`` or ``RETENTION_PAUSE`` malformed, or an
     unknown kind; W006: a period shorter than something needs; W007: shorter
     than a window an app keeps its rows for anyway."""
     errors: list[Error | Warning] = []
@@ -61,6 +61,9 @@ def retention_setting_errors(raw: dict) -> list[Error | Warning]:
     batch = raw.get("RETENTION_BATCH_SIZE", known_defaults()["RETENTION_BATCH_SIZE"])
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         errors.append(Error("ORDER_MAIL['RETENTION_BATCH_SIZE'] must be a positive integer.", id=E014))
+    pause = raw.get("RETENTION_PAUSE", known_defaults()["RETENTION_PAUSE"])
+    if not _number(pause) or pause < 0:
+        errors.append(Error("ORDER_MAIL['RETENTION_PAUSE'] must be a number, 0 or more.", id=E014))
     defaults = retention_defaults()
     without = sorted(e.label for e in registered() if e.expire is None)
     for kind, days in retention.items():

@@ -7,12 +7,15 @@ registered kind (:mod:`.registry`) to expire its rows older than
 :meth:`RetentionRun.delete` and :meth:`RetentionRun.update`, which walk the
 matching rows in primary-key order, ``RETENTION_BATCH_SIZE`` at a time, each
 batch in its own short transaction that locks only the rows it changes
-(``FOR UPDATE SKIP LOCKED``: a row a worker holds is left for the next run).
+(``FOR UPDATE SKIP LOCKED``: a row a worker holds is left for the next run),
+then pausing ``RETENTION_PAUSE`` times as long as the batch took, so sends
+running meanwhile keep their share of the database.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,11 +43,18 @@ class RetentionRun:
     now: datetime = field(default_factory=timezone.now)
     batch_size: int = 0
     dry_run: bool = False
+    #: After each batch, wait this many times as long as it took
+    #: (``RETENTION_PAUSE`` unless given).
+    pause: float | None = None
     #: Statements run (batches), for the report and the tests.
     batches: int = 0
+    #: Seconds spent pausing, for the report and the tests.
+    paused: float = 0.0
 
     def __post_init__(self):
         self.batch_size = self.batch_size or app_settings.RETENTION_BATCH_SIZE
+        if self.pause is None:
+            self.pause = app_settings.RETENTION_PAUSE
 
     def _batches(self, queryset: QuerySet, change) -> int:
         model: type[Model] = queryset.model
@@ -54,6 +64,7 @@ class RetentionRun:
         features = connections[alias].features
         done, last = 0, None
         while True:
+            started = time.monotonic()
             with transaction.atomic(using=alias):
                 batch = queryset.using(alias).order_by("pk")
                 if last is not None:
@@ -67,6 +78,15 @@ class RetentionRun:
                 done += change(model._base_manager.using(alias).filter(pk__in=ids))
                 self.batches += 1
             last = ids[-1]
+            self._rest(time.monotonic() - started)
+
+    def _rest(self, took: float) -> None:
+        """Leave the database to the workers for ``pause`` times what the
+        batch took: the sends' share stays (``bench/growth.py`` measures it)."""
+        if self.pause:
+            seconds = took * self.pause
+            self.paused += seconds
+            time.sleep(seconds)
 
     def delete(self, queryset: QuerySet) -> int:
         """Delete the rows of ``queryset`` in batches; how many rows of its model.
@@ -91,10 +111,12 @@ class RetentionRun:
         return self._batches(queryset, lambda rows: rows.update(**values))
 
 
-def run_retention(*, dry_run: bool = False, batch_size: int = 0, now: datetime | None = None) -> dict:
+def run_retention(
+    *, dry_run: bool = False, batch_size: int = 0, now: datetime | None = None, pause: float | None = None
+) -> dict:
     """Expire every registered kind with a period; kind -> rows (counted
     only, with ``dry_run``)."""
-    run = RetentionRun(now=now or timezone.now(), batch_size=batch_size, dry_run=dry_run)
+    run = RetentionRun(now=now or timezone.now(), batch_size=batch_size, dry_run=dry_run, pause=pause)
     periods = retention_periods()
     counts: dict[str, int] = {}
     for entry in registered():

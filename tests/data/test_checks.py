@@ -56,6 +56,14 @@ def test_the_batch_size_must_be_a_positive_integer(size):
     assert "RETENTION_BATCH_SIZE" in msg
 
 
+@pytest.mark.parametrize("pause", [-0.5, "1", True, None, float("nan")])
+def test_the_pause_must_be_a_number_not_below_zero(pause):
+    [(id_, msg, _hint)] = found(RETENTION_PAUSE=pause)
+    assert id_ == "django_order_mail.E014"
+    assert "RETENTION_PAUSE" in msg
+    assert ids(RETENTION_PAUSE=0) == ids(RETENTION_PAUSE=2.5) == []
+
+
 def test_malformed_periods_are_not_also_compared():
     assert ids(RETENTION={"send_log": -1, "nope": 3}) == ["django_order_mail.E014"] * 2
 

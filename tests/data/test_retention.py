@@ -4,7 +4,7 @@ and keeps what is still needed (docs/data-protection.rst)."""
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models.signals import post_delete
 from django.test.utils import CaptureQueriesContext
@@ -92,6 +92,41 @@ def test_batches_are_honoured(order, row):
     locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
     if connection.features.has_select_for_update_skip_locked:
         assert locks and all("SKIP LOCKED" in sql and "LIMIT 2" in sql for sql in locks)
+
+
+def test_after_each_batch_it_pauses_as_many_times_as_long_as_the_batch_took(order, row, monkeypatch):
+    import django_order_mail.data.retention as retention
+    from django_order_mail.data.core import expire_send_log
+
+    for _ in range(3):
+        row(order, days=YEARS)
+    slept = []
+    monkeypatch.setattr(retention.time, "sleep", slept.append)
+    run = retention.RetentionRun(batch_size=2, pause=2.0)
+    assert expire_send_log(run.now - timedelta(days=730), run) == 3
+    assert run.batches == 2 and len(slept) == 2  # 2 + 1 rows
+    assert all(seconds > 0 for seconds in slept) and run.paused == sum(slept)
+
+    slept.clear()
+    row(order, days=YEARS)
+    run = retention.RetentionRun(batch_size=2, pause=0)
+    assert expire_send_log(run.now - timedelta(days=730), run) == 1
+    assert slept == [] and run.paused == 0
+
+
+def test_the_pause_defaults_to_the_setting_and_the_command_takes_its_own(order, row, settings, monkeypatch):
+    import django_order_mail.data.retention as retention
+
+    assert retention.RetentionRun().pause == 1.0
+    settings.ORDER_MAIL = {**settings.ORDER_MAIL, "RETENTION_PAUSE": 0.25}
+    assert retention.RetentionRun().pause == 0.25
+    slept = []
+    monkeypatch.setattr(retention.time, "sleep", slept.append)
+    row(order, days=YEARS)
+    call_command("order_mail_retention", "--pause", "0")
+    assert slept == [] and not OutboxEmail.objects.exists()
+    with pytest.raises(CommandError):
+        call_command("order_mail_retention", "--pause", "-1")
 
 
 def test_a_deletion_loads_only_the_keys_unless_a_receiver_listens(order, row):
