@@ -76,3 +76,8 @@ def _mean_in_flight(x: dict) -> str:
     if not x["latency_ms"] or not x["seconds"]:
         return "—"
     return _f(x["requests"] * x["latency_ms"] / 1000 / x["seconds"], 1)
+
+
+def _small_ms(ms: float) -> str:
+    """A difference of two medians in ms; below 0.1 ms it is within the noise."""
+    return f"{_f(ms, 2)} ms" if ms >= 0.1 else "under 0.1 ms (within the noise)"

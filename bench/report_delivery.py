@@ -346,10 +346,11 @@ def _paced(t: dict) -> list[str]:
     else:
         text.append(
             f"\nAt a steady trickle the background publisher hands the ids over one or two at a time "
-            f"({_f(ours.get('emails_per_task'), 1)} emails per claim here); the task that takes one keeps "
-            "claiming the rows committed meanwhile while its threads have room, so a process never sends "
-            f"just one email per ESP round trip ({_mean_in_flight(ours)} calls in flight on average, "
-            f"{ours['max_in_flight']} at most, for {_in_flight_ceiling(t)} sending threads).\n"
+            f"({_f(ours.get('emails_per_task'), 1)} emails per claim here); a task whose threads have room "
+            "keeps looking for rows committed meanwhile, so no email waits behind another's ESP call or "
+            f"for its broker message: the calls in flight follow the orders ({_mean_in_flight(ours)} on "
+            f"average, {ours['max_in_flight']} at most, for {_in_flight_ceiling(t)} sending threads), and an "
+            "email's latency is the ESP's plus the publisher's linger and a claim.\n"
         )
     return text
 

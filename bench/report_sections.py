@@ -9,6 +9,7 @@ from pathlib import Path
 from bench.report_common import (
     ROOT,
     _f,
+    _small_ms,
     _table,
     _x,
 )
@@ -111,7 +112,7 @@ def _overhead_text(o: dict) -> str:
     )
     parts = []
     for what, ms in (o.get("receivers_ms") or {}).items():
-        parts.append(f"{what} (an `email_queued` receiver, in the order's transaction) {_f(ms, 2)} ms")
+        parts.append(f"{what} (an `email_queued` receiver, in the order's transaction) {_small_ms(ms)}")
     if "staff_lookup_ms" in o:
         parts.append(
             "the staff notifications' lookup (which staff to tell, a `SELECT` even when nobody was set up) "
