@@ -123,8 +123,11 @@ def sizing_rst(s: dict) -> str:
         "\n".join(lines)
         + f"\n\nEmails a second in all (and per process), measured on {s.get('date')}"
         + (f" on {machine}" if machine else "")
-        + ". Four processes on two CPUs share the same two cores: the column shows what more processes "
-        "buy once the cores are busy (little), not what four cores would do.\n"
+        + ". Four processes on two CPUs share two cores: they add sending threads, not CPU, so they "
+        "help where the threads were the limit (a long ESP latency) and little where the CPUs were; "
+        "four cores would do more. *One id per message* is a trickle of orders: each message carries "
+        "one id, and the task that takes it claims the other due rows itself. Other work on the "
+        "machine during the run lowers these figures (:doc:`performance`, *other load*).\n"
     )
 
 
