@@ -153,15 +153,16 @@ def _line(b: dict) -> str:
     )
 
 
-def alternate(only: str, pairs: int, n: int, esp, worker) -> dict:
+def alternate(only: str, pairs: int, n: int, esp, worker, pause: float | None = None) -> dict:
     """Bursts without, with, without, ... the retention part ``only``
-    running: ``pairs`` bursts with, each between two without."""
+    running (``--pause pause``): ``pairs`` bursts with, each between two
+    without."""
     without = [burst(n, esp, worker)]
     log(f"    without: {_line(without[-1])}")
     with_, work = [], []
     for _ in range(pairs):
         before = progress(only)
-        retention = Retention(only)
+        retention = Retention(only, pause)
         retention.start()
         retention.wait_working()
         t0 = time.time()
@@ -171,9 +172,9 @@ def alternate(only: str, pairs: int, n: int, esp, worker) -> dict:
         after = progress(only)
         # Rows it changed over its whole life (start-up and the wait before
         # the burst included): a lower bound of its rate during the burst.
-        rows = changed(before, after)
-        work.append({"rows": rows, "seconds": time.time() - retention.started, "during_burst_s": seconds})
-        log(f"    with:    {_line(with_[-1])}; retention changed {rows:,} rows")
+        done = changed(before, after)
+        work.append({**done, "seconds": time.time() - retention.working_at, "during_burst_s": seconds})
+        log(f"    with:    {_line(with_[-1])}; retention changed {done['rows']:,} rows")
         without.append(burst(n, esp, worker))
         log(f"    without: {_line(without[-1])}")
     ratios = [
@@ -186,7 +187,14 @@ def alternate(only: str, pairs: int, n: int, esp, worker) -> dict:
         for i, b in enumerate(with_)
     ]
     log(f"    with / without: {', '.join(f'{r:.3f}' for r in ratios)}")
-    return {"without": without, "with": with_, "retention": work, "ratios": ratios, "p95_ratios": p95}
+    return {
+        "pause": pause,
+        "without": without,
+        "with": with_,
+        "retention": work,
+        "ratios": ratios,
+        "p95_ratios": p95,
+    }
 
 
 # -- the run ---------------------------------------------------------------------
@@ -234,7 +242,9 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=7, help="requests per admin page")
     parser.add_argument("--burst", type=int, default=1500, help="emails per send burst")
     parser.add_argument("--pairs", type=int, default=3, help="bursts with retention, per part")
+    parser.add_argument("--flat-pairs", type=int, default=1, help="the same with --pause 0")
     parser.add_argument("--latency", type=float, default=50.0, help="ms per ESP API call")
+    parser.add_argument("--budget", type=float, default=180.0, help="seconds of retention alone, per part")
     parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2, help="celery --concurrency")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse a kept database (figures not comparable)")
@@ -276,14 +286,18 @@ def main(argv=None) -> int:
             worker.start()
             log(f"Send bursts of {args.burst} at {args.latency:g} ms ESP latency (a warm-up first)")
             burst(min(args.burst, 300), esp, worker)
-            log("  while retention strips bodies")
-            results["bodies"] = alternate("bodies", args.pairs, args.burst, esp, worker)
-            log("  retention alone: the rest of the bodies")
-            results["bodies_alone"] = retention_alone("bodies")
-            log("  while retention deletes (send log and timelines, the feature apps' kinds)")
-            results["delete"] = alternate("delete", args.pairs, args.burst, esp, worker)
-            log("  retention alone, the app's defaults: the rest")
-            results["delete_alone"] = retention_alone("")
+            for part, label in (("bodies", "strips bodies"), ("delete", "deletes old rows and timelines")):
+                log(f"  retention alone, {args.budget:g} s: it {label} (RETENTION_PAUSE, the default)")
+                results[f"{part}_alone"] = retention_alone(part, args.budget)
+                log(f"  retention alone, {args.budget / 2:g} s: it {label} flat out (--pause 0)")
+                results[f"{part}_alone_flat"] = retention_alone(part, args.budget / 2, pause=0)
+                log(f"  bursts without and with retention running: it {label} (the default pause)")
+                results[part] = alternate(part, args.pairs, args.burst, esp, worker)
+                if args.flat_pairs:
+                    log(f"  bursts without and with retention running: it {label} flat out (--pause 0)")
+                    results[f"{part}_flat"] = alternate(
+                        part, args.flat_pairs, args.burst, esp, worker, pause=0
+                    )
         finally:
             worker.stop()
             esp.stop()

@@ -112,8 +112,8 @@ class Retention:
     ``bodies``, ``delete`` or "" (the app's defaults), see
     ``bench/growth_settings.py``."""
 
-    def __init__(self, only: str):
-        self.only = only
+    def __init__(self, only: str, pause: float | None = None):
+        self.only, self.pause = only, pause
         self.proc = None
         self.output = Path(tempfile.mkstemp(prefix="order-mail-growth-retention-")[1])
 
@@ -125,7 +125,10 @@ class Retention:
         }
         with open(self.output, "wb") as out:
             self.proc = subprocess.Popen(
-                [PY, "-m", "django", "order_mail_retention"],
+                [
+                    *(PY, "-m", "django", "order_mail_retention"),
+                    *(["--pause", f"{self.pause:g}"] if self.pause is not None else []),
+                ],
                 cwd=ROOT,
                 env=env,
                 stdout=out,
@@ -138,10 +141,12 @@ class Retention:
         rows = sql("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [APP_NAME])
         return rows[0][0] if rows else None
 
-    def wait_working(self) -> None:
-        """Until its first statements run (Django's start-up is not part of it)."""
+    def wait_working(self, settle: float = 2.0) -> None:
+        """Until its first statements run (Django's start-up is not part of
+        it: :attr:`working_at`), and ``settle`` seconds more."""
         wait_until(lambda: self.backend() or self.proc.poll() is not None, timeout=60, what="retention")
-        time.sleep(2)
+        self.working_at = time.time()
+        time.sleep(settle)
         if self.proc.poll():
             raise RuntimeError(f"the retention run failed:\n{self.output.read_text()}")
 
@@ -175,38 +180,55 @@ class Retention:
 
 
 def progress(only: str) -> dict:
-    """What retention has left to do: rows with bodies, or rows and timelines."""
+    """What retention has left to do: rows with bodies, or rows and
+    timelines. Only rows older than a day count: a send burst meanwhile adds
+    rows (with bodies, with timelines) that no retention period reaches."""
     from django_order_mail.outbox.models import EmailLog, OutboxEmail
 
+    old = "created_at < now() - interval '1 day'"
+    emails = OutboxEmail._meta.db_table
     if only == "bodies":
-        table = OutboxEmail._meta.db_table
-        return {"with_bodies": sql(f"SELECT count(*) FROM {table} WHERE body_html <> ''")[0][0]}
-    return {"emails": OutboxEmail.objects.count(), "timeline": EmailLog.objects.count()}
+        return {"rows": sql(f"SELECT count(*) FROM {emails} WHERE body_html <> '' AND {old}")[0][0]}
+    return {
+        "rows": sql(f"SELECT count(*) FROM {emails} WHERE {old}")[0][0],
+        "timeline": sql(f"SELECT count(*) FROM {EmailLog._meta.db_table} WHERE {old}")[0][0],
+    }
 
 
-def changed(before: dict, after: dict) -> int:
-    return sum(before[k] - after[k] for k in before)
+def changed(before: dict, after: dict) -> dict:
+    """Rows stripped or deleted (and the timeline entries deleted with them)."""
+    return {k: before[k] - after[k] for k in before}
 
 
-def retention_alone(only: str) -> dict:
-    """The retention command (part ``only``) from start to end."""
-    before = progress(only or "delete")
+def retention_alone(only: str, budget: float, pause: float | None = None) -> dict:
+    """The retention command (part ``only``; ``--pause pause``) alone for
+    ``budget`` seconds from its first statement (or to its end): rows/s."""
+    before = progress(only)
     pg0 = postgres_cpu_seconds()
-    retention = Retention(only)
+    retention = Retention(only, pause)
     retention.start()
-    counts = retention.wait()
-    seconds = time.time() - retention.started
-    after = progress(only or "delete")
-    rows = sum(counts.values())
+    retention.wait_working(settle=0)
+    wait_until(
+        lambda: not retention.running() or time.time() - retention.working_at >= budget, timeout=budget + 60
+    )
+    finished = not retention.running()
+    seconds = time.time() - retention.working_at
+    counts = retention.wait() if finished else {}
+    retention.stop()
+    after = progress(only)
+    done = changed(before, after)
     result = {
-        "part": only or "defaults",
+        "part": only,
+        "pause": pause,
+        "finished": finished,
         "counts": counts,
-        "rows": rows,
+        "rows": done["rows"],
+        "timeline": done.get("timeline"),
         "seconds": seconds,
-        "rows_per_second": rows / seconds if seconds else None,
+        "rows_per_second": done["rows"] / seconds if seconds else None,
         "postgres_cpu_seconds": postgres_cpu_seconds() - pg0,
         "before": before,
         "after": after,
     }
-    log(f"    {counts} in {seconds:.0f} s: {result['rows_per_second']:,.0f} rows/s")
+    log(f"    {done} in {seconds:.0f} s: {result['rows_per_second']:,.0f} rows/s")
     return result

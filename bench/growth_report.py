@@ -41,7 +41,10 @@ def slowdown(part: dict) -> float:
 
 
 def _retention_rate(alone: dict) -> str:
-    return f"{_f(alone['rows_per_second'], 0)} rows/s ({alone['rows']:,} rows in {_f(alone['seconds'], 0)} s)"
+    text = f"{_f(alone['rows_per_second'], 0)} rows/s ({alone['rows']:,} rows in {_f(alone['seconds'], 0)} s"
+    if alone.get("timeline"):
+        text += f", with {alone['timeline']:,} timeline entries"
+    return text + ")"
 
 
 def section(g: dict) -> list[str]:
@@ -56,20 +59,23 @@ def section(g: dict) -> list[str]:
         ]
     ]
     for key, label in (("bodies", "strips bodies"), ("delete", "deletes old rows")):
-        part = g.get(key)
-        if part:
+        for variant, how, goal in ((key, "", True), (f"{key}_flat", ", flat out (`--pause 0`)", False)):
+            part = g.get(variant)
+            if not part:
+                continue
             lost = slowdown(part)
             rows.append(
                 [
-                    f"Send burst while retention {label}: emails/s with ÷ without",
+                    f"Send burst while retention {label}{how}: emails/s with ÷ without",
                     f"{', '.join(f'{r:.3f}' for r in part['ratios'])}: slowed {_f(100 * lost)} % (median)",
-                    f"slowed < {100 * SLOWDOWN_GOAL:g} %",
-                    _met(lost < SLOWDOWN_GOAL),
+                    f"slowed < {100 * SLOWDOWN_GOAL:g} %" if goal else "—",
+                    _met(lost < SLOWDOWN_GOAL) if goal else "—",
                 ]
             )
-    for key, label in (("bodies_alone", "stripping bodies"), ("delete_alone", "deleting send-log rows")):
-        if g.get(key):
-            rows.append([f"Retention alone, {label}", _retention_rate(g[key]), "—", "—"])
+    for key, label in (("bodies", "stripping bodies"), ("delete", "deleting old emails")):
+        for variant, how in ((f"{key}_alone", ""), (f"{key}_alone_flat", ", flat out")):
+            if g.get(variant):
+                rows.append([f"Retention alone, {label}{how}", _retention_rate(g[variant]), "—", "—"])
     out = [
         f"{HEADING}\n",
         "Measured by `bench/growth.py` (not part of `bench/run.sh`: it takes about "
@@ -139,13 +145,19 @@ def _bursts_text(g: dict, args: dict) -> list[str]:
         f"does; `celery worker --concurrency={args['concurrency']}` sends each `order_confirmation` through "
         f"Anymail's Postmark backend to the fake ESP answering after {args['latency']:g} ms. Emails/s from "
         "the first commit to the last acceptance. Bursts *with* ran while the real `manage.py "
-        "order_mail_retention` (another process, the app's `RETENTION_BATCH_SIZE`) worked on the same "
+        "order_mail_retention` (another process, the app's `RETENTION_BATCH_SIZE` and `RETENTION_PAUSE`, "
+        "or flat out with `--pause 0`) worked on the same "
         "tables - first only its body stripping, then only its deletions - and each is compared with the "
         "mean of the bursts *without* just before and just after it. *Retention changed* counts the rows "
-        "it changed over its whole life (started two seconds before the burst, stopped after it).\n",
+        "it changed from its first statement (two seconds before the burst) until it was stopped after it.\n",
     ]
     rows = []
-    for key, label in (("bodies", "strip bodies"), ("delete", "delete rows")):
+    for key, label in (
+        ("bodies", "strip bodies"),
+        ("bodies_flat", "strip bodies, `--pause 0`"),
+        ("delete", "delete rows"),
+        ("delete_flat", "delete rows, `--pause 0`"),
+    ):
         part = g.get(key)
         if not part:
             continue
@@ -177,20 +189,24 @@ def _bursts_text(g: dict, args: dict) -> list[str]:
     out.append(_table(header, rows))
     alone = [
         [
-            a["part"],
-            ", ".join(f"{k} {v:,}" for k, v in a["counts"].items() if v),
-            _f(a["seconds"], 0),
+            ("strip bodies" if a["part"] == "bodies" else "delete rows")
+            + (", `--pause 0`" if a.get("pause") == 0 else ""),
+            f"{a['rows']:,}" + (f" (+ {a['timeline']:,} timeline entries)" if a.get("timeline") else ""),
+            _f(a["seconds"], 0) + ("" if a.get("finished") is False else " (finished)"),
             _f(a["rows_per_second"], 0),
             _f(a["postgres_cpu_seconds"], 0),
         ]
-        for a in (g.get("bodies_alone"), g.get("delete_alone"))
+        for a in (
+            g.get(k) for k in ("bodies_alone", "bodies_alone_flat", "delete_alone", "delete_alone_flat")
+        )
         if a
     ]
     if alone:
         out += [
-            "\nThe retention command alone afterwards, to the end (what the bursts above left; rows a "
-            "deletion cascades to, the timelines, are not counted):\n",
-            _table(["part", "rows changed", "seconds", "rows/s", "PostgreSQL CPU-s"], alone),
+            "\nThe retention command alone, before each part's bursts, for its first "
+            f"{_f(args.get('budget'), 0)} seconds from its first statement (flat out: half as long), "
+            "counted in the tables before and after:\n",
+            _table(["retention", "rows changed", "seconds", "rows/s", "PostgreSQL CPU-s"], alone),
         ]
     if "vacuum_s" in g:
         out.append(
