@@ -187,8 +187,10 @@ def _credit(order, click, *, placed_at: datetime, revenue=None, currency: str = 
 def credit_placed_order(sender, email, order, **kwargs) -> None:
     """``email_queued`` receiver: an order confirmation row marks the order
     placed. Inside the order's transaction (the credit commits or rolls back
-    with it): a failure here never stops the order, it is logged and the
-    order stays uncredited.
+    with it): an error here never stops the order, it is logged and the
+    order stays uncredited. (The one read runs outside a savepoint, like the
+    core's own reads in that transaction: a database that fails a plain
+    indexed ``SELECT`` fails the order's ``INSERT`` as well.)
 
     Most orders follow no click, and this runs in every paid order's
     transaction: one indexed read (the customer's clicked emails) decides
