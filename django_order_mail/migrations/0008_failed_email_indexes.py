@@ -27,22 +27,18 @@ INDEXES = [
 ]
 
 
-def add_indexes(apps, schema_editor):
-    model = apps.get_model("django_order_mail", "OutboxEmail")
-    for index in INDEXES:
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.add_index(model, index, concurrently=True)
-        else:
-            schema_editor.add_index(model, index)
+def _each_index(action: str):
+    """A ``RunPython`` function that runs the schema editor's ``action``
+    (``add_index`` or ``remove_index``) for each index, concurrently on
+    PostgreSQL."""
 
+    def run(apps, schema_editor):
+        model = apps.get_model("django_order_mail", "OutboxEmail")
+        concurrently = {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
+        for index in INDEXES:
+            getattr(schema_editor, action)(model, index, **concurrently)
 
-def remove_indexes(apps, schema_editor):
-    model = apps.get_model("django_order_mail", "OutboxEmail")
-    for index in INDEXES:
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.remove_index(model, index, concurrently=True)
-        else:
-            schema_editor.remove_index(model, index)
+    return run
 
 
 class Migration(migrations.Migration):
@@ -58,6 +54,6 @@ class Migration(migrations.Migration):
             state_operations=[
                 migrations.AddIndex(model_name="outboxemail", index=index) for index in INDEXES
             ],
-            database_operations=[migrations.RunPython(add_indexes, remove_indexes)],
+            database_operations=[migrations.RunPython(_each_index("add_index"), _each_index("remove_index"))],
         ),
     ]
