@@ -9,7 +9,8 @@ matching rows in primary-key order, ``RETENTION_BATCH_SIZE`` at a time, each
 batch in its own short transaction that locks only the rows it changes
 (``FOR UPDATE SKIP LOCKED``: a row a worker holds is left for the next run),
 then pausing ``RETENTION_PAUSE`` times as long as the batch took, so sends
-running meanwhile keep their share of the database.
+running meanwhile keep their share of the database. While emails are being
+sent it steps further aside (:data:`BUSY_FACTOR`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,17 @@ from ..app_settings import app_settings
 from .registry import registered, retention_defaults
 
 logger = logging.getLogger("django_order_mail.data")
+
+#: While emails are being sent (outbox rows ``queued`` or ``sending``), the
+#: pause after a batch grows to this many times what the batch took, so
+#: retention takes at most a tenth of the time from the sends: at
+#: ``RETENTION_PAUSE`` alone (half the time) its deletions slowed a send
+#: burst by a third on the bench machine (``docs/performance.md``, *Growth*).
+#: The wait ends as soon as sending stops, looked at every
+#: :data:`BUSY_CHECK` seconds (two reads of tiny partial indexes).
+#: ``RETENTION_PAUSE = 0`` (``--pause 0``) runs flat out regardless.
+BUSY_FACTOR = 9.0
+BUSY_CHECK = 0.25
 
 
 def retention_periods() -> dict[str, int | None]:
@@ -82,11 +94,21 @@ class RetentionRun:
 
     def _rest(self, took: float) -> None:
         """Leave the database to the workers for ``pause`` times what the
-        batch took: the sends' share stays (``bench/growth.py`` measures it)."""
-        if self.pause:
-            seconds = took * self.pause
-            self.paused += seconds
-            time.sleep(seconds)
+        batch took, and while emails are being sent up to
+        :data:`BUSY_FACTOR` times: the sends' share stays (``bench/growth.py``
+        measures it)."""
+        if not self.pause:
+            return
+        self._sleep(took * self.pause)
+        more = took * max(BUSY_FACTOR - self.pause, 0.0)
+        while more > 0 and _sending():
+            step = min(BUSY_CHECK, more)
+            self._sleep(step)
+            more -= step
+
+    def _sleep(self, seconds: float) -> None:
+        self.paused += seconds
+        time.sleep(seconds)
 
     def delete(self, queryset: QuerySet) -> int:
         """Delete the rows of ``queryset`` in batches; how many rows of its model.
@@ -109,6 +131,15 @@ class RetentionRun:
         """Set ``values`` on the rows of ``queryset`` in batches (a queryset
         that no longer matches its rows once changed, so a rerun has nothing to do)."""
         return self._batches(queryset, lambda rows: rows.update(**values))
+
+
+def _sending() -> bool:
+    """Whether workers are sending: an email due (``queued``) or in an ESP
+    call (``sending``)."""
+    from ..outbox.models import OutboxEmail, Status
+
+    emails = OutboxEmail.objects.using(router.db_for_read(OutboxEmail))
+    return emails.filter(status=Status.SENDING).exists() or emails.filter(status=Status.QUEUED).exists()
 
 
 def run_retention(

@@ -138,20 +138,30 @@ def record_order(order, *, placed_at: datetime | None = None, revenue=None, curr
     """
     if order is None or getattr(order, "pk", None) is None:
         return None
-    order_type = ContentType.objects.get_for_model(order)
-    existing = EmailAttribution.objects.filter(order_type=order_type, order_id=str(order.pk)).first()
+    existing = _recorded(order)
     if existing is not None:
         return existing
     placed_at = placed_at or timezone.now()
     click = find_click(_call(order, "get_mail_recipient") or "", placed_at=placed_at)
     if click is None:
         return None
+    return _credit(order, click, placed_at=placed_at, revenue=revenue, currency=currency)
+
+
+def _recorded(order):
+    order_type = ContentType.objects.get_for_model(order)
+    return EmailAttribution.objects.filter(order_type=order_type, order_id=str(order.pk)).first()
+
+
+def _credit(order, click, *, placed_at: datetime, revenue=None, currency: str = ""):
+    """Record the credit of ``order`` to ``click``'s email (the first credit
+    stays: a unique order reference)."""
     amount, code = order_revenue(order)
     if revenue is not None:
         amount = Decimal(str(revenue)).quantize(Decimal("0.01"))
     email = click.email
     credit = EmailAttribution(
-        order_type=order_type,
+        order_type=ContentType.objects.get_for_model(order),
         order_id=str(order.pk)[:64],
         order_reference=str(_call(order, "get_mail_order_number") or order.pk)[:64],
         email=email,
@@ -168,8 +178,8 @@ def record_order(order, *, placed_at: datetime | None = None, revenue=None, curr
     try:
         with transaction.atomic():
             credit.save()
-    except IntegrityError:  # credited concurrently (a retried checkout): the first stays
-        return EmailAttribution.objects.filter(order_type=order_type, order_id=str(order.pk)).first()
+    except IntegrityError:  # credited before (a retried checkout): the first stays
+        return _recorded(order)
     email.log("attributed", f"order {credit.order_reference} placed after a click in this email")
     return credit
 
@@ -177,13 +187,28 @@ def record_order(order, *, placed_at: datetime | None = None, revenue=None, curr
 def credit_placed_order(sender, email, order, **kwargs) -> None:
     """``email_queued`` receiver: an order confirmation row marks the order
     placed. Inside the order's transaction (the credit commits or rolls back
-    with it), in a savepoint of its own: a failure here never stops the
-    order, it is logged and the order stays uncredited."""
+    with it): an error here never stops the order, it is logged and the
+    order stays uncredited. (The one read runs outside a savepoint, like the
+    core's own reads in that transaction: a database that fails a plain
+    indexed ``SELECT`` fails the order's ``INSERT`` as well.)
+
+    Most orders follow no click, and this runs in every paid order's
+    transaction: one indexed read (the customer's clicked emails) decides
+    that, without a savepoint or a look for an earlier credit; only an order
+    that follows a click pays for those (``docs/performance.md``,
+    *Transition overhead*).
+    """
     if email.event not in app_settings.ATTRIBUTION_PLACED_EVENTS or getattr(email, "is_test", False):
         return
+    if order is None or getattr(order, "pk", None) is None:
+        return
     try:
+        click = find_click(_call(order, "get_mail_recipient") or "", placed_at=email.created_at)
+        if click is None:
+            return
         with transaction.atomic():
-            record_order(order, placed_at=email.created_at)
+            if _recorded(order) is None:
+                _credit(order, click, placed_at=email.created_at)
     except Exception:
         logger.exception("Could not attribute order %r to an email", getattr(order, "pk", None))
 

@@ -72,6 +72,13 @@ def test_search_by_part_of_a_name_or_an_address(admin_client, people, term, who)
     assert found(admin_client, term) == {people[name].pk for name in who}
 
 
+def test_a_whole_address_finds_that_customer_only(admin_client, people):
+    joann = email_of(customer_name="Jo Ann", email="jo.ola@example.com")
+    assert found(admin_client, "Ola@Example.com") == {people["ola"].pk}  # not jo.ola@
+    assert found(admin_client, "ola@example") == {people["ola"].pk, joann.pk}  # a part still is one
+    assert found(admin_client, "@example.com") == {people["ola"].pk, joann.pk}
+
+
 def test_a_term_under_three_characters_is_matched_exactly_only(admin_client, people):
     # "ol" is in "Ola" and "ola@...", but two letters would read the whole log.
     assert found(admin_client, "ol") == set()

@@ -114,6 +114,45 @@ def test_after_each_batch_it_pauses_as_many_times_as_long_as_the_batch_took(orde
     assert slept == [] and run.paused == 0
 
 
+def test_while_emails_are_sent_it_pauses_up_to_nine_times_the_batch(order, row, monkeypatch):
+    import django_order_mail.data.retention as retention
+    from django_order_mail.data.core import expire_send_log
+
+    for _ in range(3):
+        row(order, days=YEARS)
+    due = row(order, status="queued")  # a worker has this to send now
+    slept = []
+    monkeypatch.setattr(retention.time, "sleep", slept.append)
+    monkeypatch.setattr(retention.time, "monotonic", iter(range(0, 100, 2)).__next__)  # each batch: 2 s
+    run = retention.RetentionRun(batch_size=2, pause=1.0)
+    assert expire_send_log(run.now - timedelta(days=730), run) == 3
+    assert run.batches == 2 and run.paused == 2 * 2 * retention.BUSY_FACTOR  # 2 s + 16 s after each
+    assert max(slept) == 2 and sum(slept) == run.paused
+
+    # Sending stops during the wait: the pause ends at the next look.
+    row(order, days=YEARS)
+    slept.clear()
+
+    def sleep(seconds):
+        slept.append(seconds)
+        if len(slept) == 3:
+            OutboxEmail.objects.filter(pk=due.pk).update(status="sent")
+
+    monkeypatch.setattr(retention.time, "sleep", sleep)
+    monkeypatch.setattr(retention.time, "monotonic", iter(range(0, 100, 2)).__next__)
+    run = retention.RetentionRun(batch_size=2, pause=1.0)
+    assert expire_send_log(run.now - timedelta(days=730), run) == 1
+    assert slept == [2, retention.BUSY_CHECK, retention.BUSY_CHECK]
+
+    # Flat out (--pause 0) does not wait for the sends.
+    row(order, days=YEARS)
+    OutboxEmail.objects.filter(pk=due.pk).update(status="queued")
+    slept.clear()
+    run = retention.RetentionRun(batch_size=2, pause=0)
+    assert expire_send_log(run.now - timedelta(days=730), run) == 1
+    assert slept == []
+
+
 def test_the_pause_defaults_to_the_setting_and_the_command_takes_its_own(order, row, settings, monkeypatch):
     import django_order_mail.data.retention as retention
 

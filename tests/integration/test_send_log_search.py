@@ -54,6 +54,21 @@ def test_the_migration_built_the_trigram_indexes_and_the_search_uses_them():
     assert "order_mail_recipient_trgm" in text and "order_mail_name_trgm" in text
 
 
+def test_a_whole_address_is_looked_up_in_the_case_insensitive_b_tree():
+    ola = email_of(customer_name="Ola Nordmann", email="Ola@Example.com")
+    email_of(customer_name="Jo Ola", email="jo.ola@example.com")
+    assert list(search(OutboxEmail.objects.all(), "ola@example.COM")) == [ola]
+    text = plan(search(OutboxEmail.objects.order_by(), "ola@example.com"))
+    assert "order_mail_recipient_ci_idx" in text and "trgm" not in text
+
+
+def test_failed_emails_of_a_channel_or_event_are_read_from_the_small_partial_indexes():
+    failed = OutboxEmail.objects.filter(status="failed")
+    assert "order_mail_failed_channel_idx" in plan(failed.filter(channel="amazon_fbm"))
+    assert "order_mail_failed_event_idx" in plan(failed.filter(event="refund"))
+    assert "order_mail_failed" not in plan(OutboxEmail.objects.filter(status="sent", channel="amazon_fbm"))
+
+
 def test_without_the_indexes_the_search_is_exact_only_and_w020_says_so():
     tina = email_of(customer_name="Tina Hansen", email="tina.h@fjordpost.no")
     with connection.cursor() as cursor:

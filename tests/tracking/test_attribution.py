@@ -177,6 +177,36 @@ def test_a_failing_attribution_never_stops_the_order(client, monkeypatch):
     assert order.state == "awaiting_shipment" and not EmailAttribution.objects.exists()
 
 
+def test_an_order_after_no_click_costs_one_read_in_its_transaction(client):
+    """The receiver runs in every paid order's transaction: without a click
+    it reads the customer's clicked emails once and nothing else (no
+    savepoint, no look for an earlier credit)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    customer_email()  # sent, never clicked
+    order = new_order()
+    with CaptureQueriesContext(connection) as with_tracking, transaction.atomic():
+        order.confirm_payment()
+        order.save()
+    statements = [q["sql"] for q in with_tracking]
+    assert not [sql for sql in statements if "emailattribution" in sql]
+    reads = [sql for sql in statements if sql.startswith("SELECT") and '."clicked_at" IS NOT NULL' in sql]
+    assert len(reads) == 1, statements
+    assert not EmailAttribution.objects.exists()
+
+
+def test_a_later_call_keeps_the_first_credit(client):
+    email = customer_email()
+    clicked(client, email, PLACED - dt.timedelta(hours=2))
+    order = new_order()
+    first = record_order(order, placed_at=PLACED)
+    with transaction.atomic():
+        order.confirm_payment()
+        order.save()
+    assert list(EmailAttribution.objects.all()) == [first]
+
+
 def test_the_credit_carries_the_subject_variant(client):
     test = SubjectTest.objects.create(name="Shipping subject", event=MailEvent.SHIPPING_CONFIRMATION)
     SubjectVariant.objects.create(test=test, label="A", subject="On its way, {{ customer_name }}!")
