@@ -114,7 +114,7 @@ def test_after_each_batch_it_pauses_as_many_times_as_long_as_the_batch_took(orde
     assert slept == [] and run.paused == 0
 
 
-def test_while_emails_are_sent_it_works_in_small_batches_and_pauses_up_to_nine_times_each(order, row, monkeypatch):
+def test_while_emails_are_sent_it_works_in_small_batches_and_pauses_longer(order, row, monkeypatch):
     import django_order_mail.data.retention as retention
     from django_order_mail.data.core import expire_send_log
 
