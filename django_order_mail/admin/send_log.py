@@ -83,7 +83,7 @@ class OutboxEmailAdmin(SendLogColumns, admin.ModelAdmin):
     list_display = (
         "id",
         "status_badge",
-        "event",
+        "event_label",
         "order_link",
         "customer",
         "created",

@@ -145,6 +145,12 @@ class SendLogColumns:
     def status_badge(self, obj):
         return status_badge(obj)
 
+    @admin.display(description=_("event"), ordering="event")
+    def event_label(self, obj):
+        # Not the field itself: the admin would build the dict of every
+        # registered event's label for each row (a callable ``choices``).
+        return obj.get_event_display()
+
     @admin.display(description=_("order"), ordering="reference")
     def order_link(self, obj):
         label = obj.reference or obj.object_id

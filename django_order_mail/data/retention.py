@@ -41,6 +41,12 @@ logger = logging.getLogger("django_order_mail.data")
 #: ``RETENTION_PAUSE = 0`` (``--pause 0``) runs flat out regardless.
 BUSY_FACTOR = 9.0
 BUSY_CHECK = 0.25
+#: While emails are being sent a batch is this much smaller, so what
+#: retention does between two pauses stays short too: a full batch of body
+#: stripping rewrites a thousand wide rows and their index entries at once,
+#: which alone slowed the send burst it fell into by up to a quarter on the
+#: bench machine.
+BUSY_BATCH_DIVISOR = 10
 
 
 def retention_periods() -> dict[str, int | None]:
@@ -75,7 +81,9 @@ class RetentionRun:
         alias = router.db_for_write(model)
         features = connections[alias].features
         done, last = 0, None
+        busy = bool(self.pause) and _sending()
         while True:
+            size = max(1, self.batch_size // BUSY_BATCH_DIVISOR) if busy else self.batch_size
             started = time.monotonic()
             with transaction.atomic(using=alias):
                 batch = queryset.using(alias).order_by("pk")
@@ -84,27 +92,30 @@ class RetentionRun:
                 if features.has_select_for_update_skip_locked:
                     of = ("self",) if features.has_select_for_update_of else ()
                     batch = batch.select_for_update(skip_locked=True, of=of)
-                ids = list(batch.values_list("pk", flat=True)[: self.batch_size])
+                ids = list(batch.values_list("pk", flat=True)[:size])
                 if not ids:
                     return done
                 done += change(model._base_manager.using(alias).filter(pk__in=ids))
                 self.batches += 1
             last = ids[-1]
-            self._rest(time.monotonic() - started)
+            busy = self._rest(time.monotonic() - started)
 
-    def _rest(self, took: float) -> None:
+    def _rest(self, took: float) -> bool:
         """Leave the database to the workers for ``pause`` times what the
         batch took, and while emails are being sent up to
         :data:`BUSY_FACTOR` times: the sends' share stays (``bench/growth.py``
-        measures it)."""
+        measures it). Whether emails were still being sent at the end."""
         if not self.pause:
-            return
+            return False
         self._sleep(took * self.pause)
         more = took * max(BUSY_FACTOR - self.pause, 0.0)
-        while more > 0 and _sending():
+        busy = _sending()
+        while more > 0 and busy:
             step = min(BUSY_CHECK, more)
             self._sleep(step)
             more -= step
+            busy = _sending()
+        return busy
 
     def _sleep(self, seconds: float) -> None:
         self.paused += seconds

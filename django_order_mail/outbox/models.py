@@ -17,7 +17,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..events import INTERNAL_EVENTS, event_choices
+from ..events import INTERNAL_EVENTS, event_choices, get_event
 from .delivery_status import DeliveryStatus
 
 logger = logging.getLogger("django_order_mail.outbox")
@@ -206,6 +206,15 @@ class OutboxEmail(models.Model):
     def __str__(self):
         reference = self.reference or self.object_id
         return f"{self.get_event_display()} · {reference} · {self.get_status_display()}"
+
+    def get_event_display(self) -> str:
+        """The event's label, looked up in the event registry. Django's own
+        ``get_FOO_display()`` rebuilds the whole list of a callable
+        ``choices`` on every call: on the send log's page of 50 rows (each
+        row's label and its checkbox's) that was about 40 % of the page's
+        time (``docs/performance.md``, *Growth*)."""
+        event = get_event(self.event)
+        return str(event.label) if event is not None else self.event
 
     @classmethod
     def for_order(cls, order) -> models.QuerySet[OutboxEmail]:

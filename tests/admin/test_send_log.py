@@ -63,6 +63,30 @@ def test_list_queries_do_not_grow_with_rows_and_skip_the_bodies(admin_client, no
     assert not any("DISTINCT" in q["sql"] for q in many)  # the channel filter reads the settings
 
 
+def test_the_list_does_not_rebuild_every_event_label_for_each_row(admin_client, no_broker, monkeypatch):
+    """The event field's ``choices`` is a callable (the registry): Django's
+    cell and ``get_event_display()`` would list every event per row."""
+    from django.db.models import CharField, Field
+
+    event_field = OutboxEmail._meta.get_field("event")
+    built = []
+
+    def flatchoices(field):
+        if field is event_field:
+            built.append(field)
+        return Field.flatchoices.fget(field)
+
+    monkeypatch.setattr(CharField, "flatchoices", property(flatchoices), raising=False)
+    rows_for(2, no_broker)
+    admin_client.get(reverse(CHANGELIST))
+    built.clear()
+    rows_for(20, no_broker)
+    body = admin_client.get(reverse(CHANGELIST)).content.decode()
+    assert len(built) <= 1  # the filter's list of events, once
+    assert body.count('<td class="field-event_label">Order confirmation</td>') == 22
+    assert OutboxEmail(event="no_such_event").get_event_display() == "no_such_event"
+
+
 def test_rows_link_to_the_shops_order_admin_when_it_has_one(admin_client, no_broker):
     [row, _] = rows_for(1, no_broker)
     response = admin_client.get(reverse(CHANGELIST))

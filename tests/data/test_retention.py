@@ -114,7 +114,7 @@ def test_after_each_batch_it_pauses_as_many_times_as_long_as_the_batch_took(orde
     assert slept == [] and run.paused == 0
 
 
-def test_while_emails_are_sent_it_pauses_up_to_nine_times_the_batch(order, row, monkeypatch):
+def test_while_emails_are_sent_it_works_in_small_batches_and_pauses_longer(order, row, monkeypatch):
     import django_order_mail.data.retention as retention
     from django_order_mail.data.core import expire_send_log
 
@@ -124,9 +124,11 @@ def test_while_emails_are_sent_it_pauses_up_to_nine_times_the_batch(order, row, 
     slept = []
     monkeypatch.setattr(retention.time, "sleep", slept.append)
     monkeypatch.setattr(retention.time, "monotonic", iter(range(0, 100, 2)).__next__)  # each batch: 2 s
-    run = retention.RetentionRun(batch_size=2, pause=1.0)
+    run = retention.RetentionRun(batch_size=20, pause=1.0)
     assert expire_send_log(run.now - timedelta(days=730), run) == 3
-    assert run.batches == 2 and run.paused == 2 * 2 * retention.BUSY_FACTOR  # 2 s + 16 s after each
+    # Batches of 20 // BUSY_BATCH_DIVISOR = 2 while sending (2 + 1 rows), each
+    # followed by 2 s + 16 s.
+    assert run.batches == 2 and run.paused == 2 * 2 * retention.BUSY_FACTOR
     assert max(slept) == 2 and sum(slept) == run.paused
 
     # Sending stops during the wait: the pause ends at the next look.
@@ -140,7 +142,7 @@ def test_while_emails_are_sent_it_pauses_up_to_nine_times_the_batch(order, row, 
 
     monkeypatch.setattr(retention.time, "sleep", sleep)
     monkeypatch.setattr(retention.time, "monotonic", iter(range(0, 100, 2)).__next__)
-    run = retention.RetentionRun(batch_size=2, pause=1.0)
+    run = retention.RetentionRun(batch_size=20, pause=1.0)
     assert expire_send_log(run.now - timedelta(days=730), run) == 1
     assert slept == [2, retention.BUSY_CHECK, retention.BUSY_CHECK]
 
