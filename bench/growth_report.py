@@ -111,7 +111,8 @@ def _fill_text(fill: dict, args: dict) -> str:
         return "The database was reused from an earlier run (`--reuse`).\n"
     s = fill["seconds"]
     reused = (
-        "The database was built by an earlier invocation and reused (`--reuse`) after a failed start: "
+        "The database was built by an earlier invocation and reused (`--reuse`) as that run left it "
+        "(after its retention runs, with the rows its bursts added): "
         if fill.get("reused")
         else ""
     )
