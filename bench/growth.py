@@ -311,6 +311,10 @@ def main(argv=None) -> int:
         results["rows_after"] = OutboxEmail.objects.count()
         log(f"Send-log admin at {results['rows_after']:,} rows, after retention and VACUUM")
         results["admin_after"] = measure_admin(args.repeat)
+        if args.keep:  # a --reuse run after this one measures what this one left
+            from bench.growth_fill import save
+
+            save({**{k: v for k, v in results["fill"].items() if k != "reused"}, "measured": True})
     finally:
         if not args.keep:
             drop_database()

@@ -110,12 +110,17 @@ def _fill_text(fill: dict, args: dict) -> str:
     if "seconds" not in fill:
         return "The database was reused from an earlier run (`--reuse`).\n"
     s = fill["seconds"]
-    reused = (
-        "The database was built by an earlier invocation and reused (`--reuse`) as that run left it "
-        "(after its retention runs, with the rows its bursts added): "
-        if fill.get("reused")
-        else ""
-    )
+    reused = ""
+    if fill.get("reused") and fill.get("measured"):
+        reused = (
+            "The database was built by an earlier invocation and reused (`--reuse`) as that run left it "
+            "(after its retention runs, with the rows its bursts added): "
+        )
+    elif fill.get("reused"):
+        reused = (
+            "The database was filled beforehand (`bench/growth.py --fill-only --keep`) and reused "
+            "(`--reuse`) untouched: "
+        )
     return reused + (
         f"`bench/growth_fill.py` wrote {fill['rows']:,} emails over {fill['years']:g} years (the rows per "
         "day rising linearly: a growing shop), 6-10 per order over the packaged events, 94.5 % sent and "
