@@ -91,6 +91,13 @@ def write_performance(r: dict, path: Path) -> None:
         "profiles in `bench/results/profile_*.txt`."
         + (f" App code measured: {code}." if code else "")
         + "\n",
+        *(
+            f"The section *{_SECTION_TITLES.get(name, name)}* (and the summary's figures from it) was "
+            f"measured again on {again['date']} with `bash bench/run.sh --merge` at {again['code']}, on "
+            f"{again['machine']}; {_f(100 * again['idle_during'], 0)} % of the CPUs idle meanwhile. "
+            "The rest is from the run above.\n"
+            for name, again in (r.get("remeasured") or {}).items()
+        ),
         "## Machine\n",
         _machine(r["machine"]),
         "\n" + _setup(r),
@@ -128,6 +135,10 @@ def write_performance(r: dict, path: Path) -> None:
         out += growth_report.section(growth)
     path.write_text("\n".join(out))
     del args
+
+
+#: Headings of the sections ``--merge`` can measure again.
+_SECTION_TITLES = {"overhead": "Transition overhead", "render": "Where one email's time goes"}
 
 
 def _kept_section(path: Path, heading: str) -> list[str]:

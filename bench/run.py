@@ -59,6 +59,11 @@ def parse(argv=None):
     parser.add_argument("--faults", type=float, metavar="SCALE", help="run tests/integration/test_faults.py")
     parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"))
     parser.add_argument("--report-only", action="store_true", help="rewrite the page from latest.json")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="measure only the sections not skipped and put them into latest.json's run (the page says so)",
+    )
     args = parser.parse_args(argv)
     args.orders = args.orders or (300 if args.quick else 1000)
     args.sizing_orders = args.sizing_orders or (300 if args.quick else 600)
@@ -129,6 +134,8 @@ def main(argv=None) -> int:
     results["code"] = machine.code_state()
     log(f"Machine: {results['machine']['summary']}")
     log(f"Code: {results['code']['summary']}")
+    if args.merge:
+        return merge(args, results)
     if results["machine"]["idle_before"] < 0.8:
         idle = results["machine"]["idle_before"]
         log(f"WARNING: the machine is busy ({idle:.0%} idle): the figures will be low")
@@ -205,6 +212,39 @@ def main(argv=None) -> int:
 
     report.write_performance(results, Path(args.output))
     log(f"Wrote {args.output} in {results['seconds'] / 60:.1f} min")
+    return 0
+
+
+def merge(args, now: dict) -> int:
+    """Measure the sections ``args`` does not skip (only ``overhead`` and
+    ``render`` are supported: the others need the whole run's services and
+    comparisons) and put them into ``latest.json``'s run, which keeps its
+    header; the page names each section measured again, its date and code."""
+    path = ROOT / "bench" / "results" / "latest.json"
+    results = json.loads(path.read_text())
+    wanted = [s for s in ("overhead", "render") if s not in args.skip]
+    if set(SECTIONS) - args.skip - {"overhead", "render"}:
+        raise SystemExit("--merge measures only overhead and render: --skip every other section")
+    with running_services(os.environ.get("BENCH_DB_NAME", "bench_order_mail")) as (redis, _esp):
+        from bench import overhead, render_cost
+
+        for section in wanted:
+            log(f"Measuring {section} again")
+            if section == "overhead":
+                results["overhead"] = overhead.run(1000 if args.quick else 4000, redis, log)
+            else:
+                results["render"] = render_cost.run(200 if args.quick else 500, redis, log)
+            results.setdefault("remeasured", {})[section] = {
+                "date": now["date"],
+                "code": now["code"]["summary"],
+                "machine": now["machine"]["summary"],
+                "idle_during": machine.idle_since(now["machine"]),
+            }
+    _save(results)
+    from bench import report
+
+    report.write_performance(results, Path(args.output))
+    log(f"Wrote {args.output} ({', '.join(wanted)} measured again)")
     return 0
 
 
