@@ -149,7 +149,7 @@ class SendLogColumns:
     def event_label(self, obj):
         # Not the field itself: the admin would build the dict of every
         # registered event's label for each row (a callable ``choices``).
-        return obj.get_event_display()
+        return obj.event_label
 
     @admin.display(description=_("order"), ordering="reference")
     def order_link(self, obj):
