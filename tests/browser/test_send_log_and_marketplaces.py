@@ -86,7 +86,7 @@ def test_the_key_columns_fit_1366_pixels(browser, site, staff_page, no_broker):
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{site}{SEND_LOG}")
     expect(page.locator("#changelist-filter")).to_be_visible()
-    for column in ("id", "status_badge", "event", "order_link", "customer", "created"):
+    for column in ("id", "status_badge", "event_label", "order_link", "customer", "created"):
         header = page.locator(f"#result_list th.column-{column}")
         expect(header).to_be_visible()
         box = header.bounding_box()
