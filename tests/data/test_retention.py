@@ -146,6 +146,17 @@ def test_while_emails_are_sent_it_works_in_small_batches_and_pauses_longer(order
     assert expire_send_log(run.now - timedelta(days=730), run) == 1
     assert slept == [2, retention.BUSY_CHECK, retention.BUSY_CHECK]
 
+    # An email waiting for its next attempt is not being sent: no waiting for it.
+    row(order, days=YEARS)
+    later = timezone.now() + timedelta(minutes=5)
+    OutboxEmail.objects.filter(pk=due.pk).update(status="queued", send_after=later)
+    slept.clear()
+    monkeypatch.setattr(retention.time, "sleep", slept.append)
+    monkeypatch.setattr(retention.time, "monotonic", iter(range(0, 100, 2)).__next__)
+    run = retention.RetentionRun(batch_size=20, pause=1.0)
+    assert expire_send_log(run.now - timedelta(days=730), run) == 1
+    assert slept == [2]
+
     # Flat out (--pause 0) does not wait for the sends.
     row(order, days=YEARS)
     OutboxEmail.objects.filter(pk=due.pk).update(status="queued")
