@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connections, router, transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.db.models.signals import post_delete, pre_delete
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ from .registry import registered, retention_defaults
 
 logger = logging.getLogger("django_order_mail.data")
 
-#: While emails are being sent (outbox rows ``queued`` or ``sending``), the
+#: While emails are being sent (a due ``queued`` row or one ``sending``), the
 #: pause after a batch grows to this many times what the batch took, so
 #: retention takes at most a tenth of the time from the sends: at
 #: ``RETENTION_PAUSE`` alone (half the time) its deletions slowed a send
@@ -150,11 +150,12 @@ def _sending() -> bool:
     minutes for its next attempt is queued too, but nothing is sent yet:
     retention does not wait for it (in the growth bench's retention-alone
     run, 17 such retries made it step aside for minutes)."""
+    from ..delivery.claim import due_emails
     from ..outbox.models import OutboxEmail, Status
 
-    emails = OutboxEmail.objects.using(router.db_for_read(OutboxEmail))
-    due = Q(send_after__isnull=True) | Q(send_after__lte=timezone.now())
-    return emails.filter(status=Status.SENDING).exists() or emails.filter(due, status=Status.QUEUED).exists()
+    using = router.db_for_read(OutboxEmail)
+    sending = OutboxEmail.objects.using(using).filter(status=Status.SENDING)
+    return sending.exists() or due_emails(timezone.now()).using(using).exists()
 
 
 def run_retention(

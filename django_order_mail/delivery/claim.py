@@ -30,7 +30,7 @@ def claim_many(ids: list[int]) -> list[OutboxEmail]:
         return []
     now = timezone.now()
     token = uuid.uuid4()
-    claimed = _due(now).filter(pk__in=ids).update(**_claim_values(now, token))
+    claimed = due_emails(now).filter(pk__in=ids).update(**_claim_values(now, token))
     return _claimed_rows(token, pk__in=ids) if claimed else []
 
 
@@ -52,7 +52,7 @@ def claim_due(limit: int) -> list[OutboxEmail]:
     if limit < 1:
         return []
     using = router.db_for_write(OutboxEmail)
-    due = _due(timezone.now()).using(using).order_by("enqueued_at", "pk")
+    due = due_emails(timezone.now()).using(using).order_by("enqueued_at", "pk")
     if not due.exists():  # the usual answer of a look: one cheap read, no transaction
         return []
     if not connections[using].features.has_select_for_update_skip_locked:
@@ -63,7 +63,7 @@ def claim_due(limit: int) -> list[OutboxEmail]:
         return claim_many(ids)
 
 
-def _due(now):
+def due_emails(now):
     """Queued rows whose time has come (a retry's backoff has passed)."""
     return OutboxEmail.objects.filter(status=Status.QUEUED).filter(
         Q(send_after__isnull=True) | Q(send_after__lte=now)
