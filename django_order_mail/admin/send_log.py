@@ -89,7 +89,7 @@ class OutboxEmailAdmin(SendLogColumns, admin.ModelAdmin):
         "created",
         "short_error",
     )
-    list_display_links = ("id", "status_badge")
+    list_display_links = ("id",)
     list_filter = ("status", "event", ChannelFilter, "created_at", "is_test")
     search_fields = ("=reference",)  # the real search is get_search_results()
     search_help_text = _(

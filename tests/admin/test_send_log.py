@@ -90,6 +90,30 @@ def test_the_list_does_not_rebuild_every_event_label_for_each_row(admin_client, 
     assert row.event_label == row.get_event_display() and str(row).startswith(row.event_label)
 
 
+def test_the_rows_checkbox_is_djangos_own_html_and_the_status_label_its_display(admin_client, no_broker):
+    """The list draws each row's checkbox and status without Django's
+    widget and ``get_status_display()`` (docs/performance.md, *Growth*):
+    the same HTML and the same words, escaped the same way, and the actions
+    still find the rows."""
+    from django.contrib import admin
+    from django.contrib.admin import ModelAdmin
+
+    [row, _] = rows_for(1, no_broker)
+    OutboxEmail.objects.filter(pk=row.pk).update(reference='<b>"42"</b>')
+    row.refresh_from_db()
+    model_admin = admin.site._registry[OutboxEmail]
+    ours = model_admin.action_checkbox(row)
+    assert ours == ModelAdmin.action_checkbox(model_admin, row)
+    assert "&lt;b&gt;" in ours and "<b>" not in ours
+    body = admin_client.get(reverse(CHANGELIST)).content.decode()
+    assert ours in body
+    for status in Status:
+        assert OutboxEmail(status=status).status_label == OutboxEmail(status=status).get_status_display()
+    assert OutboxEmail(status="gone").status_label == "gone"
+    # One link per row (the id), so one preserved-filters link to build.
+    assert body.count(f'href="/admin/django_order_mail/outboxemail/{row.pk}/change/') == 1
+
+
 def test_rows_link_to_the_shops_order_admin_when_it_has_one(admin_client, no_broker):
     [row, _] = rows_for(1, no_broker)
     response = admin_client.get(reverse(CHANGELIST))
