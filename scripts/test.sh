@@ -44,8 +44,12 @@ say "Docs (sphinx -W)"
 say "Example project: system checks and migrations in step"
 (cd example_project && "$PY" manage.py check --fail-level WARNING && "$PY" manage.py makemigrations --check --dry-run)
 
+# The unit suites (SQLite in memory, one database per process) run on every
+# CPU through pytest-xdist; TEST_PROCESSES=0 runs them in one process.
+XDIST="-n ${TEST_PROCESSES:-auto}"
+
 say "Unit tests (SQLite)"
-.venv/bin/pytest tests -m "not integration and not browser" -p no:cacheprovider -q
+.venv/bin/pytest tests -m "not integration and not browser" -p no:cacheprovider -q $XDIST
 
 say "The core alone: a project with no feature app sends every lifecycle email"
 .venv/bin/pytest tests/core_only --ds tests.core_only.settings --noconftest -p no:cacheprovider -q
@@ -73,7 +77,7 @@ for pair in "dj52py310 3.10 django>=5.2,<5.3" "dj60 3.12 django>=6.0,<6.1" "dj61
     set -- $pair
     ensure_matrix_venv "$1" "$2" "$3"
     say "Unit tests on $(".venv-$1/bin/python" -c 'import django, sys; print(f"Django {django.get_version()}, Python {sys.version.split()[0]}")')"
-    ".venv-$1/bin/pytest" tests -m "not integration and not browser" -p no:cacheprovider -q
+    ".venv-$1/bin/pytest" tests -m "not integration and not browser" -p no:cacheprovider -q $XDIST
 done
 say "Integration tests on Django 6.1"
 ORDER_MAIL_TEST_DB_NAME=test_django_order_mail_dj61 .venv-dj61/bin/pytest tests/integration \

@@ -64,9 +64,17 @@ def short_time(value) -> str:
     return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
-def order_admin_url(row: OutboxEmail) -> str:
-    """The shop's admin page of the row's order, or "" if it has none."""
+def order_admin_url(row: OutboxEmail, site: admin.AdminSite | None = None) -> str:
+    """The shop's admin page of the row's order, or "" if it has none.
+
+    With ``site``, an order model not registered there has no page, without
+    asking ``reverse()``: a name that does not resolve is looked for in
+    every URL pattern, for each row of the send log's list."""
     ct = ContentType.objects.get_for_id(row.content_type_id)  # cached: no query per row
+    if site is not None:
+        model = ct.model_class()
+        if model is None or not site.is_registered(model):
+            return ""
     try:
         return reverse(f"admin:{ct.app_label}_{ct.model}_change", args=[row.object_id])
     except NoReverseMatch:
@@ -174,7 +182,7 @@ class SendLogColumns:
     @admin.display(description=_("order"), ordering="reference")
     def order_link(self, obj):
         label = obj.reference or obj.object_id
-        url = order_admin_url(obj) if not obj.is_test else ""
+        url = order_admin_url(obj, self.admin_site) if not obj.is_test else ""
         order = format_html('<a href="{}">{}</a>', url, label) if url else label
         if not obj.channel:
             return order
