@@ -16,14 +16,14 @@ and per order: recording an order again returns what was recorded.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..lifecycle.hooks import call_hook, order_total, to_amount
 from ..outbox.addresses import normalize_address
 from ..outbox.models import OutboxEmail, Status
 from .app_settings import app_settings
@@ -31,45 +31,22 @@ from .events import ABANDONED_CART
 from .links import clear_session, session_reminder_id
 from .models import CartRecovery
 
-logger = logging.getLogger("django_order_mail.carts")
-
 
 def sent_reminders():
     return OutboxEmail.objects.filter(event=ABANDONED_CART, status=Status.SENT, is_test=False)
 
 
-def _call(obj, name: str):
-    method = getattr(obj, name, None)
-    if method is None:
-        return None
-    try:
-        return method()
-    except Exception:
-        logger.exception("%s() failed on %r", name, obj)
-        return None
-
-
 def order_revenue(order, cart=None) -> tuple[Decimal | None, str]:
-    """The order's total and currency from its ``get_mail_*`` hooks (the
-    cart's total if the order has none)."""
-    total = None
-    if order is not None:
-        totals = _call(order, "get_mail_totals") or {}
-        total = totals.get("total") if isinstance(totals, dict) else None
-        if total in (None, ""):
-            total = getattr(order, "total", None)
-    if total in (None, "") and cart is not None:
-        total = _call(cart, "get_cart_total")
-    currency = ""
-    if order is not None:
-        currency = _call(order, "get_mail_currency") or getattr(order, "currency", "") or ""
-    if not currency and cart is not None:
-        currency = _call(cart, "get_cart_currency") or ""
-    try:
-        amount = None if total in (None, "") else Decimal(str(total)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        amount = None
-    return amount, str(currency)[:3].upper()
+    """The order's total and currency (:func:`~django_order_mail.lifecycle.hooks.order_total`),
+    each taken from the cart (``get_cart_total()``, ``get_cart_currency()``)
+    when the order cannot tell."""
+    amount, currency = order_total(order) if order is not None else (None, "")
+    if cart is not None:
+        if amount is None:
+            amount = to_amount(call_hook(cart, "get_cart_total"))
+        if not currency:
+            currency = str(call_hook(cart, "get_cart_currency", "")).strip()[:3].upper()
+    return amount, currency
 
 
 def _belongs_to(row: OutboxEmail, cart) -> bool:
@@ -93,7 +70,7 @@ def find_reminder(order, *, cart=None, request=None, now: datetime | None = None
         row = in_window.filter(content_type=ct, object_id=str(cart.pk)).first()
         if row is not None:
             return row, CartRecovery.Source.CART
-    address = (_call(order, "get_mail_recipient") if order is not None else "") or ""
+    address = call_hook(order, "get_mail_recipient", "")
     if not address and cart is not None:
         address = cart.get_mail_recipient()
     if address:
@@ -138,7 +115,7 @@ def record_order(
     if order is not None and order.pk is not None:
         recovery.order_type = ContentType.objects.get_for_model(order)
         recovery.order_id = str(order.pk)
-        recovery.order_reference = str(_call(order, "get_mail_order_number") or order.pk)[:64]
+        recovery.order_reference = str(call_hook(order, "get_mail_order_number") or order.pk)[:64]
     existing = _existing(recovery)
     if existing is not None:
         return existing

@@ -29,18 +29,14 @@ is nothing to tell, and nothing is written.
 from __future__ import annotations
 
 import hashlib
-import logging
-from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.conf import settings
 
 from ..app_settings import app_settings
 from ..events import StaffEvent
+from ..lifecycle.hooks import order_total
 from ..outbox.models import OutboxEmail, Status
 from .recipients import Recipients, admin_rows, staff_recipients
-
-logger = logging.getLogger("django_order_mail.outbox")
 
 #: The skip reason of a transition called with ``notify=False``: it emails
 #: nobody, staff included (a marketplace back-fill must not flood the team).
@@ -73,32 +69,14 @@ class WrittenKeys:
         return any(key == base or key.startswith(base + ":to-") for key in self._keys)
 
 
-def _hook(order, name: str, default: Any = None) -> Any:
-    getter = getattr(order, name, None)
-    if getter is None:
-        return default
-    try:
-        value = getter()
-    except Exception:  # a broken hook must not fail the order's own transition
-        logger.exception("%s() failed on %r", name, order)
-        return default
-    return default if value is None else value
-
-
 def high_value(order, target: Recipients) -> dict | None:
     """The row's ``extra`` if ``order`` is at or above the threshold in the
     threshold's currency; None if it is not (or cannot be compared)."""
     if target.threshold is None:
         return None
-    totals = _hook(order, "get_mail_totals", {})
-    total = totals.get("total") if isinstance(totals, dict) else None
-    try:
-        amount = Decimal(str(total))
-    except (InvalidOperation, ValueError):
+    amount, currency = order_total(order)
+    if amount is None:
         return None
-    if not amount.is_finite():
-        return None
-    currency = str(_hook(order, "get_mail_currency", "") or "").upper()
     if target.currency and currency != target.currency:
         return None
     if amount < target.threshold:

@@ -29,6 +29,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext, override
 
 from ..events import channel_rules
+from ..lifecycle.hooks import call_hook
 from ..rendering.i18n import resolve_language
 from ..rendering.promotional import clean_product, clean_referral
 from .app_settings import app_settings
@@ -47,9 +48,9 @@ def add_recommendations(sender, event, order, context, email_id=None, **kwargs) 
     referral_wanted = event in app_settings.RECOMMENDATIONS_REFERRAL_EVENTS
     if not (products_wanted or referral_wanted) or order is None:
         return
-    if not allowed(context.get("channel") or _call(order, "get_mail_channel") or ""):
+    if not allowed(context.get("channel") or call_hook(order, "get_mail_channel") or ""):
         return
-    language = resolve_language(_call(order, "get_mail_language") or "", default=settings.LANGUAGE_CODE)
+    language = resolve_language(call_hook(order, "get_mail_language") or "", default=settings.LANGUAGE_CODE)
     sample = getattr(order, "pk", None) is None  # the admin's sample order
     if products_wanted:
         limit = max(0, int(app_settings.RECOMMENDATIONS_MAX_PRODUCTS))
@@ -59,15 +60,6 @@ def add_recommendations(sender, event, order, context, email_id=None, **kwargs) 
         context["recommended_products"] = products
     if referral_wanted:
         context["referral"] = referral_for(order, event, language=language)
-
-
-def _call(order, name: str):
-    method = getattr(order, name, None)
-    try:
-        return method() if method is not None else None
-    except Exception:
-        logger.exception("%s() failed on %r", name, order)
-        return None
 
 
 def _has_provider(order) -> bool:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.checks import Error, Tags, register
@@ -45,6 +45,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from ..events import INTERNAL_EVENTS
+from ..lifecycle.hooks import call_hook, order_total
 from ..outbox.addresses import normalize_address
 from ..outbox.models import OutboxEmail
 from .app_settings import app_settings
@@ -55,32 +56,6 @@ logger = logging.getLogger("django_order_mail.tracking")
 CLICKED = "clicked"
 #: Clicked emails looked at per order (the newest clicks first).
 MAX_CANDIDATES = 50
-
-
-def _call(obj, name: str):
-    method = getattr(obj, name, None)
-    if method is None:
-        return None
-    try:
-        return method()
-    except Exception:
-        logger.exception("%s() failed on %r", name, obj)
-        return None
-
-
-def order_revenue(order) -> tuple[Decimal | None, str]:
-    """The order's total and currency from its ``get_mail_totals()`` and
-    ``get_mail_currency()`` hooks (``docs/lifecycle.rst``)."""
-    totals = _call(order, "get_mail_totals") or {}
-    total = totals.get("total") if isinstance(totals, dict) else None
-    if total in (None, ""):
-        total = getattr(order, "total", None)
-    currency = _call(order, "get_mail_currency") or getattr(order, "currency", "") or ""
-    try:
-        amount = None if total in (None, "") else Decimal(str(total)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        amount = None
-    return amount, str(currency)[:3].upper()
 
 
 def _link_paths() -> tuple[str, ...]:
@@ -142,7 +117,7 @@ def record_order(order, *, placed_at: datetime | None = None, revenue=None, curr
     if existing is not None:
         return existing
     placed_at = placed_at or timezone.now()
-    click = find_click(_call(order, "get_mail_recipient") or "", placed_at=placed_at)
+    click = find_click(call_hook(order, "get_mail_recipient") or "", placed_at=placed_at)
     if click is None:
         return None
     return _credit(order, click, placed_at=placed_at, revenue=revenue, currency=currency)
@@ -156,14 +131,14 @@ def _recorded(order):
 def _credit(order, click, *, placed_at: datetime, revenue=None, currency: str = ""):
     """Record the credit of ``order`` to ``click``'s email (the first credit
     stays: a unique order reference)."""
-    amount, code = order_revenue(order)
+    amount, code = order_total(order)
     if revenue is not None:
         amount = Decimal(str(revenue)).quantize(Decimal("0.01"))
     email = click.email
     credit = EmailAttribution(
         order_type=ContentType.objects.get_for_model(order),
         order_id=str(order.pk)[:64],
-        order_reference=str(_call(order, "get_mail_order_number") or order.pk)[:64],
+        order_reference=str(call_hook(order, "get_mail_order_number") or order.pk)[:64],
         email=email,
         event=email.event,
         variant_id=SubjectAssignment.objects.filter(email_id=email.pk)
@@ -203,7 +178,7 @@ def credit_placed_order(sender, email, order, **kwargs) -> None:
     if order is None or getattr(order, "pk", None) is None:
         return
     try:
-        click = find_click(_call(order, "get_mail_recipient") or "", placed_at=email.created_at)
+        click = find_click(call_hook(order, "get_mail_recipient") or "", placed_at=email.created_at)
         if click is None:
             return
         with transaction.atomic():
