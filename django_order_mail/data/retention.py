@@ -33,13 +33,16 @@ logger = logging.getLogger("django_order_mail.data")
 
 #: While emails are being sent (a due ``queued`` row or one ``sending``), the
 #: pause after a batch grows to this many times what the batch took, so
-#: retention takes at most a tenth of the time from the sends: at
+#: retention takes at most a twentieth of the time from the sends. Measured
+#: on the bench machine (``docs/performance.md``, *Growth*): at
 #: ``RETENTION_PAUSE`` alone (half the time) its deletions slowed a send
-#: burst by a third on the bench machine (``docs/performance.md``, *Growth*).
+#: burst by a third; at a tenth of the time body stripping slowed it by 2-12 %
+#: from run to run, the sends being CPU-bound on two cores. Retention is
+#: housekeeping: the customers' emails go first.
 #: The wait ends as soon as sending stops, looked at every
 #: :data:`BUSY_CHECK` seconds (two reads of tiny partial indexes).
 #: ``RETENTION_PAUSE = 0`` (``--pause 0``) runs flat out regardless.
-BUSY_FACTOR = 9.0
+BUSY_FACTOR = 19.0
 BUSY_CHECK = 0.25
 #: While emails are being sent a batch is this much smaller, so what
 #: retention does between two pauses stays short too: a full batch of body

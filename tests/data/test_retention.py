@@ -127,7 +127,7 @@ def test_while_emails_are_sent_it_works_in_small_batches_and_pauses_longer(order
     run = retention.RetentionRun(batch_size=20, pause=1.0)
     assert expire_send_log(run.now - timedelta(days=730), run) == 3
     # Batches of 20 // BUSY_BATCH_DIVISOR = 2 while sending (2 + 1 rows), each
-    # followed by 2 s + 16 s.
+    # followed by 2 s + 36 s.
     assert run.batches == 2 and run.paused == 2 * 2 * retention.BUSY_FACTOR
     assert max(slept) == 2 and sum(slept) == run.paused
 
