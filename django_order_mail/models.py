@@ -6,7 +6,7 @@ Each feature app has its own models module and migrations (``tracking``,
 
 from .data.models import DataRequest
 from .lifecycle.shipments import Shipment
-from .notifications.models import StaffNotification
+from .notifications.models import HighValueThreshold, StaffNotification
 from .outbox.models import EmailLog, OutboxEmail, Status
 from .policies.models import FrequencyCap, SettingChange
 from .rendering.models import Branding, EmailTemplate, EmailTemplateVersion
@@ -18,6 +18,7 @@ __all__ = [
     "EmailTemplate",
     "EmailTemplateVersion",
     "FrequencyCap",
+    "HighValueThreshold",
     "OutboxEmail",
     "SettingChange",
     "Shipment",

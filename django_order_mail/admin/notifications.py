@@ -28,11 +28,18 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..events import StaffEvent, get_event
-from ..notifications.models import StaffNotification, split_addresses
+from ..notifications.models import HighValueThreshold, StaffNotification, split_addresses
 from ..notifications.recipients import staff_events, staff_recipients
 from ..templatetags.order_mail import money
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def _clean_currency(value) -> str:
+    currency = (value or "").strip().upper()
+    if currency and not _CURRENCY.match(currency):
+        raise ValidationError(_("Enter a three-letter currency code, such as EUR."), code="currency")
+    return currency
 
 
 class StaffUserChoices(forms.ModelMultipleChoiceField):
@@ -113,10 +120,7 @@ class StaffNotificationForm(forms.ModelForm):
         return users
 
     def clean_currency(self) -> str:
-        currency = (self.cleaned_data.get("currency") or "").strip().upper()
-        if currency and not _CURRENCY.match(currency):
-            raise ValidationError(_("Enter a three-letter currency code, such as EUR."), code="currency")
-        return currency
+        return _clean_currency(self.cleaned_data.get("currency"))
 
     def clean(self):
         data = super().clean()
@@ -144,9 +148,53 @@ class StaffNotificationForm(forms.ModelForm):
 
 
 def _threshold_text(row: StaffNotification | None) -> str:
+    """Each currency's threshold, the row's own first: "€500.00, NOK 5,000.00"."""
     if row is None or row.threshold is None:
         return ""
-    return money(row.threshold, row.currency)
+    return ", ".join(money(amount, currency) for currency, amount in row.thresholds().items())
+
+
+class OtherThresholdForm(forms.ModelForm):
+    class Meta:
+        model = HighValueThreshold
+        fields = ("currency", "threshold")
+        widgets = {"currency": forms.TextInput(attrs={"size": 4})}
+
+    def clean_currency(self) -> str:
+        return _clean_currency(self.cleaned_data.get("currency"))
+
+    def clean_threshold(self):
+        threshold = self.cleaned_data.get("threshold")
+        if threshold is not None and threshold <= Decimal("0"):
+            raise ValidationError(_("The threshold must be more than zero."), code="threshold")
+        return threshold
+
+
+class OtherThresholdFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """Not the threshold's own currency above (a currency twice is
+        refused by the formset's own unique check)."""
+        super().clean()
+        own = (self.data.get("currency") or "").strip().upper()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            if own and form.cleaned_data.get("currency") == own:
+                form.add_error(
+                    "currency", _("This is the currency of the threshold above: enter another one.")
+                )
+
+
+class OtherThresholdInline(admin.TabularInline):
+    """High-value orders in more currencies than one: a threshold each
+    (amounts are never converted)."""
+
+    model = HighValueThreshold
+    form = OtherThresholdForm
+    formset = OtherThresholdFormSet
+    extra = 1
+    verbose_name = _("threshold in another currency")
+    verbose_name_plural = _("thresholds in other currencies")
 
 
 @admin.register(StaffNotification)
@@ -161,9 +209,21 @@ class StaffNotificationAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ("event",) if obj is not None else ()
 
+    def get_inlines(self, request, obj):
+        """Thresholds in other currencies: high-value orders only (and the
+        bare add form, where the event is still to be picked)."""
+        event = self._event_of(request, obj)
+        return [OtherThresholdInline] if event in ("", StaffEvent.HIGH_VALUE_ORDER) else []
+
+    @staticmethod
+    def _event_of(request, obj) -> str:
+        if obj is not None:
+            return obj.event
+        return request.POST.get("event") or request.GET.get("event", "")
+
     def get_fieldsets(self, request, obj=None):
         """The threshold only where it applies (all fields on a bare add form)."""
-        event = obj.event if obj is not None else request.POST.get("event") or request.GET.get("event", "")
+        event = self._event_of(request, obj)
         if event and event != StaffEvent.HIGH_VALUE_ORDER:
             return self.fieldsets[:2]
         return self.fieldsets
@@ -197,7 +257,9 @@ class StaffNotificationAdmin(admin.ModelAdmin):
         """Every staff event with whom it reaches now; nothing is written."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        rows = {row.event: row for row in StaffNotification.objects.prefetch_related("users")}
+        rows = {
+            row.event: row for row in StaffNotification.objects.prefetch_related("users", "other_thresholds")
+        }
         can_add = self.has_add_permission(request)
         entries = [self._entry(e.name, e.label, rows.pop(e.name, None), can_add) for e in staff_events()]
         # Rows of events no longer registered (an app was removed): still shown, to delete.

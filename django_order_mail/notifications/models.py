@@ -12,6 +12,7 @@ deactivated, with no change to code or settings.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -72,7 +73,8 @@ class StaffNotification(models.Model):
         max_length=3,
         blank=True,
         help_text=_(
-            "The threshold's currency (EUR, NOK, USD...): orders in another currency are not compared."
+            "The threshold's currency (EUR, NOK, USD...). An order in another currency is "
+            "compared only with a threshold of its own currency, below."
         ),
     )
     updated_at = models.DateTimeField(_("changed at"), auto_now=True)
@@ -85,6 +87,17 @@ class StaffNotification(models.Model):
 
     def __str__(self):
         return str(self.get_event_display())
+
+    def thresholds(self) -> dict[str, Decimal]:
+        """``{currency: threshold}``: this row's own, then the other
+        currencies' (``other_thresholds``; prefetch it for many rows)."""
+        found: dict[str, Decimal] = {}
+        if self.threshold is not None:
+            found[(self.currency or "").upper()] = self.threshold
+        if self.pk is not None:
+            for other in self.other_thresholds.all():
+                found.setdefault(other.currency.upper(), other.threshold)
+        return found
 
     def addresses(self) -> list[str]:
         """The addresses to write to now: the typed ones, then each active
@@ -106,3 +119,32 @@ class StaffNotification(models.Model):
                 seen.add(key)
                 unique.append(address.strip())
         return unique
+
+
+class HighValueThreshold(models.Model):
+    """The high-value threshold in one more currency: a shop selling in EUR
+    on its own site and in SEK or GBP on marketplaces is told of big orders in
+    each. Amounts are never converted: staff set what counts as big in each
+    currency (``docs/staff-guide.rst``, *Staff notifications*)."""
+
+    notification = models.ForeignKey(
+        StaffNotification,
+        on_delete=models.CASCADE,
+        related_name="other_thresholds",
+        verbose_name=_("staff notification"),
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    threshold = models.DecimalField(_("threshold"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("threshold in another currency")
+        verbose_name_plural = _("thresholds in other currencies")
+        ordering = ("currency",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("notification", "currency"), name="order_mail_one_threshold_per_currency"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.threshold} {self.currency}"

@@ -29,6 +29,7 @@ is nothing to tell, and nothing is written.
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 from django.conf import settings
 
@@ -36,6 +37,7 @@ from ..app_settings import app_settings
 from ..events import StaffEvent
 from ..lifecycle.hooks import order_total
 from ..outbox.models import OutboxEmail, Status
+from .models import HighValueThreshold
 from .recipients import Recipients, admin_rows, staff_recipients
 
 #: The skip reason of a transition called with ``notify=False``: it emails
@@ -70,22 +72,40 @@ class WrittenKeys:
 
 
 def high_value(order, target: Recipients) -> dict | None:
-    """The row's ``extra`` if ``order`` is at or above the threshold in the
-    threshold's currency; None if it is not (or cannot be compared)."""
+    """The row's ``extra`` if ``order`` is at or above the threshold of its
+    currency; None if it is not (or cannot be compared).
+
+    The threshold is the admin's in the order's currency: the row's own, or
+    one of its thresholds in other currencies (read only for an order in
+    another currency, so the usual order costs no query). A threshold without
+    a currency (set before the admin asked for one) applies to every order.
+    """
     if target.threshold is None:
         return None
     amount, currency = order_total(order)
     if amount is None:
         return None
+    threshold: Decimal | None = target.threshold
+    threshold_currency = target.currency or currency
     if target.currency and currency != target.currency:
-        return None
-    if amount < target.threshold:
+        threshold = other_threshold(target.event, currency) if currency else None
+        threshold_currency = currency
+    if threshold is None or amount < threshold:
         return None
     return {
         "order_total": str(amount),
-        "threshold": str(target.threshold),
-        "threshold_currency": target.currency or currency,
+        "threshold": str(threshold),
+        "threshold_currency": threshold_currency,
     }
+
+
+def other_threshold(event: str, currency: str) -> Decimal | None:
+    """The admin's threshold of ``event`` in ``currency`` besides its own, or None."""
+    return (
+        HighValueThreshold.objects.filter(notification__event=event, currency=currency)
+        .values_list("threshold", flat=True)
+        .first()
+    )
 
 
 def staff_rows(order, mails: list, *, fields: dict, now) -> list[OutboxEmail]:

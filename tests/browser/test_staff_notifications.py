@@ -1,7 +1,8 @@
 """In a real browser: staff set who hears of high-value orders, orders are
 paid from the shop's order page, and the staff email goes through the outbox
 and the sender (Anymail's test backend) to exactly the people set up, for
-orders at or over the threshold only; removing a recipient stops it.
+orders at or over the threshold of their currency only; removing a
+recipient stops it.
 
 Set ``ORDER_MAIL_SCREENSHOTS=1`` to also write the screenshots used in
 ``docs/staff-guide.rst`` to ``docs/_static/``.
@@ -58,7 +59,7 @@ def order_admin_link(monkeypatch):
 
 def pay_in_the_admin(page, site, **fields):
     """Staff confirm the payment on the shop's order page: the "new order" transition."""
-    order = OrderFactory(currency="EUR", **fields)
+    order = OrderFactory(**{"currency": "EUR", **fields})
     page.goto(f"{site}/shop-admin/testapp/order/{order.pk}/change/")
     page.click('button[value="confirm_payment"]')
     expect(page.locator("#order-mail-state")).to_have_text("Awaiting shipment")
@@ -101,12 +102,20 @@ def test_staff_set_up_high_value_orders_and_remove_a_recipient(
     page.fill("#id_emails", "boss@shop.example")
     page.fill("#id_currency", "eur")
     page.get_by_label("Lars <lars@shop.example>").check()
+    # The marketplace sells in kronor: a threshold of its own, typed as EUR first by mistake.
+    page.fill("#id_other_thresholds-0-currency", "eur")
+    page.fill("#id_other_thresholds-0-threshold", "5000")
+    page.click('input[name="_save"]')
+    expect(page.locator(".errorlist")).to_contain_text(
+        ["This is the currency of the threshold above: enter another one."]
+    )
+    page.fill("#id_other_thresholds-0-currency", "nok")
     page.click('input[name="_save"]')
     expect(page.locator(".messagelist")).to_contain_text("now goes to: boss@shop.example, lars@shop.example")
     row = page.locator("#staff-high_value_order")
     expect(row.locator(".staff-status")).to_have_text("On")
     expect(row.locator(".staff-recipients")).to_contain_text("boss@shop.example")
-    expect(row).to_contain_text("€500.00")
+    expect(row).to_contain_text("€500.00, NOK 5,000.00")
     shoot(page, "staff-notifications-list.png")
 
     # 4. An order over the threshold is paid: both get the staff email.
@@ -123,11 +132,18 @@ def test_staff_set_up_high_value_orders_and_remove_a_recipient(
     assert f'href="https://shop.example/shop-admin/testapp/order/{big.pk}/change/"' in html
     assert not [m for m in outbox if "tina@example.com" in m.to and m.tags[0] == HIGH]
 
-    # 5. An order under the threshold is paid: no high-value email.
+    # 5. An order under the threshold is paid: no high-value email. Nor for
+    #    994.90 in kronor; 5,944.90 kronor is over the kronor threshold.
     small = pay_in_the_admin(page, site)  # 43.29 EUR
+    kroner = pay_in_the_admin(page, site, lines=RING, currency="NOK")
     worker_sends(no_broker)
-    assert not OutboxEmail.for_order(small).filter(event=HIGH).exists()
-    assert high_value_mail(outbox, small) == []
+    assert not OutboxEmail.objects.filter(event=HIGH, object_id__in=[str(small.pk), str(kroner.pk)]).exists()
+    assert high_value_mail(outbox, small) == high_value_mail(outbox, kroner) == []
+    many = pay_in_the_admin(page, site, lines=[("Gold ring", 6, "900.00")], currency="NOK")
+    worker_sends(no_broker)
+    sent = high_value_mail(outbox, many)
+    assert sorted(m.to[0] for m in sent) == ["boss@shop.example", "lars@shop.example"]
+    assert "5,944.90" in sent[0].subject
 
     # 6. The owner's address is removed: only the colleague hears of the next one.
     page.goto(f"{site}{LIST}")
@@ -158,4 +174,4 @@ def test_staff_set_up_high_value_orders_and_remove_a_recipient(
     assert high_value_mail(outbox, third) == []
     # The customers got their own confirmations all along, in their own emails.
     confirmations = [m for m in outbox if m.tags[0] == "order_confirmation"]
-    assert len(confirmations) == 4 and all("shop.example" not in m.to[0] for m in confirmations)
+    assert len(confirmations) == 6 and all("shop.example" not in m.to[0] for m in confirmations)

@@ -3,6 +3,8 @@ it reaches, the form's validation (translated), permissions, no writes on GET.""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
@@ -20,13 +22,25 @@ LIST = "admin:django_order_mail_staffnotification_changelist"
 ADD = "admin:django_order_mail_staffnotification_add"
 NEW = StaffEvent.NEW_ORDER
 HIGH = StaffEvent.HIGH_VALUE_ORDER
+PREFIX = "other_thresholds"
 
 
 def add(client, event: str, **data):
     payload = {"event": event, "enabled": "on", "emails": "", "threshold": "", "currency": "", **data}
+    if event == HIGH:  # the inline of thresholds in other currencies, empty unless given
+        payload = {**other_thresholds(), **payload}
     if payload["enabled"] is None:
         del payload["enabled"]
     return client.post(reverse(ADD) + f"?event={event}", payload, **data.pop("headers", {}))
+
+
+def other_thresholds(*rows: tuple[str, str], initial: int = 0) -> dict:
+    """The POST data of the inline: ``rows`` as (currency, threshold)."""
+    data = {f"{PREFIX}-TOTAL_FORMS": str(len(rows)), f"{PREFIX}-INITIAL_FORMS": str(initial)}
+    for i, (currency, threshold) in enumerate(rows):
+        data[f"{PREFIX}-{i}-currency"] = currency
+        data[f"{PREFIX}-{i}-threshold"] = threshold
+    return data
 
 
 def row_of(content: str, event: str) -> str:
@@ -156,6 +170,58 @@ def test_only_active_staff_accounts_are_offered(admin_client):
 def test_the_threshold_is_validated(admin_client, data, field, error):
     form = add(admin_client, HIGH, emails="boss@shop.example", **data).context["adminform"].form
     assert error in form.errors[field]
+
+
+def test_thresholds_in_other_currencies(admin_client):
+    response = add(
+        admin_client,
+        HIGH,
+        emails="boss@shop.example",
+        threshold="500",
+        currency="EUR",
+        **other_thresholds(("nok", "5000"), ("GBP", "450.5")),
+    )
+    assert response.status_code == 302
+    row = StaffNotification.objects.get()
+    assert row.thresholds() == {"EUR": Decimal("500.00"), "GBP": Decimal("450.50"), "NOK": Decimal("5000.00")}
+    assert "€500.00, £450.50, NOK" in row_of(admin_client.get(reverse(LIST)).content.decode(), HIGH)
+
+
+@pytest.mark.parametrize(
+    ("rows", "error"),
+    [
+        ((("EUR", "400"),), "This is the currency of the threshold above: enter another one."),
+        ((("eur", "400"),), "This is the currency of the threshold above: enter another one."),
+        ((("NOK", "5000"), ("nok", "6000")), "Please correct the duplicate values below."),
+        ((("NOK", "0"),), "The threshold must be more than zero."),
+        ((("kroner", "5000"),), "Ensure this value has at most 3 characters (it has 6)."),
+        ((("N0K", "5000"),), "Enter a three-letter currency code, such as EUR."),
+        ((("NOK", ""),), "This field is required."),
+    ],
+)
+def test_thresholds_in_other_currencies_are_validated(admin_client, rows, error):
+    response = add(
+        admin_client,
+        HIGH,
+        emails="boss@shop.example",
+        threshold="500",
+        currency="EUR",
+        **other_thresholds(*rows),
+    )
+    assert response.status_code == 200
+    [formset] = response.context["inline_admin_formsets"]
+    assert error in str(formset.formset.errors)
+    assert not StaffNotification.objects.exists()
+
+
+def test_only_the_high_value_form_has_thresholds_in_other_currencies(admin_client):
+    def inlines(url):
+        return [f.formset.prefix for f in admin_client.get(url).context["inline_admin_formsets"]]
+
+    assert inlines(reverse(ADD) + "?event=high_value_order") == [PREFIX]
+    assert inlines(reverse(ADD) + "?event=new_order") == []
+    row = set_up(NEW, "orders@shop.example")
+    assert inlines(reverse("admin:django_order_mail_staffnotification_change", args=[row.pk])) == []
 
 
 def test_only_high_value_orders_take_a_threshold():

@@ -3,6 +3,8 @@ transaction, one per recipient, never doubled, never to the customer."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import transaction
 
@@ -175,6 +177,36 @@ def test_an_order_below_the_threshold_writes_nothing(broker):
 def test_an_order_in_another_currency_is_not_compared(broker):
     set_up(HIGH, "boss@shop.example", threshold="500", currency="EUR")
     assert not staff_rows(paid_order(lines=RING, currency="JPY"), HIGH).exists()
+
+
+def test_an_order_in_another_currency_is_compared_with_that_currencys_threshold(broker):
+    row = set_up(HIGH, "boss@shop.example", threshold="500", currency="EUR")
+    row.other_thresholds.create(currency="NOK", threshold=Decimal("5000"))
+    row.other_thresholds.create(currency="JPY", threshold=Decimal("990"))
+    assert not staff_rows(paid_order(lines=RING, currency="NOK"), HIGH).exists()  # 994.90 NOK
+    big = paid_order(lines=[("Gold ring", 6, "900.00")], currency="nok")  # 5,944.90
+    assert staff_rows(big, HIGH).get().extra == {
+        "order_total": "5944.90",
+        "threshold": "5000.00",
+        "threshold_currency": "NOK",
+    }
+    assert staff_rows(paid_order(lines=RING, currency="JPY"), HIGH).get().extra["threshold_currency"] == "JPY"
+    assert not staff_rows(paid_order(lines=RING, currency="GBP"), HIGH).exists()  # no threshold in GBP
+    eur = staff_rows(paid_order(lines=RING, currency="EUR"), HIGH).get()
+    assert eur.extra["threshold"] == "500.00"
+
+
+def test_the_usual_order_reads_no_other_threshold(broker):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    set_up(HIGH, "boss@shop.example", threshold="500", currency="USD")
+    with CaptureQueriesContext(connection) as queries:
+        paid_order(lines=RING, currency="USD")
+    assert not [q for q in queries if "highvaluethreshold" in q["sql"].lower()]
+    with CaptureQueriesContext(connection) as queries:
+        paid_order(lines=RING, currency="EUR")
+    assert len([q for q in queries if "highvaluethreshold" in q["sql"].lower()]) == 1
 
 
 def test_a_broken_totals_hook_does_not_fail_the_transition(broker, monkeypatch):
