@@ -43,6 +43,12 @@ def other_thresholds(*rows: tuple[str, str], initial: int = 0) -> dict:
     return data
 
 
+def add_high_value(client, *rows: tuple[str, str]):
+    """The high-value entry from 500 EUR, with ``rows`` as thresholds in other currencies."""
+    data = {"emails": "boss@shop.example", "threshold": "500", "currency": "EUR", **other_thresholds(*rows)}
+    return add(client, HIGH, **data)
+
+
 def row_of(content: str, event: str) -> str:
     start = content.index(f'id="staff-{event}"')
     return content[start : content.index("</tr>", start)]
@@ -173,14 +179,7 @@ def test_the_threshold_is_validated(admin_client, data, field, error):
 
 
 def test_thresholds_in_other_currencies(admin_client):
-    response = add(
-        admin_client,
-        HIGH,
-        emails="boss@shop.example",
-        threshold="500",
-        currency="EUR",
-        **other_thresholds(("nok", "5000"), ("GBP", "450.5")),
-    )
+    response = add_high_value(admin_client, ("nok", "5000"), ("GBP", "450.5"))
     assert response.status_code == 302
     row = StaffNotification.objects.get()
     assert row.thresholds() == {"EUR": Decimal("500.00"), "GBP": Decimal("450.50"), "NOK": Decimal("5000.00")}
@@ -200,14 +199,7 @@ def test_thresholds_in_other_currencies(admin_client):
     ],
 )
 def test_thresholds_in_other_currencies_are_validated(admin_client, rows, error):
-    response = add(
-        admin_client,
-        HIGH,
-        emails="boss@shop.example",
-        threshold="500",
-        currency="EUR",
-        **other_thresholds(*rows),
-    )
+    response = add_high_value(admin_client, *rows)
     assert response.status_code == 200
     [formset] = response.context["inline_admin_formsets"]
     assert error in str(formset.formset.errors)
