@@ -70,13 +70,13 @@ def _expirable(now: datetime):
 
 def expire_bodies(cutoff: datetime, run: RetentionRun) -> int:
     """Strip the bodies (what was sent, kept for staff) of older rows."""
-    rows = OutboxEmail.objects.exclude(status__in=ACTIVE_STATUSES).filter(created_at__lt=cutoff)
-    return run.update(rows.exclude(body_text="", body_html=""), body_text="", body_html="")
+    rows = OutboxEmail.objects.exclude(status__in=ACTIVE_STATUSES).exclude(body_text="", body_html="")
+    return run.update(run.older_than(rows, cutoff), body_text="", body_html="")
 
 
 def expire_send_log(cutoff: datetime, run: RetentionRun) -> int:
     """Delete older rows with their timelines."""
-    return run.delete(_expirable(run.now).filter(created_at__lt=cutoff))
+    return run.delete(run.older_than(_expirable(run.now), cutoff))
 
 
 def register() -> None:

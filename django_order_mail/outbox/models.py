@@ -201,6 +201,15 @@ class OutboxEmail(models.Model):
             ),
             # Analytics read sent rows by week of sending.
             models.Index(fields=["sent_at"], condition=Q(status="sent"), name="order_mail_sent_idx"),
+            # The rows that still hold the email as sent (the last
+            # RETENTION["bodies"] days): retention strips bodies walking
+            # these, not the years of rows it stripped before
+            # (docs/performance.md, *Growth*). The sent row's UPDATE writes
+            # its status, which is indexed, so it was never a HOT update:
+            # this adds one index entry per email sent, none per email queued.
+            models.Index(
+                fields=["id"], condition=~Q(body_text="", body_html=""), name="order_mail_with_body_idx"
+            ),
         ]
 
     def __str__(self):

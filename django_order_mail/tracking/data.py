@@ -53,7 +53,7 @@ def erase_events(address: str, keyed_hash: str) -> int:
 
 def expire_events(cutoff: datetime, run) -> int:
     """Webhook events older than the period (the send log keeps the outcome)."""
-    return run.delete(TrackingEvent.objects.filter(received_at__lt=cutoff))
+    return run.delete(run.older_than(TrackingEvent.objects.all(), cutoff, field="received_at"))
 
 
 def register() -> None:

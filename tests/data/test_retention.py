@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from django_order_mail.carts.models import CartCoupon, CartRecovery
 from django_order_mail.data import ERASED_ADDRESS
-from django_order_mail.data.retention import retention_periods, run_retention
+from django_order_mail.data.retention import RetentionRun, first_key_after, retention_periods, run_retention
 from django_order_mail.feedback.models import SurveyResponse
 from django_order_mail.outbox.models import EmailLog, OutboxEmail
 from django_order_mail.tracking.models import Suppression, TrackingEvent
@@ -240,3 +240,42 @@ def test_the_task_and_the_beat_entry():
     entry = retention_beat_schedule()["django-order-mail-retention"]
     assert entry["task"] == retention.name == "django_order_mail.retention"
     assert isinstance(retention(), dict)
+
+
+# -- how far the walk goes ---------------------------------------------------------------------------------
+
+
+def test_the_first_key_after_a_moment_is_found_by_binary_search(order, row):
+    rows = [row(order, days=days) for days in (900, 800, 700, 100, 50, 1)]  # written in time order
+    now = timezone.now()
+    assert first_key_after(OutboxEmail, "created_at", now - timedelta(days=750)) == rows[2].pk
+    assert first_key_after(OutboxEmail, "created_at", now - timedelta(days=100, hours=1)) == rows[3].pk
+    assert first_key_after(OutboxEmail, "created_at", now - timedelta(days=1000)) == rows[0].pk
+    assert first_key_after(OutboxEmail, "created_at", now + timedelta(days=1)) is None  # every row is older
+    with CaptureQueriesContext(connection) as queries:
+        first_key_after(OutboxEmail, "created_at", now - timedelta(days=750))
+    assert len(queries) <= 2 + 4  # the two ends, then a one-row read per halving of 7 keys
+
+
+def test_an_empty_table_has_no_first_key():
+    assert first_key_after(OutboxEmail, "created_at", timezone.now()) is None
+
+
+def test_the_walk_stops_where_rows_are_newer_and_an_import_waits_for_its_neighbours(order, row, settings):
+    """Retention does not read on past the rows that are too young (years of
+    them in a big send log). A row written after them with an older date, as
+    an import writes, is expired once the rows around it are old enough."""
+    old = row(order, days=YEARS)
+    young = [row(order, days=days) for days in (400, 300, 10)]
+    imported = row(order, days=YEARS)  # written last, dated three years ago
+    run = RetentionRun()
+    cutoff = run.now - timedelta(days=730)
+    walked = run.older_than(OutboxEmail.objects.all(), cutoff)
+    assert list(walked.values_list("pk", flat=True)) == [old.pk]
+    assert str(young[0].pk) in str(walked.query)  # the bound: "id" < the first young key
+    assert run_retention()["send_log"] == 1
+    assert OutboxEmail.objects.filter(pk=imported.pk).exists()
+    # Two years later its neighbours are past the period too: it goes with them.
+    later = timezone.now() + timedelta(days=740)
+    assert run_retention(now=later)["send_log"] == 4
+    assert not OutboxEmail.objects.exists()
