@@ -36,8 +36,10 @@ logger = logging.getLogger("django_order_mail.data")
 #: retention takes at most a twentieth of the time from the sends. Measured
 #: on the bench machine (``docs/performance.md``, *Growth*): at
 #: ``RETENTION_PAUSE`` alone (half the time) its deletions slowed a send
-#: burst by a third; at a tenth of the time body stripping slowed it by 2-12 %
-#: from run to run, the sends being CPU-bound on two cores. Retention is
+#: burst by a third; at a tenth of the time it slowed one by up to 12 % (part
+#: of that was a full read of the send log per run, which
+#: :meth:`RetentionRun.older_than` and the partial index of rows with a body
+#: removed since), the sends being CPU-bound on two cores. Retention is
 #: housekeeping: the customers' emails go first.
 #: The wait ends as soon as sending stops, looked at every
 #: :data:`BUSY_CHECK` seconds (two reads of tiny partial indexes).
