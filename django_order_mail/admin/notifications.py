@@ -196,6 +196,24 @@ class OtherThresholdInline(admin.TabularInline):
     verbose_name = _("threshold in another currency")
     verbose_name_plural = _("thresholds in other currencies")
 
+    # Part of the entry, not a model staff are given rights to on its own:
+    # whoever may change staff notifications sets its thresholds.
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("django_order_mail.change_staffnotification") or (
+            obj is None and request.user.has_perm("django_order_mail.add_staffnotification")
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_add_permission(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("django_order_mail.view_staffnotification") or self.has_add_permission(
+            request, obj
+        )
+
 
 @admin.register(StaffNotification)
 class StaffNotificationAdmin(admin.ModelAdmin):

@@ -270,3 +270,25 @@ def test_changing_needs_the_change_permission(client):
     client.post(change, {"enabled": "on", "emails": "me@evil.example"})
     row.refresh_from_db()
     assert row.emails == "orders@shop.example"
+
+
+def test_who_may_change_staff_notifications_sets_the_other_thresholds(client):
+    """No separate right to the thresholds: they are part of the entry."""
+    row = set_up(HIGH, "boss@shop.example", threshold="500", currency="EUR")
+    client.force_login(staff("view_staffnotification", "change_staffnotification"))
+    change = reverse("admin:django_order_mail_staffnotification_change", args=[row.pk])
+    data = {"enabled": "on", "emails": "boss@shop.example", "threshold": "500", "currency": "EUR"}
+    response = client.post(change, {**data, **other_thresholds(("NOK", "5000"))})
+    assert response.status_code == 302
+    assert row.thresholds() == {"EUR": Decimal("500.00"), "NOK": Decimal("5000.00")}
+
+
+def test_a_viewer_cannot_set_other_thresholds(client):
+    row = set_up(HIGH, "boss@shop.example", threshold="500", currency="EUR")
+    client.force_login(staff("view_staffnotification"))
+    change = reverse("admin:django_order_mail_staffnotification_change", args=[row.pk])
+    data = {"enabled": "on", "emails": "boss@shop.example", "threshold": "500", "currency": "EUR"}
+    assert client.post(change, {**data, **other_thresholds(("NOK", "5000"))}).status_code == 403
+    [formset] = client.get(change).context["inline_admin_formsets"]
+    assert not formset.has_add_permission and not formset.has_change_permission
+    assert not row.other_thresholds.exists()
