@@ -40,7 +40,7 @@ def order_revenue(order, cart=None) -> tuple[Decimal | None, str]:
     """The order's total and currency (:func:`~django_order_mail.lifecycle.hooks.order_total`),
     each taken from the cart (``get_cart_total()``, ``get_cart_currency()``)
     when the order cannot tell."""
-    amount, currency = order_total(order) if order is not None else (None, "")
+    amount, currency = order_total(order)
     if cart is not None:
         if amount is None:
             amount = to_amount(call_hook(cart, "get_cart_total"))
