@@ -33,6 +33,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.index_cost import insert_cost, sent_update_cost
 from bench.services import ensure_database, setup_tests_django
 
 DB_NAME = os.environ.get("BENCH_ADMIN_DB", "bench_order_mail_admin")
@@ -232,68 +233,6 @@ def say(line: str) -> None:
     PRINTED.append(line)
 
 
-def insert_cost(rows: int = 5000) -> None:
-    """What the trigram indexes add to writing an email: ``rows`` single-row
-    INSERT transactions of a send-log row (no body, as ``enqueue()`` writes
-    it) into an empty copy of the table with all its indexes, and into one
-    without the two trigram indexes, alternating, median per row."""
-    from django.db import connection
-
-    from django_order_mail.outbox.models import OutboxEmail
-    from django_order_mail.outbox.search import TRIGRAM_INDEXES
-
-    table = OutboxEmail._meta.db_table
-    columns = (
-        "idempotency_key, event, status, content_type_id, object_id, reference, channel, language, "
-        "recipient, customer_name, extra, created_at, updated_at, attempts, last_error, esp_message_id, "
-        "delivery_status, open_count, click_count, subject, body_text, body_html, is_test"
-    )
-    # As enqueue() writes a row: no body yet; the JSON as text, cast back on insert.
-    select = columns.replace("extra,", "extra::text,").replace("body_text, body_html", "'', ''")
-    with connection.cursor() as cursor:
-        for name in ("bench_insert_trgm", "bench_insert_plain"):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-            cursor.execute(
-                f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
-            )
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'bench_insert_plain' AND indexdef LIKE %s",
-            ["%gin_trgm_ops%"],
-        )
-        dropped = [row[0] for row in cursor.fetchall()]
-        for name in dropped:
-            cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute(f"SELECT {select} FROM {table} WHERE customer_name <> '' ORDER BY id LIMIT %s", [rows])
-        data = cursor.fetchall()
-    if len(dropped) != len(TRIGRAM_INDEXES) or not data:
-        say("  insert cost: not measured (no trigram indexes or no rows)")
-        return
-    placeholders = ", ".join("%s::jsonb" if c.strip() == "extra" else "%s" for c in columns.split(","))
-    times: dict[str, list[float]] = {"bench_insert_trgm": [], "bench_insert_plain": []}
-    connection.ensure_connection()
-    for number, row in enumerate(data):
-        for name in (
-            ("bench_insert_trgm", "bench_insert_plain")
-            if number % 2
-            else ("bench_insert_plain", "bench_insert_trgm")
-        ):
-            values = list(row)
-            values[0] = f"{name}:{number}"
-            started = time.perf_counter()
-            with connection.cursor() as cursor:  # autocommit: one transaction per row
-                cursor.execute(f"INSERT INTO {name} ({columns}) VALUES ({placeholders})", values)
-            times[name].append((time.perf_counter() - started) * 1000)
-    with connection.cursor() as cursor:
-        for name in times:
-            cursor.execute(f"DROP TABLE {name}")
-    with_trgm = statistics.median(times["bench_insert_trgm"])
-    without = statistics.median(times["bench_insert_plain"])
-    say(
-        f"  insert of one email row ({len(data):,} each): {with_trgm:.3f} ms with the trigram indexes, "
-        f"{without:.3f} ms without (median)"
-    )
-
-
 def _days_ago(days: int) -> str:
     from datetime import timedelta
 
@@ -324,7 +263,8 @@ def main(argv=None) -> int:
     count = OutboxEmail.objects.count()
     say(f"Measuring the send log admin with {count:,} rows ({args.repeat} requests each)")
     results = measure(args.repeat)
-    insert_cost()
+    insert_cost(say)
+    sent_update_cost(say)
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
         server = cursor.fetchone()[0].split(" on ")[0]
