@@ -7,11 +7,10 @@ record; it cannot be deleted (empty fields mean "not shown").
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import JsonResponse
-from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +29,7 @@ from ..rendering.models import Branding
 from ..rendering.render import render_event
 from ..rendering.sample import sample_context
 from .forms import BrandingForm
+from .policies import SingletonAdminMixin
 from .preview import rendered_json
 from .templates import MEDIA_CSS, MEDIA_JS
 
@@ -37,7 +37,7 @@ SINGLETON = Branding.SINGLETON_PK
 
 
 @admin.register(Branding)
-class BrandingAdmin(admin.ModelAdmin):
+class BrandingAdmin(SingletonAdminMixin, admin.ModelAdmin):
     form = BrandingForm
     formfield_overrides = {
         models.URLField: {"assume_scheme": "https", "widget": forms.URLInput(attrs={"class": "vURLField"})}
@@ -61,44 +61,16 @@ class BrandingAdmin(admin.ModelAdmin):
         js = (MEDIA_JS,)
         css = {"all": (MEDIA_CSS,)}
 
-    # -- one record ------------------------------------------------------------
-    def has_add_permission(self, request):
-        return self.has_change_permission(request) and not Branding.objects.filter(pk=SINGLETON).exists()
+    # -- one record (SingletonAdminMixin) ----------------------------------------
+    from_settings_message = _("The branding comes from the settings; nobody has edited it yet.")
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        if Branding.objects.filter(pk=SINGLETON).exists():
-            if not self.has_view_or_change_permission(request):
-                raise PermissionDenied
-            return redirect("admin:django_order_mail_branding_change", SINGLETON)
-        if self.has_add_permission(request):
-            return redirect("admin:django_order_mail_branding_add")
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        self.message_user(request, gettext("The branding comes from the settings; nobody has edited it yet."))
-        return redirect("admin:index")
-
-    def get_changeform_initial_data(self, request):
+    def initial_from_settings(self) -> dict:
         # The form starts from the settings as written (derived values such
         # as the sender name = store name stay derived).
-        initial = {**BRANDING_DEFAULTS, **app_settings.BRANDING}
-        initial.update(super().get_changeform_initial_data(request))
-        return initial
+        return {**BRANDING_DEFAULTS, **app_settings.BRANDING}
 
-    def save_model(self, request, obj, form, change):
-        obj.updated_by = request.user.get_username()[:150]
-        super().save_model(request, obj, form, change)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        return redirect("admin:django_order_mail_branding_change", obj.pk)
-
-    def response_change(self, request, obj):
-        if "_continue" not in request.POST and "_save" in request.POST:
-            self.message_user(request, gettext("Every email uses the new branding now."), messages.SUCCESS)
-            return redirect("admin:django_order_mail_branding_change", obj.pk)
-        return super().response_change(request, obj)
+    def saved_message(self) -> str:
+        return gettext("Every email uses the new branding now.")
 
     # -- live preview ------------------------------------------------------------
     def get_urls(self):

@@ -108,21 +108,30 @@ class SingletonAdminMixin:
 
     model: Any
 
-    def _singleton_exists(self) -> bool:
-        return self.model._default_manager.filter(pk=self.model.SINGLETON_PK).exists()
+    def _singleton_exists(self, request) -> bool:
+        """Whether the record was saved, read once per request: the admin
+        asks every model's add permission for each page's navigation, and
+        the record's own pages ask again, so without this each singleton
+        cost several queries on every admin page. A save in this request
+        ends it with a redirect, so the answer is not asked again after."""
+        known = request.__dict__.setdefault("_order_mail_singletons", {})
+        label = self.model._meta.label
+        if label not in known:
+            known[label] = self.model._default_manager.filter(pk=self.model.SINGLETON_PK).exists()
+        return known[label]
 
     def _url(self, action: str, *args):
         meta = self.model._meta
         return reverse(f"admin:{meta.app_label}_{meta.model_name}_{action}", args=args)
 
     def has_add_permission(self, request):
-        return self.has_change_permission(request) and not self._singleton_exists()
+        return self.has_change_permission(request) and not self._singleton_exists(request)
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        if self._singleton_exists():
+        if self._singleton_exists(request):
             if not self.has_view_or_change_permission(request):
                 raise PermissionDenied
             return redirect(self._url("change", self.model.SINGLETON_PK))

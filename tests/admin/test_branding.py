@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from django_order_mail.events import MailEvent
@@ -92,6 +94,24 @@ def test_there_is_only_one_record(admin_client):
     assert response.status_code == 302
     assert Branding.objects.get().name == "Renamed"
     assert admin_client.post(reverse("admin:django_order_mail_branding_delete", args=[1])).status_code == 403
+
+
+def test_the_first_save_says_what_it_changed(admin_client):
+    response = admin_client.post(reverse(ADD), form_data(), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:django_order_mail_branding_change", args=[1])
+    assert [str(m) for m in response.context["messages"]] == ["Every email uses the new branding now."]
+
+
+def test_a_page_asks_once_whether_the_record_exists(admin_client):
+    """The navigation asks every model's add permission, the form asks again:
+    one query for the answer per request."""
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_client.get(reverse(ADD)).status_code == 200
+    table = connection.ops.quote_name(Branding._meta.db_table)
+    exists = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith(f'SELECT 1 AS "a" FROM {table}')
+    ]
+    assert len(exists) == 1
 
 
 def test_bad_values_are_refused(admin_client):
