@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.factories import OrderFactory
 
@@ -15,6 +16,17 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def no_language_left_active():
+    """Every test starts with no language active, as a new thread does. A
+    request through the test client leaves the one ``LocaleMiddleware``
+    chose active in the thread (a server sets it anew for each request), so
+    a test after a German request would otherwise see German text."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

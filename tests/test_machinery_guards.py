@@ -118,6 +118,26 @@ def test_the_insert_fast_path_stays_on_and_reuses_exactly_what_djangos_compiler_
     assert comparable(my_params) == comparable(compiled_params)
 
 
+def test_the_insert_fast_path_stays_on_while_the_clock_runs(monkeypatch):
+    """The first row a process inserts checks the fast path against the
+    compiler, each preparing the row's ``auto_now`` times from the clock:
+    those differ (by a microsecond here), and that alone must not switch it
+    off. SQLite receives them as strings, so comparing datetimes by type
+    alone did not cover it: the fast path was off in most SQLite processes."""
+    using = router.db_for_write(OutboxEmail)
+    if not insert.supports_returning(using):
+        pytest.skip(f"{connection.vendor} inserts with bulk_create(ignore_conflicts=True)")
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(timezone, "now", lambda: NOW + datetime.timedelta(microseconds=next(ticks)))
+    order = OrderFactory()
+    insert._single_row_sql.pop(using, None)
+    with transaction.atomic():
+        [created] = insert.insert_returning([outbox_row(order, "guard-clock")], using)
+        transaction.set_rollback(True)
+    assert created.pk
+    assert insert._single_row_sql.get(using)
+
+
 def test_the_insert_is_djangos_bulk_create_statement_with_returning(frozen):
     """Statement and values, as the database received them, are what
     ``bulk_create(ignore_conflicts=True)`` sends for the same row, plus the
@@ -127,6 +147,7 @@ def test_the_insert_is_djangos_bulk_create_statement_with_returning(frozen):
         pytest.skip(f"{connection.vendor} inserts with bulk_create(ignore_conflicts=True)")
     order = OrderFactory()
     token = uuid.uuid4()
+    insert._single_row_sql.pop(using, None)
     with transaction.atomic():  # the first use compiles and checks the statement
         insert.insert_returning([outbox_row(order, "guard-warm")], using)
         transaction.set_rollback(True)

@@ -20,8 +20,6 @@ PostgreSQL and SQLite (3.35+) support it; other databases go through
 
 from __future__ import annotations
 
-import datetime
-
 from django.db import connections
 from django.db.models import Field
 from django.db.models.constants import OnConflict
@@ -70,15 +68,23 @@ def _params(row: OutboxEmail, connection) -> list:
     return [f.get_db_prep_save(f.pre_save(row, True), connection) for f in _fields()]
 
 
+def _stamped(field: Field) -> bool:
+    """A field that ``pre_save`` sets to the current time (``auto_now``,
+    ``auto_now_add``): two preparations of one row differ by microseconds."""
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+
+
 def _equivalent(compiled: list, mine: list) -> bool:
     """The compiler's parameters and ours match (adapters such as psycopg's
-    ``Jsonb`` compare by their ``obj``; ``auto_now`` times by type only)."""
-    if len(compiled) != len(mine):
+    ``Jsonb`` compare by their ``obj``; the times ``pre_save`` stamps by type
+    only: PostgreSQL's are ``datetime`` objects, SQLite's are strings)."""
+    fields = _fields()
+    if not len(compiled) == len(mine) == len(fields):
         return False
-    for a, b in zip(compiled, mine, strict=True):
+    for field, a, b in zip(fields, compiled, mine, strict=True):
         if type(a) is not type(b):
             return False
-        if isinstance(a, datetime.datetime):
+        if _stamped(field):
             continue
         if getattr(a, "obj", a) != getattr(b, "obj", b):
             return False
