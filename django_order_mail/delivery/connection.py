@@ -164,5 +164,12 @@ def check_idle_database_connection() -> None:
 def _drop_broken_connection() -> None:
     """Close the outbox database's connection if an error left it unusable
     (a restarted or failed-over server, a terminated backend), so the next
-    statement reconnects; what Django does between requests."""
-    connections[router.db_for_write(OutboxEmail)].close_if_unusable_or_obsolete()
+    statement reconnects; what Django does between requests.
+
+    Not inside a transaction someone else opened (a caller's
+    ``transaction.atomic()``, a test case's): Django's check closes any
+    connection whose autocommit is off, which would end that transaction
+    under its owner. Its owner gets the error instead."""
+    connection = connections[router.db_for_write(OutboxEmail)]
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()

@@ -178,3 +178,34 @@ def test_a_sending_threads_dead_connection_is_dropped_after_an_idle_spell(monkey
     sending.check_idle_database_connection()
     assert connection.connection is None  # dropped: the next statement reconnects
     assert OutboxEmail.objects.count() == 0
+
+
+def test_a_broken_connection_is_dropped_but_never_inside_a_callers_transaction():
+    """After an unexpected error the sender drops the outbox database's
+    connection if it no longer works, so the next email reconnects. Inside a
+    transaction someone else opened, closing it would end that transaction
+    under its owner: there it is left alone."""
+    import psycopg
+
+    from django_order_mail.delivery.connection import _drop_broken_connection
+
+    with transaction.atomic():
+        order = OrderFactory()
+        live = connection.connection
+        connection.errors_occurred = True  # as after any failed statement
+        _drop_broken_connection()
+        assert connection.connection is live
+    assert type(order).objects.filter(pk=order.pk).exists()  # the caller's transaction committed
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [pid] = cursor.fetchone()
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname=settings["NAME"]
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    connection.errors_occurred = True
+    _drop_broken_connection()
+    assert connection.connection is None  # dropped: the next statement reconnects
+    assert type(order).objects.filter(pk=order.pk).exists()
