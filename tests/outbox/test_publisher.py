@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from django_order_mail.outbox import enqueue as enqueue_module
 from django_order_mail.outbox.models import OutboxEmail, Status
@@ -164,6 +165,7 @@ def test_a_transition_is_published_after_commit_in_the_background(order, monkeyp
         # The row is committed when the broker hears of it.
         seen.append((ids, OutboxEmail.objects.filter(pk__in=ids, status=Status.QUEUED).count()))
         seen.append(threading.current_thread().name)
+        connections.close_all()  # this thread's, opened by the line above (the real publish opens none)
         return len(ids)
 
     monkeypatch.setattr(enqueue_module, "publish", publish)
