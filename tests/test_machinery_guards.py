@@ -91,20 +91,33 @@ def comparable(params: list) -> list:
     return [(type(p), getattr(p, "obj", p)) for p in params]
 
 
+def returning_database() -> str:
+    """The outbox's database alias; the test is skipped where the insert
+    goes through ``bulk_create()`` instead of the fast path."""
+    using = router.db_for_write(OutboxEmail)
+    if not insert.supports_returning(using):
+        pytest.skip(f"{connection.vendor} inserts with bulk_create(ignore_conflicts=True)")
+    return using
+
+
+def first_insert(order, key: str, using: str) -> OutboxEmail:
+    """Insert one row as the process's first (which compiles the statement
+    and checks the fast path), in a transaction rolled back after."""
+    insert._single_row_sql.pop(using, None)
+    with transaction.atomic():
+        [created] = insert.insert_returning([outbox_row(order, key)], using)
+        transaction.set_rollback(True)
+    return created
+
+
 def test_the_insert_fast_path_stays_on_and_reuses_exactly_what_djangos_compiler_gives(frozen):
     """The statement compiled once is the one ``InsertQuery`` compiles for
     any other row, and the parameters prepared by hand are the compiler's.
     If a Django release prepared them differently, the module would switch
     its fast path off on first use, silently: this fails instead."""
-    using = router.db_for_write(OutboxEmail)
-    if not insert.supports_returning(using):
-        pytest.skip(f"{connection.vendor} inserts with bulk_create(ignore_conflicts=True)")
+    using = returning_database()
     order = OrderFactory()
-    insert._single_row_sql.pop(using, None)
-    with transaction.atomic():
-        [created] = insert.insert_returning([outbox_row(order, "guard-1")], using)
-        transaction.set_rollback(True)
-    assert created.pk
+    assert first_insert(order, "guard-1", using).pk
     assert insert._single_row_sql.get(using), (
         "Django's InsertQuery no longer prepares the outbox row's parameters as "
         "insert._params() does: the single-row fast path switched itself off"
@@ -124,17 +137,11 @@ def test_the_insert_fast_path_stays_on_while_the_clock_runs(monkeypatch):
     those differ (by a microsecond here), and that alone must not switch it
     off. SQLite receives them as strings, so comparing datetimes by type
     alone did not cover it: the fast path was off in most SQLite processes."""
-    using = router.db_for_write(OutboxEmail)
-    if not insert.supports_returning(using):
-        pytest.skip(f"{connection.vendor} inserts with bulk_create(ignore_conflicts=True)")
+    using = returning_database()
     ticks = iter(range(10_000))
     monkeypatch.setattr(timezone, "now", lambda: NOW + datetime.timedelta(microseconds=next(ticks)))
     order = OrderFactory()
-    insert._single_row_sql.pop(using, None)
-    with transaction.atomic():
-        [created] = insert.insert_returning([outbox_row(order, "guard-clock")], using)
-        transaction.set_rollback(True)
-    assert created.pk
+    assert first_insert(order, "guard-clock", using).pk
     assert insert._single_row_sql.get(using)
 
 
@@ -142,15 +149,10 @@ def test_the_insert_is_djangos_bulk_create_statement_with_returning(frozen):
     """Statement and values, as the database received them, are what
     ``bulk_create(ignore_conflicts=True)`` sends for the same row, plus the
     ``RETURNING`` clause (which the fast path appends by hand)."""
-    using = router.db_for_write(OutboxEmail)
-    if not insert.supports_returning(using):
-        pytest.skip(f"{connection.vendor} inserts with bulk_create(ignore_conflicts=True)")
+    using = returning_database()
     order = OrderFactory()
     token = uuid.uuid4()
-    insert._single_row_sql.pop(using, None)
-    with transaction.atomic():  # the first use compiles and checks the statement
-        insert.insert_returning([outbox_row(order, "guard-warm")], using)
-        transaction.set_rollback(True)
+    first_insert(order, "guard-warm", using)
     assert insert._single_row_sql.get(using)
 
     [public] = executed(
